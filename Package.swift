@@ -1,0 +1,53 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "chronos",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "ChronosCore", targets: ["ChronosCore"]),
+        .library(name: "MatchingEngine", targets: ["MatchingEngine"]),
+        .library(name: "Replay", targets: ["Replay"]),
+        .library(name: "Workload", targets: ["Workload"]),
+        .executable(name: "chronos", targets: ["chronos"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // Domain value types, commands, events and symbol configuration. No I/O.
+        .target(name: "ChronosCore"),
+        // The limit order book and the multi-symbol engine. No I/O, no clock, no Foundation.
+        .target(name: "MatchingEngine", dependencies: ["ChronosCore"]),
+        // The TOML configuration file: engine capacities and symbols (later: shards, gateways, risk).
+        .target(
+            name: "ChronosConfig",
+            dependencies: ["ChronosCore", "MatchingEngine", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+        // JSON Lines edge of the engine: `chronos replay` (parsing and printing, no matching logic).
+        .target(name: "Replay", dependencies: ["ChronosCore", "MatchingEngine", "ChronosConfig"]),
+        // Seeded realistic order flow for benchmarks, load generation and property tests.
+        .target(name: "Workload", dependencies: ["ChronosCore", "MatchingEngine"]),
+        .executableTarget(
+            name: "chronos",
+            dependencies: [
+                "ChronosCore", "MatchingEngine", "ChronosConfig", "Replay", "Workload",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        // Test-only malloc counter (defines malloc & co. in the test executable).
+        .target(name: "AllocCounter", path: "Tests/AllocCounter"),
+        .testTarget(name: "ChronosCoreTests", dependencies: ["ChronosCore", "ChronosConfig"]),
+        .testTarget(
+            name: "MatchingEngineTests", dependencies: ["MatchingEngine", "ChronosCore", "Workload", "AllocCounter"]
+        ),
+        .testTarget(
+            name: "ReplayTests",
+            dependencies: ["Replay", "MatchingEngine", "ChronosCore", "AllocCounter"],
+            exclude: ["Scenarios"]
+        ),
+    ]
+)

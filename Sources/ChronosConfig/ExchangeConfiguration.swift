@@ -1,0 +1,172 @@
+import ChronosCore
+import Foundation
+import MatchingEngine
+import TOMLKit
+
+/// The exchange's configuration file (TOML), as far as the built services read it.
+///
+/// Keys (all optional; defaults in code):
+///
+/// ```toml
+/// [engine]
+/// order_capacity = 1000000    # resting orders per shard, preallocated
+/// symbol_capacity = 1024      # symbols per shard
+/// id_capacity = 2000000       # blocks of 64 used order ids per shard
+///
+/// [[symbols]]                 # one table per symbol; without any, replay creates symbols on use
+/// name = "AAPL"
+/// tick_size = 1               # price units; prices must be multiples
+/// lot_size = 1                # quantities must be multiples
+/// min_qty = 1
+/// max_qty = 1000000
+/// min_price = 1               # price units
+/// max_price = 100000000
+/// price_decimals = 2          # decimal places of one price unit (FIX prices)
+/// ```
+///
+/// Every unknown key and every wrong type is an error that names the key.
+public struct ExchangeConfiguration: Sendable, Equatable {
+    /// Capacities of each engine shard.
+    public var engine: EngineConfiguration
+    /// The configured symbols, in file order (empty: symbols are created on first use where allowed).
+    public var symbols: [SymbolConfiguration]
+
+    /// The embedded default: default capacities, no configured symbols.
+    public init(engine: EngineConfiguration = EngineConfiguration(), symbols: [SymbolConfiguration] = []) {
+        self.engine = engine
+        self.symbols = symbols
+    }
+
+    /// Reads and validates a TOML file.
+    public static func load(path: String) throws(ConfigurationError) -> ExchangeConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(["\(path): cannot read: \(error.localizedDescription)"])
+        }
+        return try parse(toml: text, source: path)
+    }
+
+    /// Parses and validates TOML text; `source` names it in errors.
+    public static func parse(toml: String, source: String = "config") throws(ConfigurationError)
+        -> ExchangeConfiguration
+    {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: toml)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(["\(source):\(error.source.begin.line): \(error.description)"])
+        } catch {
+            throw ConfigurationError(["\(source): \(error)"])
+        }
+        var reader = TableReader(source: source)
+        var configuration = ExchangeConfiguration()
+        reader.rejectUnknownKeys(root, path: "", known: ["engine", "symbols"])
+        if let engine = reader.table(root, "engine", path: "") {
+            reader.rejectUnknownKeys(engine, path: "engine", known: ["order_capacity", "symbol_capacity", "id_capacity"])
+            let orderCapacity = reader.int(engine, "order_capacity", path: "engine") ?? configuration.engine.orderCapacity
+            configuration.engine = EngineConfiguration(
+                orderCapacity: orderCapacity,
+                symbolCapacity: reader.int(engine, "symbol_capacity", path: "engine")
+                    ?? configuration.engine.symbolCapacity,
+                usedIDBlockCapacity: reader.int(engine, "id_capacity", path: "engine"))
+            reader.errors += configuration.engine.validationErrors.map { "\(source): engine.\($0)" }
+        }
+        if let symbols = root["symbols"] {
+            if let array = symbols.array {
+                var seen = Set<String>()
+                for (i, element) in array.enumerated() {
+                    let path = "symbols[\(i)]"
+                    guard let table = element.table else {
+                        reader.errors.append("\(source): \(path): must be a table")
+                        continue
+                    }
+                    guard let symbol = reader.symbol(table, path: path) else { continue }
+                    if !seen.insert(symbol.name).inserted {
+                        reader.errors.append("\(source): \(path).name: symbol \(symbol.name) is configured twice")
+                    }
+                    configuration.symbols.append(symbol)
+                }
+            } else {
+                reader.errors.append("\(source): symbols: must be an array of tables ([[symbols]])")
+            }
+        }
+        guard reader.errors.isEmpty else { throw ConfigurationError(reader.errors) }
+        return configuration
+    }
+}
+
+/// An unusable configuration: every problem found, each naming the file and key.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    /// One line per problem, e.g. `"chronos.toml: symbols[0].tick_size: must be > 0 (got 0)"`.
+    public var problems: [String]
+
+    public init(_ problems: [String]) { self.problems = problems }
+
+    public var description: String { problems.joined(separator: "\n") }
+}
+
+/// Collects typed values and errors while walking TOML tables.
+private struct TableReader {
+    let source: String
+    var errors: [String] = []
+
+    mutating func rejectUnknownKeys(_ table: TOMLTable, path: String, known: Set<String>) {
+        for key in table.keys.sorted() where !known.contains(key) {
+            errors.append("\(source): \(path.isEmpty ? key : "\(path).\(key)"): unknown key")
+        }
+    }
+
+    mutating func table(_ table: TOMLTable, _ key: String, path: String) -> TOMLTable? {
+        guard let value = table[key] else { return nil }
+        guard let t = value.table else {
+            errors.append("\(source): \(path.isEmpty ? key : "\(path).\(key)"): must be a table")
+            return nil
+        }
+        return t
+    }
+
+    mutating func int(_ table: TOMLTable, _ key: String, path: String) -> Int? {
+        guard let value = table[key] else { return nil }
+        guard value.type == .int, let n = value.int else {
+            errors.append("\(source): \(path).\(key): must be an integer")
+            return nil
+        }
+        return n
+    }
+
+    mutating func string(_ table: TOMLTable, _ key: String, path: String) -> String? {
+        guard let value = table[key] else { return nil }
+        guard let s = value.string else {
+            errors.append("\(source): \(path).\(key): must be a string")
+            return nil
+        }
+        return s
+    }
+
+    mutating func symbol(_ table: TOMLTable, path: String) -> SymbolConfiguration? {
+        rejectUnknownKeys(table, path: path, known: [
+            "name", "tick_size", "lot_size", "min_qty", "max_qty", "min_price", "max_price", "price_decimals",
+        ])
+        guard let name = string(table, "name", path: path) else {
+            if table["name"] == nil { errors.append("\(source): \(path).name: missing") }
+            return nil
+        }
+        if name.isEmpty {
+            errors.append("\(source): \(path).name: must not be empty")
+            return nil
+        }
+        var symbol = SymbolConfiguration(name: name)
+        if let v = int(table, "tick_size", path: path) { symbol.tickSize = Int64(v) }
+        if let v = int(table, "lot_size", path: path) { symbol.lotSize = Int64(v) }
+        if let v = int(table, "min_qty", path: path) { symbol.minQuantity = Int64(v) }
+        if let v = int(table, "max_qty", path: path) { symbol.maxQuantity = Int64(v) }
+        if let v = int(table, "min_price", path: path) { symbol.minPrice = Int64(v) }
+        if let v = int(table, "max_price", path: path) { symbol.maxPrice = Int64(v) }
+        if let v = int(table, "price_decimals", path: path) { symbol.priceDecimals = v }
+        let problems = symbol.validationErrors
+        errors += problems.map { "\(source): \(path).\($0)" }
+        return problems.isEmpty ? symbol : nil
+    }
+}

@@ -1,0 +1,54 @@
+/// Trading parameters of one symbol.
+///
+/// Prices are integer ticks of the symbol's price scale (``priceDecimals`` places, e.g. cents for 2);
+/// ``tickSize`` is the minimum price increment in those units. Quantities are integer units with
+/// ``lotSize`` as the minimum increment.
+public struct SymbolConfiguration: Hashable, Sendable {
+    /// The symbol's name as clients spell it, e.g. `"AAPL"`.
+    public var name: String
+    /// Prices must be a multiple of this (in price units), > 0.
+    public var tickSize: Price
+    /// Quantities must be a multiple of this, > 0.
+    public var lotSize: Quantity
+    /// Smallest order quantity accepted (≥ 1).
+    public var minQuantity: Quantity
+    /// Largest order quantity accepted.
+    public var maxQuantity: Quantity
+    /// Lowest limit price accepted (≥ 1).
+    public var minPrice: Price
+    /// Highest limit price accepted.
+    public var maxPrice: Price
+    /// Decimal places of one price unit for clients that send decimal prices (FIX); 0 means integer prices.
+    public var priceDecimals: Int
+
+    /// Creates a configuration; the defaults are the replay protocol's: tick 1, lot 1, no limits
+    /// beyond positive price and quantity.
+    public init(
+        name: String, tickSize: Price = 1, lotSize: Quantity = 1, minQuantity: Quantity = 1,
+        maxQuantity: Quantity = .max, minPrice: Price = 1, maxPrice: Price = .max, priceDecimals: Int = 2
+    ) {
+        self.name = name
+        self.tickSize = tickSize
+        self.lotSize = lotSize
+        self.minQuantity = minQuantity
+        self.maxQuantity = maxQuantity
+        self.minPrice = minPrice
+        self.maxPrice = maxPrice
+        self.priceDecimals = priceDecimals
+    }
+
+    /// Problems that make this configuration unusable, each naming the bad key; empty when valid.
+    public var validationErrors: [String] {
+        var errors: [String] = []
+        if tickSize <= 0 { errors.append("tick_size: must be > 0 (got \(tickSize))") }
+        if lotSize <= 0 { errors.append("lot_size: must be > 0 (got \(lotSize))") }
+        if minQuantity <= 0 { errors.append("min_qty: must be > 0 (got \(minQuantity))") }
+        if maxQuantity < minQuantity { errors.append("max_qty: must be >= min_qty (got \(maxQuantity))") }
+        if minPrice <= 0 { errors.append("min_price: must be > 0 (got \(minPrice))") }
+        if maxPrice < minPrice { errors.append("max_price: must be >= min_price (got \(maxPrice))") }
+        if priceDecimals < 0 || priceDecimals > 9 {
+            errors.append("price_decimals: must be in 0...9 (got \(priceDecimals))")
+        }
+        return errors
+    }
+}

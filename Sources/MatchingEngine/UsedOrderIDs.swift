@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// UsedOrderIDs: the set of every order id an engine has accepted, in bounded memory.
+//
+// Ids are grouped in blocks of 64 (`id >> 6`); each table entry holds one block number and a
+// 64-bit mask of the ids of that block that were used. Dense ids (1, 2, 3 …) cost about one
+// bit each; scattered ids cost one 16-byte entry each.
+//
+// Invariants:
+// - `blocks` and `masks` hold `slotCount` entries (power of two), allocated zero-filled once.
+// - `blocks[i] == 0` marks an empty slot; a live entry stores block number + 1 (block numbers
+//   are < 2^58, so + 1 never overflows).
+// - Entries are never removed (an id stays used for the engine's life), so linear probing
+//   needs no tombstones.
+// - At most `maxBlocks` (3/4 of the slots) entries are used: `canInsert` answers false beyond,
+//   and the engine rejects the order `capacity_exhausted` instead of growing.
+// Safe because every index is masked with `mask`.
+
+/// The ids accepted so far in one engine.
+
+struct UsedOrderIDs {
+    let blocks: UnsafeMutablePointer<UInt64>
+    let masks: UnsafeMutablePointer<UInt64>
+    let mask: Int
+    let maxBlocks: Int
+    /// Blocks in use.
+    var blockCount: Int = 0
+
+    /// A set that holds at least `minimumBlocks` blocks of 64 ids.
+    init(minimumBlocks: Int) {
+        var slots = 16
+        while slots / 4 * 3 < minimumBlocks { slots <<= 1 }
+        mask = slots - 1
+        maxBlocks = slots / 4 * 3
+        blocks = zeroFilled(UInt64.self, count: slots)
+        masks = zeroFilled(UInt64.self, count: slots)
+    }
+
+    func deallocate() {
+        free(blocks)
+        free(masks)
+    }
+
+    /// The slot of `id`'s block, or of the empty slot where it would go.
+    
+    func slot(for id: UInt64) -> Int {
+        let tag = (id >> 6) &+ 1
+        var i = Int(truncatingIfNeeded: mix64(id >> 6)) & mask
+        while true {
+            let b = blocks[i]
+            if b == tag || b == 0 { return i }
+            i = (i &+ 1) & mask
+        }
+    }
+
+    /// True when `id` was inserted before.
+    
+    func contains(_ id: UInt64) -> Bool {
+        let i = slot(for: id)
+        return blocks[i] != 0 && masks[i] & (1 << (id & 63)) != 0
+    }
+
+    /// True when `insert(id)` would succeed.
+    
+    func canInsert(_ id: UInt64) -> Bool {
+        blocks[slot(for: id)] != 0 || blockCount < maxBlocks
+    }
+
+    /// Marks `id` used. Call only after `canInsert(id)` answered true.
+    
+    mutating func insert(_ id: UInt64) {
+        let i = slot(for: id)
+        if blocks[i] == 0 {
+            precondition(blockCount < maxBlocks, "UsedOrderIDs full: check canInsert first")
+            blocks[i] = (id >> 6) &+ 1
+            blockCount &+= 1
+        }
+        masks[i] |= 1 << (id & 63)
+    }
+}

@@ -1,0 +1,362 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ChronosConfig
+import ChronosCore
+import MatchingEngine
+
+/// `chronos replay`: JSON Lines commands in, the engine's events as JSON Lines out
+/// (`../shared/spec/replay-protocol.md`, choices in `docs/replay.md`).
+///
+/// The session owns one ``Engine`` and only translates: it scans each line, interns account and
+/// symbol names, submits a typed command and prints the engine's events. Matching logic lives in
+/// the engine alone. Memory is bounded by the engine's pools, a 1 MiB line scanner and the
+/// distinct account and symbol names.
+public final class ReplaySession {
+    /// The engine the commands run on.
+    public let engine: Engine
+    private var scanner = JSONLineScanner()
+    private var symbolNames = ByteInterner()
+    /// Engine symbol of each interned symbol name.
+    private var symbolIDs: [SymbolID] = []
+    private var accountNames = ByteInterner()
+    private var writer: JSONLinesWriter
+    private let createsSymbolsOnUse: Bool
+
+    /// The symbol capacity used when no configuration limits the symbols.
+    public static let defaultSymbolCapacity = 65_536
+
+    /// A session. With `configuration.symbols` empty, every symbol is created on first use with
+    /// tick 1 and lot 1; otherwise only the configured symbols exist.
+    public init(configuration: ExchangeConfiguration = ExchangeConfiguration(), output: OutputTarget) throws {
+        var engineConfiguration = configuration.engine
+        createsSymbolsOnUse = configuration.symbols.isEmpty
+        if createsSymbolsOnUse {
+            engineConfiguration.symbolCapacity = max(engineConfiguration.symbolCapacity, Self.defaultSymbolCapacity)
+        }
+        engine = try Engine(configuration: engineConfiguration)
+        writer = JSONLinesWriter(target: output)
+        for symbol in configuration.symbols {
+            let id = try engine.addSymbol(symbol)
+            Array(symbol.name.utf8).withUnsafeBufferPointer { _ = symbolNames.intern($0) }
+            symbolIDs.append(id)
+        }
+    }
+
+    deinit {
+        scanner.deallocate()
+        writer.deallocate()
+    }
+
+    /// Writes out buffered output.
+    public func flush() { writer.flush() }
+
+    /// The first output error, if writing failed.
+    public var outputError: OutputError? { writer.error }
+
+    /// For `.memory` output: everything flushed so far.
+    public var collectedOutput: [UInt8] { writer.collected }
+
+    // MARK: Lines
+
+    /// Processes one line (without its `\n`).
+    public func process(line: UnsafeBufferPointer<UInt8>) {
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }) { return }
+        guard scanner.scan(line) else { return writeRejected(id: nil, "malformed") }
+        let id = scanner[.id].uint64
+        let op = scanner[.op]
+        if scanner.string(op, equals: "new") {
+            processNew(id)
+        } else if scanner.string(op, equals: "cancel") {
+            processCancel(id)
+        } else if scanner.string(op, equals: "replace") {
+            processReplace(id)
+        } else if scanner.string(op, equals: "book") {
+            processBook(id)
+        } else {
+            writeRejected(id: id, "malformed")
+        }
+    }
+
+    /// Reports a line that was too long to read (`malformed`, `"id": null`).
+    public func processOversizedLine() { writeRejected(id: nil, "malformed") }
+
+    private func processNew(_ id: UInt64?) {
+        guard let id else { return writeRejected(id: nil, "malformed") }
+        let account = scanner[.account]
+        let symbol = scanner[.symbol]
+        let sideValue = scanner[.side]
+        let typeValue = scanner[.type]
+        let qty = scanner[.qty]
+        let postOnlyValue = scanner[.postOnly]
+        guard account.kind == .string, symbol.kind == .string, qty.kind == .integer,
+              postOnlyValue.kind == .absent || postOnlyValue.kind == .boolean
+        else { return writeRejected(id: id, "malformed") }
+        let side: Side
+        if scanner.string(sideValue, equals: "buy") {
+            side = .buy
+        } else if scanner.string(sideValue, equals: "sell") {
+            side = .sell
+        } else {
+            return writeRejected(id: id, "malformed")
+        }
+        let postOnly = postOnlyValue.kind == .boolean && postOnlyValue.boolean
+        let type: OrderType
+        var tif = TimeInForce.goodTillCancel
+        var price: Price = 0
+        if scanner.string(typeValue, equals: "limit") {
+            type = .limit
+            let priceValue = scanner[.price]
+            guard priceValue.kind == .integer else { return writeRejected(id: id, "malformed") }
+            price = priceValue.positiveInt64OrZero
+            let tifValue = scanner[.tif]
+            if tifValue.kind != .absent {
+                if scanner.string(tifValue, equals: "gtc") {
+                    tif = .goodTillCancel
+                } else if scanner.string(tifValue, equals: "ioc") {
+                    tif = .immediateOrCancel
+                } else if scanner.string(tifValue, equals: "fok") {
+                    tif = .fillOrKill
+                } else {
+                    return writeRejected(id: id, "malformed")
+                }
+            }
+        } else if scanner.string(typeValue, equals: "market") {
+            // Rule 14: price and tif are ignored on a market order.
+            type = .market
+            if postOnly { return writeRejected(id: id, "malformed") }
+        } else {
+            return writeRejected(id: id, "malformed")
+        }
+        guard let symbolID = resolveSymbol(symbol, id: id) else { return }
+        let order = NewOrder(id: OrderID(id), account: resolveAccount(account), symbol: symbolID, side: side,
+                             type: type, timeInForce: tif, price: price, quantity: qty.positiveInt64OrZero,
+                             postOnly: postOnly)
+        engine.submit(.new(order))
+        writeEvents()
+    }
+
+    private func processCancel(_ id: UInt64?) {
+        guard let id else { return writeRejected(id: nil, "malformed") }
+        let account = scanner[.account]
+        let symbol = scanner[.symbol]
+        guard account.kind == .string, symbol.kind == .string else { return writeRejected(id: id, "malformed") }
+        guard let symbolID = resolveSymbol(symbol, id: id) else { return }
+        engine.submit(.cancel(CancelOrder(id: OrderID(id), account: resolveAccount(account), symbol: symbolID)))
+        writeEvents()
+    }
+
+    private func processReplace(_ id: UInt64?) {
+        guard let id else { return writeRejected(id: nil, "malformed") }
+        let account = scanner[.account]
+        let symbol = scanner[.symbol]
+        let priceValue = scanner[.price]
+        let qtyValue = scanner[.qty]
+        guard account.kind == .string, symbol.kind == .string,
+              priceValue.kind == .absent || priceValue.kind == .integer,
+              qtyValue.kind == .absent || qtyValue.kind == .integer,
+              priceValue.kind != .absent || qtyValue.kind != .absent
+        else { return writeRejected(id: id, "malformed") }
+        guard let symbolID = resolveSymbol(symbol, id: id) else { return }
+        let replace = ReplaceOrder(
+            id: OrderID(id), account: resolveAccount(account), symbol: symbolID,
+            price: priceValue.kind == .integer ? priceValue.positiveInt64OrZero : nil,
+            quantity: qtyValue.kind == .integer ? qtyValue.positiveInt64OrZero : nil)
+        engine.submit(.replace(replace))
+        writeEvents()
+    }
+
+    private func processBook(_ id: UInt64?) {
+        let symbol = scanner[.symbol]
+        guard symbol.kind == .string else { return writeRejected(id: id, "malformed") }
+        guard let symbolID = resolveSymbol(symbol, id: id) else { return }
+        writer.append("{\"ev\":\"book\",\"symbol\":")
+        writer.appendJSONString(scanner.bytes(of: symbol))
+        writer.append(",\"bids\":[")
+        writeLevels(symbolID, .buy)
+        writer.append("],\"asks\":[")
+        writeLevels(symbolID, .sell)
+        writer.append("]}\n")
+    }
+
+    private func writeLevels(_ symbol: SymbolID, _ side: Side) {
+        var first = true
+        engine.forEachLevel(symbol, side) { level in
+            if !first { writer.append(byte: UInt8(ascii: ",")) }
+            first = false
+            writer.append(byte: UInt8(ascii: "["))
+            writer.append(level.price)
+            writer.append(byte: UInt8(ascii: ","))
+            writer.append(level.quantity)
+            writer.append(byte: UInt8(ascii: ","))
+            writer.append(UInt64(level.orderCount))
+            writer.append(byte: UInt8(ascii: "]"))
+            return true
+        }
+    }
+
+    // MARK: Names
+
+    /// The engine symbol for a name, creating it on first use when allowed; on failure the
+    /// rejection is written and nil returned.
+    private func resolveSymbol(_ value: ScannedValue, id: UInt64?) -> SymbolID? {
+        let bytes = scanner.bytes(of: value)
+        if let n = symbolNames.find(bytes) { return symbolIDs[Int(n)] }
+        guard createsSymbolsOnUse else {
+            writeRejected(id: id, "unknown_symbol")
+            return nil
+        }
+        guard let symbolID = try? engine.addSymbol(SymbolConfiguration(name: String(decoding: bytes, as: UTF8.self)))
+        else {
+            writeRejected(id: id, "capacity_exhausted")
+            return nil
+        }
+        _ = symbolNames.intern(bytes)
+        symbolIDs.append(symbolID)
+        return symbolID
+    }
+
+    private func resolveAccount(_ value: ScannedValue) -> AccountID {
+        AccountID(accountNames.intern(scanner.bytes(of: value)))
+    }
+
+    // MARK: Output
+
+    private func writeRejected(id: UInt64?, _ reason: StaticString) {
+        writer.append("{\"ev\":\"rejected\",\"id\":")
+        if let id { writer.append(id) } else { writer.append("null") }
+        writer.append(",\"reason\":\"")
+        writer.append(reason)
+        writer.append("\"}\n")
+    }
+
+    private func writeEvents() {
+        for event in engine.events {
+            switch event {
+            case .accepted(let e):
+                writer.append("{\"ev\":\"accepted\",\"id\":")
+                writer.append(e.id.rawValue)
+                writer.append("}\n")
+            case .rejected(let e):
+                writeRejected(id: e.id.rawValue, Self.reasonCode(e.reason))
+            case .fill(let e):
+                writer.append("{\"ev\":\"fill\",\"taker\":")
+                writer.append(e.takerID.rawValue)
+                writer.append(",\"maker\":")
+                writer.append(e.makerID.rawValue)
+                writer.append(",\"price\":")
+                writer.append(e.price)
+                writer.append(",\"qty\":")
+                writer.append(e.quantity)
+                writer.append("}\n")
+            case .canceled(let e):
+                writer.append("{\"ev\":\"canceled\",\"id\":")
+                writer.append(e.id.rawValue)
+                writer.append(",\"qty\":")
+                writer.append(e.quantity)
+                writer.append("}\n")
+            case .replaced(let e):
+                writer.append("{\"ev\":\"replaced\",\"id\":")
+                writer.append(e.id.rawValue)
+                writer.append(",\"price\":")
+                writer.append(e.price)
+                writer.append(",\"qty\":")
+                writer.append(e.quantity)
+                writer.append("}\n")
+            }
+        }
+    }
+
+    /// The protocol's reason string, as a static literal (no allocation).
+    static func reasonCode(_ reason: RejectReason) -> StaticString {
+        switch reason {
+        case .malformed: "malformed"
+        case .duplicateID: "duplicate_id"
+        case .unknownOrder: "unknown_order"
+        case .notOwner: "not_owner"
+        case .invalidPrice: "invalid_price"
+        case .invalidQuantity: "invalid_qty"
+        case .postOnlyWouldCross: "post_only_would_cross"
+        case .fillOrKillUnfillable: "fok_unfillable"
+        case .unknownSymbol: "unknown_symbol"
+        case .capacityExhausted: "capacity_exhausted"
+        }
+    }
+}
+
+extension ReplaySession {
+    /// Replays an in-memory stream and returns the output bytes (tests, tools).
+    public static func replay(_ input: [UInt8], configuration: ExchangeConfiguration = ExchangeConfiguration())
+        throws -> [UInt8]
+    {
+        let session = try ReplaySession(configuration: configuration, output: .memory)
+        input.withUnsafeBufferPointer { all in
+            var start = 0
+            while start < all.count {
+                var end = start
+                while end < all.count && all[end] != 0x0A { end += 1 }
+                let line = UnsafeBufferPointer(rebasing: all[start..<end])
+                if line.count > JSONLineScanner.maxLineLength {
+                    session.processOversizedLine()
+                } else {
+                    session.process(line: line)
+                }
+                start = end + 1
+            }
+        }
+        session.flush()
+        return session.collectedOutput
+    }
+
+    /// Replays from a file descriptor to the session's output until end of input, reading
+    /// through a fixed buffer: constant memory whatever the stream's length.
+    /// - Returns: false when reading failed (`errno` is reported by the caller).
+    public func run(inputFileDescriptor fd: Int32) -> Bool {
+        let maxLine = JSONLineScanner.maxLineLength
+        let capacity = maxLine * 2 + 1
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        defer { buffer.deallocate() }
+        var filled = 0
+        var discarding = false  // inside a line that was already reported as too long
+        while true {
+            let n = read(fd, buffer + filled, capacity - filled)
+            if n < 0 {
+                if errno == EINTR { continue }
+                flush()
+                return false
+            }
+            let atEnd = n == 0
+            filled += n
+            var start = 0
+            var scan = 0
+            while let newline = memchr(buffer + scan, 0x0A, filled - scan) {
+                let end = buffer.distance(to: newline.assumingMemoryBound(to: UInt8.self))
+                if discarding {
+                    discarding = false
+                } else {
+                    process(line: UnsafeBufferPointer(start: buffer + start, count: end - start))
+                }
+                start = end + 1
+                scan = start
+            }
+            let pending = filled - start
+            if atEnd {
+                if pending > 0 && !discarding {
+                    process(line: UnsafeBufferPointer(start: buffer + start, count: pending))
+                }
+                flush()
+                return true
+            }
+            if pending > maxLine {
+                if !discarding { processOversizedLine() }
+                discarding = true
+                filled = 0
+            } else {
+                if start > 0 { memmove(buffer, buffer + start, pending) }
+                filled = pending
+            }
+        }
+    }
+}

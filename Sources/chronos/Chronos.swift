@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `chronos` executable: thin subcommands that fill configuration and start work.
+@main
+struct Chronos: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chronos",
+        abstract: "Chronos: a low-latency exchange.",
+        subcommands: [RunCommand.self, ReplayCommand.self, BenchCommand.self]
+    )
+}

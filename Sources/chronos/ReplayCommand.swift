@@ -1,0 +1,63 @@
+import ArgumentParser
+import ChronosConfig
+import MatchingEngine
+import Replay
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `chronos replay`: the engine's deterministic JSON Lines interface.
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Read order commands as JSON Lines on stdin, write engine events as JSON Lines on stdout.",
+        discussion: "Contract: ../shared/spec/replay-protocol.md; Chronos's choices: docs/replay.md."
+    )
+
+    @Option(name: .long, help: "TOML configuration: only its symbols exist, with their limits.")
+    var config: String?
+
+    @Option(name: .long, help: "Resting-order capacity of the engine (overrides the config file).")
+    var orderCapacity: Int?
+
+    func run() throws {
+        var configuration = ExchangeConfiguration()
+        if let config {
+            do {
+                configuration = try ExchangeConfiguration.load(path: config)
+            } catch {
+                FileHandleOutput.standardError("chronos replay: invalid configuration\n\(error)\n")
+                throw ExitCode(2)
+            }
+        }
+        if let orderCapacity {
+            configuration.engine = EngineConfiguration(
+                orderCapacity: orderCapacity, symbolCapacity: configuration.engine.symbolCapacity)
+        }
+        let session: ReplaySession
+        do {
+            session = try ReplaySession(configuration: configuration, output: .fileDescriptor(1))
+        } catch {
+            FileHandleOutput.standardError("chronos replay: \(error)\n")
+            throw ExitCode(2)
+        }
+        let readOK = session.run(inputFileDescriptor: 0)
+        if !readOK {
+            FileHandleOutput.standardError("chronos replay: reading stdin failed: \(String(cString: strerror(errno)))\n")
+            throw ExitCode(1)
+        }
+        if let error = session.outputError {
+            FileHandleOutput.standardError("chronos replay: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Unbuffered writes to standard error.
+enum FileHandleOutput {
+    static func standardError(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in _ = write(2, bytes.baseAddress, bytes.count) }
+    }
+}
