@@ -46,7 +46,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReplayTests",
-            dependencies: ["Replay", "MatchingEngine", "ChronosCore", "AllocCounter"],
+            dependencies: ["Replay", "MatchingEngine", "ChronosCore", "ChronosConfig", "Workload", "AllocCounter"],
             exclude: ["Scenarios"]
         ),
     ]

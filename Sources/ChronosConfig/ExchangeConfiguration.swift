@@ -11,7 +11,7 @@ import TOMLKit
 /// [engine]
 /// order_capacity = 1000000    # resting orders per shard, preallocated
 /// symbol_capacity = 1024      # symbols per shard
-/// id_capacity = 2000000       # blocks of 64 used order ids per shard
+/// id_capacity = 1000000       # blocks of 64 used order ids per shard (≈ 1.5× fit)
 ///
 /// [[symbols]]                 # one table per symbol; without any, replay creates symbols on use
 /// name = "AAPL"
@@ -82,11 +82,10 @@ public struct ExchangeConfiguration: Sendable, Equatable {
                         reader.errors.append("\(source): \(path): must be a table")
                         continue
                     }
-                    guard let symbol = reader.symbol(table, path: path) else { continue }
-                    if !seen.insert(symbol.name).inserted {
-                        reader.errors.append("\(source): \(path).name: symbol \(symbol.name) is configured twice")
+                    if let name = table["name"]?.string, !seen.insert(name).inserted {
+                        reader.errors.append("\(source): \(path).name: symbol \(name) is configured twice")
                     }
-                    configuration.symbols.append(symbol)
+                    if let symbol = reader.symbol(table, path: path) { configuration.symbols.append(symbol) }
                 }
             } else {
                 reader.errors.append("\(source): symbols: must be an array of tables ([[symbols]])")

@@ -228,4 +228,26 @@ public struct EngineEvents: RandomAccessCollection {
         precondition(position >= 0 && position < count, "event index out of range")
         return base[position]
     }
+
+    /// A direct iterator (the generic `IndexingIterator` allocates in unoptimized builds).
+    @frozen
+    public struct Iterator: IteratorProtocol {
+        @usableFromInline let base: UnsafePointer<EngineEvent>
+        @usableFromInline let count: Int
+        @usableFromInline var position = 0
+
+        @inlinable init(base: UnsafePointer<EngineEvent>, count: Int) {
+            self.base = base
+            self.count = count
+        }
+
+        @inlinable
+        public mutating func next() -> EngineEvent? {
+            guard position < count else { return nil }
+            defer { position += 1 }
+            return base[position]
+        }
+    }
+
+    @inlinable public func makeIterator() -> Iterator { Iterator(base: base, count: count) }
 }

@@ -7,15 +7,16 @@ public struct EngineConfiguration: Hashable, Sendable {
     public var orderCapacity: Int
     /// Maximum number of symbols (default 1,024).
     public var symbolCapacity: Int
-    /// Blocks of 64 ids that the used-id set can hold (default 2 × `orderCapacity`):
-    /// dense ids use one block per 64 ids, scattered ids one block each.
+    /// Blocks of 64 ids that the used-id set must hold at least (default `orderCapacity`;
+    /// the table rounds up, so about 1.5 × this fits): dense ids use one block per 64 ids
+    /// (≈ 96 million ids by default), scattered ids one block each (≈ 1.5 million).
     public var usedIDBlockCapacity: Int
 
     /// Creates a configuration; every value must be ≥ 1.
     public init(orderCapacity: Int = 1_000_000, symbolCapacity: Int = 1_024, usedIDBlockCapacity: Int? = nil) {
         self.orderCapacity = orderCapacity
         self.symbolCapacity = symbolCapacity
-        self.usedIDBlockCapacity = usedIDBlockCapacity ?? max(orderCapacity * 2, 1_024)
+        self.usedIDBlockCapacity = usedIDBlockCapacity ?? max(orderCapacity, 1_024)
     }
 
     /// The largest order quantity the engine accepts: no price level total can overflow

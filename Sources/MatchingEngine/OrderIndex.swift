@@ -8,7 +8,7 @@ import Darwin
 //
 // Invariants:
 // - `keys` and `values` hold `slotCount` entries (a power of two ≥ 2 × the maximum number of
-//   live entries), allocated zero-filled once; the table never grows or rehashes.
+//   live entries), allocated zero-filled and prefaulted once; the table never grows or rehashes.
 // - `values[i] == 0` marks an empty slot; a live entry stores its handle + 1, so any UInt64
 //   order id (0 included) can be a key.
 // - Deletion uses backward-shift (Knuth's algorithm R): no tombstones, so probe sequences stay
@@ -106,10 +106,12 @@ func mix64(_ x: UInt64) -> UInt64 {
     return z ^ (z >> 31)
 }
 
-/// `count` zero-filled elements from `calloc` (large requests are lazily mapped pages).
+/// `count` zero-filled elements, every page written once (prefaulted): hash tables spread their
+/// entries over all their pages, so faulting them in lazily would only move page faults onto the
+/// hot path and make resident memory creep up with the stream instead of being constant.
 func zeroFilled<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
-    guard let raw = calloc(count, MemoryLayout<T>.stride) else {
-        fatalError("out of memory allocating \(count) × \(T.self)")
-    }
+    let bytes = count * MemoryLayout<T>.stride
+    guard let raw = malloc(bytes) else { fatalError("out of memory allocating \(count) × \(T.self)") }
+    memset(raw, 0, bytes)
     return raw.bindMemory(to: T.self, capacity: count)
 }

@@ -30,10 +30,11 @@ struct UsedOrderIDs {
     /// Blocks in use.
     var blockCount: Int = 0
 
-    /// A set that holds at least `minimumBlocks` blocks of 64 ids.
+    /// A set that holds at least `minimumBlocks` blocks of 64 ids (up to the next power of two
+    /// of slots at 3/4 load).
     init(minimumBlocks: Int) {
         var slots = 16
-        while slots / 4 * 3 < minimumBlocks { slots <<= 1 }
+        while slots / 2 < minimumBlocks { slots <<= 1 }
         mask = slots - 1
         maxBlocks = slots / 4 * 3
         blocks = zeroFilled(UInt64.self, count: slots)

@@ -16,7 +16,7 @@ import Darwin
 //   never longer than its encoded form, so a line no longer than `scratchCapacity` always fits.
 // - Reads go through `byte(at:)`, which answers 0 past the end of the line. A real 0 byte is
 //   invalid everywhere in JSON text, so the sentinel can only end a scan with an error.
-// - Nesting deeper than `maxDepth` is an error: recursion is bounded.
+// - Nesting deeper than `maxDepth` (the line's object being level 1) is an error: recursion is bounded.
 
 /// The keys the replay protocol reads; every other key is skipped.
 public enum CommandKey: Int, CaseIterable, Sendable {
@@ -81,7 +81,7 @@ public struct ScannedValue: Sendable, Equatable {
 public struct JSONLineScanner {
     /// Longest line accepted (1 MiB).
     public static let maxLineLength = 1 << 20
-    /// Deepest nesting accepted inside ignored values.
+    /// Deepest nesting accepted, counting the line's own object as level 1.
     public static let maxDepth = 64
 
     @usableFromInline let scratch: UnsafeMutablePointer<UInt8>
@@ -173,7 +173,7 @@ public struct JSONLineScanner {
                 values[key.rawValue] = value
             } else {
                 let mark = scratchUsed
-                guard skipValue(depth: 1) else { return false }
+                guard skipValue(depth: 2) else { return false }
                 scratchUsed = mark
             }
             skipWhitespace()
@@ -216,7 +216,7 @@ public struct JSONLineScanner {
             value.kind = .null
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             let mark = scratchUsed
-            guard skipValue(depth: 1) else { return nil }
+            guard skipValue(depth: 2) else { return nil }
             scratchUsed = mark
             value.kind = .compound
         default:

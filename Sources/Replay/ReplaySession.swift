@@ -287,6 +287,51 @@ public final class ReplaySession {
 }
 
 extension ReplaySession {
+    /// The final state of every non-empty book as one compact JSON object (the format of
+    /// `tools/reference/replay_reference.py --book-hash`): symbols sorted by UTF-8 bytes, each
+    /// `{"bids":[[price,[[id,"account",open_qty],…]],…],"asks":…}`, levels best first, orders
+    /// in time priority. For differential tests; allocates.
+    public func finalBooksJSON() -> String {
+        var out = JSONLinesWriter(target: .memory)
+        defer { out.deallocate() }
+        let names = (0..<symbolNames.count).map { (Array(symbolNames.name(UInt32($0))), symbolIDs[$0]) }
+        out.append(byte: UInt8(ascii: "{"))
+        var firstSymbol = true
+        for (name, symbol) in names.sorted(by: { $0.0.lexicographicallyPrecedes($1.0) })
+        where engine.restingOrderCount(symbol) > 0 {
+            if !firstSymbol { out.append(byte: UInt8(ascii: ",")) }
+            firstSymbol = false
+            out.appendJSONString(name)
+            for side in [Side.buy, .sell] {
+                out.append(side == .buy ? ":{\"bids\":[" : ",\"asks\":[")
+                var lastPrice: Price? = nil
+                for order in engine.restingOrders(symbol, side) {
+                    if order.price != lastPrice {
+                        out.append(lastPrice == nil ? "[" : "]],[")
+                        out.append(order.price)
+                        out.append(",[")
+                        lastPrice = order.price
+                    } else {
+                        out.append(byte: UInt8(ascii: ","))
+                    }
+                    out.append(byte: UInt8(ascii: "["))
+                    out.append(order.id.rawValue)
+                    out.append(byte: UInt8(ascii: ","))
+                    out.appendJSONString(accountNames.name(order.account.rawValue))
+                    out.append(byte: UInt8(ascii: ","))
+                    out.append(order.leavesQuantity)
+                    out.append(byte: UInt8(ascii: "]"))
+                }
+                if lastPrice != nil { out.append("]]") }
+                out.append(byte: UInt8(ascii: "]"))
+            }
+            out.append(byte: UInt8(ascii: "}"))
+        }
+        out.append(byte: UInt8(ascii: "}"))
+        out.flush()
+        return String(decoding: out.collected, as: UTF8.self)
+    }
+
     /// Replays an in-memory stream and returns the output bytes (tests, tools).
     public static func replay(_ input: [UInt8], configuration: ExchangeConfiguration = ExchangeConfiguration())
         throws -> [UInt8]

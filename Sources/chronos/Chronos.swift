@@ -6,6 +6,6 @@ struct Chronos: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chronos",
         abstract: "Chronos: a low-latency exchange.",
-        subcommands: [RunCommand.self, ReplayCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, ReplayCommand.self, BenchCommand.self, GenerateCommand.self]
     )
 }

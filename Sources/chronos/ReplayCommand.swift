@@ -21,6 +21,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .long, help: "Resting-order capacity of the engine (overrides the config file).")
     var orderCapacity: Int?
 
+    @Option(name: .long, help: "Blocks of 64 used order ids the engine remembers (overrides the config file).")
+    var idCapacity: Int?
+
     func run() throws {
         var configuration = ExchangeConfiguration()
         if let config {
@@ -31,9 +34,11 @@ struct ReplayCommand: ParsableCommand {
                 throw ExitCode(2)
             }
         }
-        if let orderCapacity {
+        if orderCapacity != nil || idCapacity != nil {
             configuration.engine = EngineConfiguration(
-                orderCapacity: orderCapacity, symbolCapacity: configuration.engine.symbolCapacity)
+                orderCapacity: orderCapacity ?? configuration.engine.orderCapacity,
+                symbolCapacity: configuration.engine.symbolCapacity,
+                usedIDBlockCapacity: idCapacity ?? configuration.engine.usedIDBlockCapacity)
         }
         let session: ReplaySession
         do {

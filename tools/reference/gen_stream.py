@@ -8,22 +8,34 @@ whitespace-only line, which the replay skips, counts as one of the N).
 The same arguments always give the same bytes (random.Random(seed), no clock,
 no hash-order dependence).
 
-The mix is meant to be realistic and adversarial at once:
+The generator feeds every line it writes through a shadow copy of the reference
+engine (replay_reference.Engine, events discarded) so that it knows the real
+touch and which orders rest; this only aims the commands, the stream is still
+checked by whatever replays it.  The mix is meant to be realistic and
+adversarial at once:
 
-- ~55% new limit orders around a per-symbol mid that drifts: mostly passive at a
-  geometric distance from the touch, some marketable; some post_only (which then
-  sometimes cross); some IOC/FOK limits;
+- ~55% new limit orders: mostly passive at a geometric distance behind the
+  touch (sometimes improving it), some marketable through the opposite touch;
+  some post_only (which then sometimes cross); some IOC/FOK limits;
 - ~10% market / IOC / FOK takers;
-- ~20% cancels: mostly of ids the generator believes resting, some of unknown
-  ids, of foreign accounts, of the wrong symbol, repeated cancels;
-- ~10% replaces: price and/or qty, up and down, no-op replaces, replaces to a
-  crossing price, invalid price/qty, foreign account, unknown id, wrong symbol;
-- ~1.5% `book` snapshots, ~3.5% odd-but-valid or edge-valued commands;
+- ~20% cancels: mostly of resting orders by their owner, some by a foreign
+  account, under the wrong symbol, of unknown ids, repeated cancels;
+- ~10% replaces of resting orders: price and/or qty, up and down, no-op
+  replaces, replaces to a crossing price, invalid price/qty, foreign account,
+  unknown id, wrong symbol;
+- ~1.5% `book` snapshots, ~3.5% odd-but-valid or edge-valued commands
+  (invalid_price/invalid_qty values, 2**63-1 prices, qty at the overflow
+  ceiling, exotic symbol and account strings, ids 0 and 2**64-1, ...);
 - few accounts (default 4), so self-trade prevention triggers often;
 - ids mostly increasing, with gaps, back-fills, duplicates and huge ids;
 - at --malformed-rate, malformed lines of many kinds (bad JSON, floats,
   strings for numbers, unknown enums, missing fields, null, arrays, NaN,
-  invalid UTF-8, deep nesting, blank lines, ...).
+  invalid UTF-8, lone surrogates, BOM, deep nesting, blank lines, ...), plus a
+  few boundary probes that are valid (nesting depth exactly 64).
+
+Once more than 500 * K orders rest, 40% of the would-be new limit orders become
+cancels, so the books stay a realistic depth (a few hundred orders a side) and
+`book` snapshots stay cheap; the steady-state mix then has more cancels.
 
 Well-formed commands also vary in surface syntax: key order, spaces, unknown
 fields, `ts`, \\r\\n endings, \\u escapes in strings, duplicate keys (last wins).

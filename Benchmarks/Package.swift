@@ -1,0 +1,27 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Benchmarks live in their own package so the harness never enters the product build.
+// Run from this folder: `swift package benchmark` (see ../README.md, Performance).
+let package = Package(
+    name: "Benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: "chronos"),  // a link to the main package: its identity is then "chronos" wherever the clone lives
+        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "EngineBench",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "ChronosCore", package: "chronos"),
+                .product(name: "MatchingEngine", package: "chronos"),
+                .product(name: "Replay", package: "chronos"),
+                .product(name: "Workload", package: "chronos"),
+            ],
+            path: "Benchmarks/EngineBench",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    ]
+)

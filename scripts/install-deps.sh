@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what building and testing Chronos needs on a fresh Debian bookworm machine with the
+# Swift toolchain. Idempotent: skips apt when everything is present. Run as root (or via sudo).
+set -euo pipefail
+
+packages=(python3 time)   # python3: the independent reference replay (tools/reference); time: /usr/bin/time -v
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+command -v swift >/dev/null || { echo "install-deps: the Swift 6.x toolchain must be on PATH" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "install-deps: python3 missing after install" >&2; exit 1; }
+echo "install-deps: ok ($(swift --version 2>/dev/null | head -n1))"
