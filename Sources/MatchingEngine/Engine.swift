@@ -141,6 +141,7 @@ public final class Engine {
     /// A depth snapshot of both sides, best first, at most `maxLevels` per side. Allocates the arrays.
     public func snapshot(_ symbol: SymbolID, maxLevels: Int = .max) -> BookSnapshot {
         var snapshot = BookSnapshot(symbol: symbol, bids: [], asks: [])
+        guard maxLevels > 0 else { return snapshot }
         forEachLevel(symbol, .buy) { snapshot.bids.append($0); return snapshot.bids.count < maxLevels }
         forEachLevel(symbol, .sell) { snapshot.asks.append($0); return snapshot.asks.count < maxLevels }
         return snapshot

@@ -163,12 +163,12 @@ struct EngineCore {
     
     mutating func processNew(_ order: NewOrder) {
         let b = Int(order.symbol.rawValue)
-        guard b < bookCount else {
-            return reject(order.id, order.account, order.symbol, .new, .unknownSymbol)
-        }
         let isLimit = order.type == .limit
         if !isLimit && order.postOnly {
             return reject(order.id, order.account, order.symbol, .new, .malformed)
+        }
+        guard b < bookCount else {
+            return reject(order.id, order.account, order.symbol, .new, .unknownSymbol)
         }
         if usedIDs.contains(order.id.rawValue) {
             return reject(order.id, order.account, order.symbol, .new, .duplicateID)
@@ -244,11 +244,11 @@ struct EngineCore {
     
     mutating func processReplace(_ replace: ReplaceOrder) {
         let b = Int(replace.symbol.rawValue)
-        guard b < bookCount else {
-            return reject(replace.id, replace.account, replace.symbol, .replace, .unknownSymbol)
-        }
         if replace.price == nil && replace.quantity == nil {
             return reject(replace.id, replace.account, replace.symbol, .replace, .malformed)
+        }
+        guard b < bookCount else {
+            return reject(replace.id, replace.account, replace.symbol, .replace, .unknownSymbol)
         }
         let h = index.find(replace.id.rawValue)
         guard h >= 0, orders[h].book == UInt32(b) else {

@@ -121,10 +121,10 @@ final class ReferenceExchange {
 
     private func new(_ o: NewOrder) {
         let b = Int(o.symbol.rawValue)
-        guard b < books.count else { return reject(o.id, o.account, o.symbol, .new, .unknownSymbol) }
-        let config = books[b].config
         let isLimit = o.type == .limit
         if !isLimit && o.postOnly { return reject(o.id, o.account, o.symbol, .new, .malformed) }
+        guard b < books.count else { return reject(o.id, o.account, o.symbol, .new, .unknownSymbol) }
+        let config = books[b].config
         if used.contains(o.id) { return reject(o.id, o.account, o.symbol, .new, .duplicateID) }
         if isLimit && !validPrice(config, o.price) { return reject(o.id, o.account, o.symbol, .new, .invalidPrice) }
         if !validQuantity(config, o.quantity) { return reject(o.id, o.account, o.symbol, .new, .invalidQuantity) }
@@ -172,8 +172,8 @@ final class ReferenceExchange {
 
     private func replace(_ r: ReplaceOrder) {
         let b = Int(r.symbol.rawValue)
-        guard b < books.count else { return reject(r.id, r.account, r.symbol, .replace, .unknownSymbol) }
         if r.price == nil && r.quantity == nil { return reject(r.id, r.account, r.symbol, .replace, .malformed) }
+        guard b < books.count else { return reject(r.id, r.account, r.symbol, .replace, .unknownSymbol) }
         guard let (side, i) = find(r.id, symbol: r.symbol) else {
             return reject(r.id, r.account, r.symbol, .replace, .unknownOrder)
         }
