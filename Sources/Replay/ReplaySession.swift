@@ -366,6 +366,9 @@ extension ReplaySession {
         var filled = 0
         var discarding = false  // inside a line that was already reported as too long
         while true {
+            // Whatever was answered so far goes out before a read that may block, so a client
+            // that writes one command and waits for its events is answered at once.
+            flush()
             let n = read(fd, buffer + filled, capacity - filled)
             if n < 0 {
                 if errno == EINTR { continue }

@@ -67,19 +67,15 @@ import Workload
             """)
     }
 
-    /// The built `chronos` binary, when the test runs from a SwiftPM build folder.
+    /// The `chronos` executable that `swift build` (which `make test` runs first) put in `.build`.
     static var chronosBinary: URL? {
-        let bundle = Bundle.main.bundleURL.deletingLastPathComponent()
-        for candidate in [bundle, bundle.deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent("chronos")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return nil
+        let build = DifferentialTests.root.appendingPathComponent(".build")
+        return ["debug", "release"].map { build.appendingPathComponent("\($0)/chronos") }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }
 
-    @Test(.enabled(if: chronosBinary != nil, "needs the chronos executable built beside the tests"))
-    func binaryReplaysStdinToStdoutAndRejectsBadConfigurationWithExitCode2() throws {
-        let binary = try #require(Self.chronosBinary)
+    @Test func binaryReplaysStdinToStdoutAndRejectsBadConfigurationWithExitCode2() throws {
+        let binary = try #require(Self.chronosBinary, "build the chronos executable first (swift build)")
         let input = Data("""
             {"op":"new","id":1,"account":"A1","symbol":"AAPL","side":"buy","type":"limit","price":10050,"qty":100}
             not json
@@ -152,5 +148,29 @@ enum ExchangeConfigurationFixture {
             [[symbols]]
             name = "MSFT"
             """)
+    }
+}
+
+extension ReplayStreamTests {
+    @Test func eventsAreWrittenBeforeWaitingForTheNextCommand() throws {
+        let binary = try #require(Self.chronosBinary, "build the chronos executable first (swift build)")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["replay"]
+        let stdin = Pipe(), stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // A hang guard, not a timing assertion: if the answer never comes, ending the process
+        // makes the read below return empty and the test fail instead of hanging.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 30) { if process.isRunning { process.terminate() } }
+        stdin.fileHandleForWriting.write(Data(#"{"op":"book","symbol":"S"}"#.utf8 + [0x0A]))
+        // Reading blocks until the answer arrives: it must come while stdin is still open.
+        let answer = stdout.fileHandleForReading.availableData
+        #expect(String(decoding: answer, as: UTF8.self) == #"{"ev":"book","symbol":"S","bids":[],"asks":[]}"# + "\n")
+        try stdin.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
     }
 }
