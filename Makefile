@@ -4,7 +4,7 @@
 SWIFT ?= swift
 CHRONOS := .build/release/chronos
 
-.PHONY: deps build run test test-debug test-release test-reference bench-gate memory-check bench bench-engine clean
+.PHONY: deps build run test lint test-debug test-release test-reference bench-gate memory-check fuzz bench bench-engine clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -15,11 +15,16 @@ build: deps
 run: build
 	$(CHRONOS) run $(ARGS)
 
-# Every test: unit, scenario, property, differential and process tests (debug, with the
-# zero-allocation tests), the zero-allocation tests again in release, the reference
-# implementation's own tests, the package-benchmark malloc gate and the replay memory check.
-test: deps test-debug test-release test-reference bench-gate memory-check
+# Every test: formatting, unit, scenario, property, differential and process tests (debug,
+# with the zero-allocation tests), the zero-allocation tests again in release, the reference
+# implementation's own tests, the package-benchmark malloc gate, the replay memory check and a
+# short libFuzzer + AddressSanitizer run over the replay edge and the engine.
+test: deps lint test-debug test-release test-reference bench-gate memory-check fuzz
 	@echo "make test: all passed"
+
+lint:
+	$(SWIFT) format lint --strict -r Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks \
+		Fuzz/Package.swift Fuzz/Sources
 
 test-debug:
 	$(SWIFT) build --build-tests
@@ -38,6 +43,15 @@ bench-gate:
 memory-check:
 	$(SWIFT) build -c release --product chronos
 	bash scripts/replay-memory-check.sh 10000000
+
+# libFuzzer with AddressSanitizer on `chronos replay`'s input path (FUZZ_SECONDS, default 30).
+# The committed seeds are copied so that new corpus entries never dirty the tree.
+FUZZ_SECONDS ?= 30
+fuzz:
+	cd Fuzz && $(SWIFT) build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -parse-as-library
+	rm -rf .build/fuzz-corpus && mkdir -p .build/fuzz-corpus && cp Fuzz/corpus/* .build/fuzz-corpus/
+	Fuzz/.build/release/ReplayFuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
+		-artifact_prefix=.build/ .build/fuzz-corpus
 
 # Measurements for the README's performance table.
 bench: bench-engine

@@ -7,7 +7,8 @@ let package = Package(
     name: "Benchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: "chronos"),  // a link to the main package: its identity is then "chronos" wherever the clone lives
+        // `chronos` is a link to the main package, so its identity is "chronos" wherever the clone lives.
+        .package(path: "chronos"),
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [

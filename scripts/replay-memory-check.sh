@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks that `chronos replay` runs in constant memory: the peak resident set of a long stream
-# must stay within 10 % (+16 MiB) of a stream a tenth as long. Usage: replay-memory-check.sh [LINES]
+# must stay within 5 % (+8 MiB) of a stream a tenth as long. Usage: replay-memory-check.sh [LINES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lines=${1:-10000000}
@@ -14,7 +14,7 @@ peak() {  # peak RSS in KiB of replaying $1 generated lines
 short=$(peak $((lines / 10)))
 long=$(peak "$lines")
 echo "replay peak RSS: $((short / 1024)) MiB for $((lines / 10)) lines, $((long / 1024)) MiB for $lines lines"
-limit=$((short + short / 10 + 16384))
+limit=$((short + short / 20 + 8192))
 if [ "$long" -gt "$limit" ]; then
     echo "FAIL: replay memory grew with the stream length (limit $((limit / 1024)) MiB)" >&2
     exit 1

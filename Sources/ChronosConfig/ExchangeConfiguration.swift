@@ -64,8 +64,10 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         var configuration = ExchangeConfiguration()
         reader.rejectUnknownKeys(root, path: "", known: ["engine", "symbols"])
         if let engine = reader.table(root, "engine", path: "") {
-            reader.rejectUnknownKeys(engine, path: "engine", known: ["order_capacity", "symbol_capacity", "id_capacity"])
-            let orderCapacity = reader.int(engine, "order_capacity", path: "engine") ?? configuration.engine.orderCapacity
+            reader.rejectUnknownKeys(
+                engine, path: "engine", known: ["order_capacity", "symbol_capacity", "id_capacity"])
+            let orderCapacity =
+                reader.int(engine, "order_capacity", path: "engine") ?? configuration.engine.orderCapacity
             configuration.engine = EngineConfiguration(
                 orderCapacity: orderCapacity,
                 symbolCapacity: reader.int(engine, "symbol_capacity", path: "engine")
@@ -145,9 +147,11 @@ private struct TableReader {
     }
 
     mutating func symbol(_ table: TOMLTable, path: String) -> SymbolConfiguration? {
-        rejectUnknownKeys(table, path: path, known: [
-            "name", "tick_size", "lot_size", "min_qty", "max_qty", "min_price", "max_price", "price_decimals",
-        ])
+        rejectUnknownKeys(
+            table, path: path,
+            known: [
+                "name", "tick_size", "lot_size", "min_qty", "max_qty", "min_price", "max_price", "price_decimals",
+            ])
         guard let name = string(table, "name", path: path) else {
             if table["name"] == nil { errors.append("\(source): \(path).name: missing") }
             return nil

@@ -220,13 +220,17 @@ public struct LevelSummary: Hashable, Sendable {
 /// A depth snapshot of one symbol's book, best price first on both sides.
 public struct BookSnapshot: Hashable, Sendable {
     public var symbol: SymbolID
+    /// The sequence number of the last event the book reflects (0 before any event): a
+    /// subscriber applies later events from `lastSequence + 1` on top of the snapshot.
+    public var lastSequence: UInt64
     /// Bid levels, highest price first.
     public var bids: [LevelSummary]
     /// Ask levels, lowest price first.
     public var asks: [LevelSummary]
 
-    public init(symbol: SymbolID, bids: [LevelSummary], asks: [LevelSummary]) {
+    public init(symbol: SymbolID, lastSequence: UInt64 = 0, bids: [LevelSummary], asks: [LevelSummary]) {
         self.symbol = symbol
+        self.lastSequence = lastSequence
         self.bids = bids
         self.asks = asks
     }

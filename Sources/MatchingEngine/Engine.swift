@@ -138,12 +138,17 @@ public final class Engine {
         }
     }
 
-    /// A depth snapshot of both sides, best first, at most `maxLevels` per side. Allocates the arrays.
+    /// A depth snapshot of both sides, best first, at most `maxLevels` per side, stamped with the
+    /// sequence number of the last event it reflects. Allocates the arrays.
     public func snapshot(_ symbol: SymbolID, maxLevels: Int = .max) -> BookSnapshot {
-        var snapshot = BookSnapshot(symbol: symbol, bids: [], asks: [])
+        var snapshot = BookSnapshot(symbol: symbol, lastSequence: core.pointee.nextSequence - 1, bids: [], asks: [])
         guard maxLevels > 0 else { return snapshot }
-        forEachLevel(symbol, .buy) { snapshot.bids.append($0); return snapshot.bids.count < maxLevels }
-        forEachLevel(symbol, .sell) { snapshot.asks.append($0); return snapshot.asks.count < maxLevels }
+        forEachLevel(symbol, .buy) {
+            snapshot.bids.append($0); return snapshot.bids.count < maxLevels
+        }
+        forEachLevel(symbol, .sell) {
+            snapshot.asks.append($0); return snapshot.asks.count < maxLevels
+        }
         return snapshot
     }
 
@@ -152,8 +157,9 @@ public final class Engine {
         let h = core.pointee.index.find(id.rawValue)
         guard h >= 0 else { return nil }
         let o = core.pointee.orders[h]
-        return RestingOrder(id: id, account: AccountID(o.account), symbol: SymbolID(o.book), side: o.side,
-                            price: o.price, leavesQuantity: o.leaves, postOnly: o.postOnly)
+        return RestingOrder(
+            id: id, account: AccountID(o.account), symbol: SymbolID(o.book), side: o.side,
+            price: o.price, leavesQuantity: o.leaves, postOnly: o.postOnly)
     }
 
     /// The resting orders of one side in priority order (best price first, oldest first). Allocates.
@@ -166,9 +172,11 @@ public final class Engine {
             var h = core.pointee.levels[level].head
             while h >= 0 {
                 let o = core.pointee.orders[h]
-                result.append(RestingOrder(id: OrderID(o.id), account: AccountID(o.account), symbol: symbol,
-                                           side: o.side, price: o.price, leavesQuantity: o.leaves,
-                                           postOnly: o.postOnly))
+                result.append(
+                    RestingOrder(
+                        id: OrderID(o.id), account: AccountID(o.account), symbol: symbol,
+                        side: o.side, price: o.price, leavesQuantity: o.leaves,
+                        postOnly: o.postOnly))
                 h = o.next
             }
             level = core.pointee.levels[level].worse

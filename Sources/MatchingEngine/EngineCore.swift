@@ -141,16 +141,19 @@ struct EngineCore {
         eventCount &+= 1
     }
 
-    
-    mutating func reject(_ id: OrderID, _ account: AccountID, _ symbol: SymbolID, _ kind: CommandKind,
-                         _ reason: RejectReason) {
-        emit(.rejected(OrderRejected(sequence: takeSequence(), id: id, account: account, symbol: symbol,
-                                     command: kind, reason: reason)))
+    mutating func reject(
+        _ id: OrderID, _ account: AccountID, _ symbol: SymbolID, _ kind: CommandKind,
+        _ reason: RejectReason
+    ) {
+        emit(
+            .rejected(
+                OrderRejected(
+                    sequence: takeSequence(), id: id, account: account, symbol: symbol,
+                    command: kind, reason: reason)))
     }
 
     // MARK: Commands
 
-    
     mutating func process(_ command: EngineCommand) {
         eventCount = 0
         switch command {
@@ -160,7 +163,6 @@ struct EngineCore {
         }
     }
 
-    
     mutating func processNew(_ order: NewOrder) {
         let b = Int(order.symbol.rawValue)
         let isLimit = order.type == .limit
@@ -195,31 +197,40 @@ struct EngineCore {
         }
 
         usedIDs.insert(order.id.rawValue)
-        emit(.accepted(OrderAccepted(sequence: takeSequence(), id: order.id, account: order.account,
-                                     symbol: order.symbol, side: order.side, type: order.type,
-                                     timeInForce: tif, postOnly: order.postOnly,
-                                     price: isLimit ? order.price : 0, quantity: order.quantity)))
-        let (remaining, selfTrade) = match(b, order.side, limit, order.quantity, order.id.rawValue,
-                                           order.account.rawValue)
+        emit(
+            .accepted(
+                OrderAccepted(
+                    sequence: takeSequence(), id: order.id, account: order.account,
+                    symbol: order.symbol, side: order.side, type: order.type,
+                    timeInForce: tif, postOnly: order.postOnly,
+                    price: isLimit ? order.price : 0, quantity: order.quantity)))
+        let (remaining, selfTrade) = match(
+            b, order.side, limit, order.quantity, order.id.rawValue,
+            order.account.rawValue)
         guard remaining > 0 else { return }
         if selfTrade || tif != .goodTillCancel {
-            let reason: CancelReason = selfTrade ? .selfTradePrevention
+            let reason: CancelReason =
+                selfTrade
+                ? .selfTradePrevention
                 : (isLimit ? .immediateOrCancelRemainder : .marketRemainder)
-            emit(.canceled(OrderCanceled(sequence: takeSequence(), id: order.id, account: order.account,
-                                         symbol: order.symbol, side: order.side, quantity: remaining,
-                                         reason: reason)))
+            emit(
+                .canceled(
+                    OrderCanceled(
+                        sequence: takeSequence(), id: order.id, account: order.account,
+                        symbol: order.symbol, side: order.side, quantity: remaining,
+                        reason: reason)))
             return
         }
         let h = orders.allocate()
         assert(h >= 0, "capacity was checked before matching")
-        orders[h] = OrderSlot(id: order.id.rawValue, price: order.price, leaves: remaining,
-                              account: order.account.rawValue, book: UInt32(b), prev: -1, next: -1, level: -1,
-                              side: order.side, postOnly: order.postOnly)
+        orders[h] = OrderSlot(
+            id: order.id.rawValue, price: order.price, leaves: remaining,
+            account: order.account.rawValue, book: UInt32(b), prev: -1, next: -1, level: -1,
+            side: order.side, postOnly: order.postOnly)
         rest(h, b)
         index.insert(order.id.rawValue, handle: h)
     }
 
-    
     mutating func processCancel(_ cancel: CancelOrder) {
         let b = Int(cancel.symbol.rawValue)
         guard b < bookCount else {
@@ -237,11 +248,13 @@ struct EngineCore {
         unlink(h)
         index.remove(cancel.id.rawValue)
         orders.release(h)
-        emit(.canceled(OrderCanceled(sequence: takeSequence(), id: cancel.id, account: cancel.account,
-                                     symbol: cancel.symbol, side: side, quantity: leaves, reason: .requested)))
+        emit(
+            .canceled(
+                OrderCanceled(
+                    sequence: takeSequence(), id: cancel.id, account: cancel.account,
+                    symbol: cancel.symbol, side: side, quantity: leaves, reason: .requested)))
     }
 
-    
     mutating func processReplace(_ replace: ReplaceOrder) {
         let b = Int(replace.symbol.rawValue)
         if replace.price == nil && replace.quantity == nil {
@@ -280,26 +293,36 @@ struct EngineCore {
                 removeFromLevelFIFO(h, level)
                 appendToLevelFIFO(h, level)
             }
-            emit(.replaced(OrderReplaced(sequence: takeSequence(), id: replace.id, account: replace.account,
-                                         symbol: replace.symbol, side: side, price: newPrice,
-                                         quantity: newQuantity, keptPriority: keptPriority)))
+            emit(
+                .replaced(
+                    OrderReplaced(
+                        sequence: takeSequence(), id: replace.id, account: replace.account,
+                        symbol: replace.symbol, side: side, price: newPrice,
+                        quantity: newQuantity, keptPriority: keptPriority)))
             return
         }
 
         // A price change: leave the current level, then behave like a new order with the same id.
         unlink(h)
-        emit(.replaced(OrderReplaced(sequence: takeSequence(), id: replace.id, account: replace.account,
-                                     symbol: replace.symbol, side: side, price: newPrice,
-                                     quantity: newQuantity, keptPriority: false)))
-        let (remaining, selfTrade) = match(b, side, newPrice, newQuantity, replace.id.rawValue,
-                                           replace.account.rawValue)
+        emit(
+            .replaced(
+                OrderReplaced(
+                    sequence: takeSequence(), id: replace.id, account: replace.account,
+                    symbol: replace.symbol, side: side, price: newPrice,
+                    quantity: newQuantity, keptPriority: false)))
+        let (remaining, selfTrade) = match(
+            b, side, newPrice, newQuantity, replace.id.rawValue,
+            replace.account.rawValue)
         if remaining == 0 || selfTrade {
             index.remove(replace.id.rawValue)
             orders.release(h)
             if remaining > 0 {
-                emit(.canceled(OrderCanceled(sequence: takeSequence(), id: replace.id, account: replace.account,
-                                             symbol: replace.symbol, side: side, quantity: remaining,
-                                             reason: .selfTradePrevention)))
+                emit(
+                    .canceled(
+                        OrderCanceled(
+                            sequence: takeSequence(), id: replace.id, account: replace.account,
+                            symbol: replace.symbol, side: side, quantity: remaining,
+                            reason: .selfTradePrevention)))
             }
             return
         }
@@ -311,7 +334,7 @@ struct EngineCore {
     // MARK: Matching
 
     /// True when a limit order of `side` at `price` would take liquidity now.
-    
+
     func wouldCross(_ b: Int, _ side: Side, _ price: Int64) -> Bool {
         let opposite = books[b].best(side.opposite)
         guard opposite >= 0 else { return false }
@@ -321,7 +344,7 @@ struct EngineCore {
 
     /// True when `quantity` can be filled at `limit` or better before reaching an order of
     /// `account` (spec rule 16). Reads the book only.
-    
+
     func canFillCompletely(_ b: Int, _ side: Side, _ limit: Int64, _ quantity: Int64, _ account: UInt32) -> Bool {
         var needed = quantity
         var level = books[b].best(side.opposite)
@@ -344,9 +367,11 @@ struct EngineCore {
     /// within a level, at the makers' prices. Stops at `limit`, when filled, or at the first
     /// maker of the same account (self-trade prevention).
     /// - Returns: the unfilled quantity and whether self-trade prevention stopped it.
-    
-    mutating func match(_ b: Int, _ takerSide: Side, _ limit: Int64, _ quantity: Int64, _ takerID: UInt64,
-                        _ takerAccount: UInt32) -> (remaining: Int64, selfTrade: Bool) {
+
+    mutating func match(
+        _ b: Int, _ takerSide: Side, _ limit: Int64, _ quantity: Int64, _ takerID: UInt64,
+        _ takerAccount: UInt32
+    ) -> (remaining: Int64, selfTrade: Bool) {
         let makerSide = takerSide.opposite
         var remaining = quantity
         while remaining > 0 {
@@ -363,11 +388,14 @@ struct EngineCore {
                 let makerLeaves = m.leaves &- traded
                 let tradeID = nextTradeID
                 nextTradeID &+= 1
-                emit(.fill(Fill(sequence: takeSequence(), tradeID: TradeID(tradeID), symbol: SymbolID(UInt32(b)),
-                                takerID: OrderID(takerID), makerID: OrderID(m.id),
-                                takerAccount: AccountID(takerAccount), makerAccount: AccountID(m.account),
-                                takerSide: takerSide, price: price, quantity: traded, takerLeaves: remaining,
-                                makerLeaves: makerLeaves)))
+                emit(
+                    .fill(
+                        Fill(
+                            sequence: takeSequence(), tradeID: TradeID(tradeID), symbol: SymbolID(UInt32(b)),
+                            takerID: OrderID(takerID), makerID: OrderID(m.id),
+                            takerAccount: AccountID(takerAccount), makerAccount: AccountID(m.account),
+                            takerSide: takerSide, price: price, quantity: traded, takerLeaves: remaining,
+                            makerLeaves: makerLeaves)))
                 if makerLeaves == 0 {
                     let next = m.next
                     unlink(maker)  // may free the level when it was the last order
@@ -386,7 +414,7 @@ struct EngineCore {
     // MARK: Book structure
 
     /// Puts order `h` (fields set, not linked) at the back of its price level, creating the level.
-    
+
     mutating func rest(_ h: Int32, _ b: Int) {
         let side = orders[h].side
         let level = findOrCreateLevel(b, side, orders[h].price)
@@ -397,7 +425,7 @@ struct EngineCore {
 
     /// Removes resting order `h` from its level (and the level when it empties). The slot and
     /// the id index entry stay: the caller releases or reuses them.
-    
+
     mutating func unlink(_ h: Int32) {
         let level = orders[h].level
         let b = Int(orders[h].book)
@@ -407,7 +435,6 @@ struct EngineCore {
         if levels[level].orderCount == 0 { removeLevel(level, b, orders[h].side) }
     }
 
-    
     mutating func appendToLevelFIFO(_ h: Int32, _ level: Int32) {
         let tail = levels[level].tail
         orders[h].level = level
@@ -418,7 +445,6 @@ struct EngineCore {
         levels[level].orderCount &+= 1
     }
 
-    
     mutating func removeFromLevelFIFO(_ h: Int32, _ level: Int32) {
         let prev = orders[h].prev
         let next = orders[h].next
@@ -427,7 +453,6 @@ struct EngineCore {
         levels[level].orderCount &-= 1
     }
 
-    
     mutating func removeLevel(_ level: Int32, _ b: Int, _ side: Side) {
         let better = levels[level].better
         let worse = levels[level].worse
@@ -438,12 +463,13 @@ struct EngineCore {
     }
 
     /// Links a new, empty level at `price` between `better` and `worse` (either may be -1).
-    
+
     mutating func insertLevel(_ b: Int, _ side: Side, _ price: Int64, better: Int32, worse: Int32) -> Int32 {
         let level = levels.allocate()
         precondition(level >= 0, "level pool exhausted: it is sized to the order pool")
-        levels[level] = LevelSlot(price: price, total: 0, orderCount: 0, head: -1, tail: -1, better: better,
-                                  worse: worse)
+        levels[level] = LevelSlot(
+            price: price, total: 0, orderCount: 0, head: -1, tail: -1, better: better,
+            worse: worse)
         if better >= 0 { levels[better].worse = level } else { books[b].setBest(side, level) }
         if worse >= 0 { levels[worse].better = level } else { books[b].setWorst(side, level) }
         books[b].addLevelCount(side, 1)
@@ -455,7 +481,7 @@ struct EngineCore {
     /// O(1) at either end of the side (a new best price, the touch itself, a new worst price);
     /// otherwise walks inward from both ends at once, so the cost is the number of levels
     /// between the price and the nearer end.
-    
+
     mutating func findOrCreateLevel(_ b: Int, _ side: Side, _ price: Int64) -> Int32 {
         let best = books[b].best(side)
         if best < 0 { return insertLevel(b, side, price, better: -1, worse: -1) }
@@ -491,7 +517,7 @@ struct EngineCore {
     }
 
     /// The level at `price` on `side`, or -1 (walks from the touch).
-    
+
     func findLevel(_ b: Int, _ side: Side, _ price: Int64) -> Int32 {
         var level = books[b].best(side)
         while level >= 0 {

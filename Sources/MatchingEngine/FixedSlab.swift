@@ -46,7 +46,7 @@ struct FixedSlab<Element: BitwiseCopyable> {
     var isFull: Bool { liveCount == capacity }
 
     /// Takes a free handle, or returns `none` when the slab is full.
-    
+
     mutating func allocate() -> Int32 {
         if freeHead >= 0 {
             let handle = freeHead
@@ -62,7 +62,7 @@ struct FixedSlab<Element: BitwiseCopyable> {
     }
 
     /// Returns a handle to the pool.
-    
+
     mutating func release(_ handle: Int32) {
         assert(handle >= 0 && handle < highWater, "release of a handle never allocated")
         freeNext[Int(handle)] = freeHead
@@ -71,7 +71,7 @@ struct FixedSlab<Element: BitwiseCopyable> {
     }
 
     /// The element behind a live handle.
-    
+
     subscript(handle: Int32) -> Element {
         unsafeAddress {
             assert(handle >= 0 && handle < highWater, "handle out of range")

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // OrderIndex: order id → pool handle, an open-addressing hash table with linear probing.
@@ -40,11 +40,10 @@ struct OrderIndex {
         free(values)
     }
 
-    
     func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: mix64(key)) & mask }
 
     /// The handle stored for `key`, or -1.
-    
+
     func find(_ key: UInt64) -> Int32 {
         var i = home(key)
         while true {
@@ -56,7 +55,7 @@ struct OrderIndex {
     }
 
     /// Inserts a key that is not present.
-    
+
     mutating func insert(_ key: UInt64, handle: Int32) {
         var i = home(key)
         while values[i] != 0 {
@@ -69,7 +68,7 @@ struct OrderIndex {
     }
 
     /// Removes a key that is present.
-    
+
     mutating func remove(_ key: UInt64) {
         var i = home(key)
         while keys[i] != key || values[i] == 0 {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // UsedOrderIDs: the set of every order id an engine has accepted, in bounded memory.
@@ -47,7 +47,7 @@ struct UsedOrderIDs {
     }
 
     /// The slot of `id`'s block, or of the empty slot where it would go.
-    
+
     func slot(for id: UInt64) -> Int {
         let tag = (id >> 6) &+ 1
         var i = Int(truncatingIfNeeded: mix64(id >> 6)) & mask
@@ -59,20 +59,20 @@ struct UsedOrderIDs {
     }
 
     /// True when `id` was inserted before.
-    
+
     func contains(_ id: UInt64) -> Bool {
         let i = slot(for: id)
         return blocks[i] != 0 && masks[i] & (1 << (id & 63)) != 0
     }
 
     /// True when `insert(id)` would succeed.
-    
+
     func canInsert(_ id: UInt64) -> Bool {
         blocks[slot(for: id)] != 0 || blockCount < maxBlocks
     }
 
     /// Marks `id` used. Call only after `canInsert(id)` answered true.
-    
+
     mutating func insert(_ id: UInt64) {
         let i = slot(for: id)
         if blocks[i] == 0 {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // JSONLineScanner: a strict, allocation-free JSON reader for one command line.
@@ -360,7 +360,8 @@ public struct JSONLineScanner {
             if scalar >= 0xD800 && scalar < 0xDC00 {
                 // A high surrogate must be followed by an escaped low surrogate.
                 guard expect(UInt8(ascii: "\\")), expect(UInt8(ascii: "u")), let low = hex4(),
-                      low >= 0xDC00 && low < 0xE000 else { return false }
+                    low >= 0xDC00 && low < 0xE000
+                else { return false }
                 scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
             } else if scalar >= 0xDC00 && scalar < 0xE000 {
                 return false  // lone low surrogate

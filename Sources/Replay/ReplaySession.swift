@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import ChronosConfig
 import ChronosCore
 import MatchingEngine
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// `chronos replay`: JSON Lines commands in, the engine's events as JSON Lines out
 /// (`../shared/spec/replay-protocol.md`, choices in `docs/replay.md`).
@@ -92,7 +93,7 @@ public final class ReplaySession {
         let qty = scanner[.qty]
         let postOnlyValue = scanner[.postOnly]
         guard account.kind == .string, symbol.kind == .string, qty.kind == .integer,
-              postOnlyValue.kind == .absent || postOnlyValue.kind == .boolean
+            postOnlyValue.kind == .absent || postOnlyValue.kind == .boolean
         else { return writeRejected(id: id, "malformed") }
         let side: Side
         if scanner.string(sideValue, equals: "buy") {
@@ -131,9 +132,10 @@ public final class ReplaySession {
             return writeRejected(id: id, "malformed")
         }
         guard let symbolID = resolveSymbol(symbol, id: id) else { return }
-        let order = NewOrder(id: OrderID(id), account: resolveAccount(account), symbol: symbolID, side: side,
-                             type: type, timeInForce: tif, price: price, quantity: qty.positiveInt64OrZero,
-                             postOnly: postOnly)
+        let order = NewOrder(
+            id: OrderID(id), account: resolveAccount(account), symbol: symbolID, side: side,
+            type: type, timeInForce: tif, price: price, quantity: qty.positiveInt64OrZero,
+            postOnly: postOnly)
         engine.submit(.new(order))
         writeEvents()
     }
@@ -155,9 +157,9 @@ public final class ReplaySession {
         let priceValue = scanner[.price]
         let qtyValue = scanner[.qty]
         guard account.kind == .string, symbol.kind == .string,
-              priceValue.kind == .absent || priceValue.kind == .integer,
-              qtyValue.kind == .absent || qtyValue.kind == .integer,
-              priceValue.kind != .absent || qtyValue.kind != .absent
+            priceValue.kind == .absent || priceValue.kind == .integer,
+            qtyValue.kind == .absent || qtyValue.kind == .integer,
+            priceValue.kind != .absent || qtyValue.kind != .absent
         else { return writeRejected(id: id, "malformed") }
         guard let symbolID = resolveSymbol(symbol, id: id) else { return }
         let replace = ReplaceOrder(

@@ -23,9 +23,10 @@ public struct OrderFlowGenerator {
         /// Mean distance behind the touch of passive orders, in ticks (geometric distribution).
         public var meanDepthTicks: Double
 
-        public init(seed: UInt64 = 42, symbols: Int = 1, accounts: Int = 1_000, targetRestingOrders: Int = 10_000,
-                    initialMid: Int64 = 100_000, meanDepthTicks: Double = 8)
-        {
+        public init(
+            seed: UInt64 = 42, symbols: Int = 1, accounts: Int = 1_000, targetRestingOrders: Int = 10_000,
+            initialMid: Int64 = 100_000, meanDepthTicks: Double = 8
+        ) {
             self.seed = seed
             self.symbols = symbols
             self.accounts = accounts
@@ -63,8 +64,11 @@ public struct OrderFlowGenerator {
     public init(_ parameters: Parameters = Parameters()) throws {
         self.parameters = parameters
         rng = SplitMix64(seed: parameters.seed)
-        shadow = try Engine(configuration: EngineConfiguration(
-            orderCapacity: max(parameters.targetRestingOrders * 4, 1_024), symbolCapacity: max(parameters.symbols, 1)))
+        // The id set must outlive any stream: 2^21 blocks hold ≈ 190 million dense ids.
+        shadow = try Engine(
+            configuration: EngineConfiguration(
+                orderCapacity: max(parameters.targetRestingOrders * 4, 1_024),
+                symbolCapacity: max(parameters.symbols, 1), usedIDBlockCapacity: 1 << 21))
         for s in 0..<parameters.symbols { try shadow.addSymbol(SymbolConfiguration(name: "SYM\(s)")) }
         mids = Array(repeating: parameters.initialMid, count: parameters.symbols)
     }
@@ -103,8 +107,10 @@ public struct OrderFlowGenerator {
             let depth = rng.geometric(mean: parameters.meanDepthTicks)
             let touchGap: Int64 = 1 + depth
             let price = side == .buy ? mids[symbolIndex] - touchGap : mids[symbolIndex] + touchGap
-            return .new(NewOrder(id: takeID(), account: account, symbol: symbol, side: side,
-                                 price: max(price, 1), quantity: 1 + Int64(rng.next() % 10) * 10))
+            return .new(
+                NewOrder(
+                    id: takeID(), account: account, symbol: symbol, side: side,
+                    price: max(price, 1), quantity: 1 + Int64(rng.next() % 10) * 10))
         } else if roll < 0.9 {
             mix.cancels += 1
             let victim = live[Int(rng.next() % UInt64(live.count))]
@@ -114,14 +120,18 @@ public struct OrderFlowGenerator {
             let quantity = 10 + Int64(rng.next() % 60)
             let kind = rng.next() % 10
             if kind < 2 {
-                return .new(NewOrder(id: takeID(), account: account, symbol: symbol, side: side, type: .market,
-                                     quantity: quantity))
+                return .new(
+                    NewOrder(
+                        id: takeID(), account: account, symbol: symbol, side: side, type: .market,
+                        quantity: quantity))
             }
             let through: Int64 = 1 + Int64(rng.next() % 3)
             let price = side == .buy ? mids[symbolIndex] + through : mids[symbolIndex] - through
-            return .new(NewOrder(id: takeID(), account: account, symbol: symbol, side: side,
-                                 timeInForce: kind < 7 ? .immediateOrCancel : .goodTillCancel,
-                                 price: max(price, 1), quantity: quantity))
+            return .new(
+                NewOrder(
+                    id: takeID(), account: account, symbol: symbol, side: side,
+                    timeInForce: kind < 7 ? .immediateOrCancel : .goodTillCancel,
+                    price: max(price, 1), quantity: quantity))
         }
     }
 
@@ -133,6 +143,9 @@ public struct OrderFlowGenerator {
     private mutating func track(_ events: EngineEvents) {
         for event in events {
             switch event {
+            case .rejected(let rejected) where rejected.reason == .capacityExhausted:
+                // The flow would silently stop matching the shadow book: fail loudly instead.
+                preconditionFailure("OrderFlowGenerator: shadow engine capacity exhausted at order \(rejected.id)")
             case .fill(let fill) where fill.makerLeaves == 0:
                 removeLive(fill.makerID)
             case .canceled(let canceled):
@@ -143,7 +156,7 @@ public struct OrderFlowGenerator {
         }
         // The command's own order rests if the engine still knows it after the command.
         if let first = events.first, case .accepted(let accepted) = first,
-           shadow.restingOrder(accepted.id) != nil, livePosition[accepted.id] == nil
+            shadow.restingOrder(accepted.id) != nil, livePosition[accepted.id] == nil
         {
             livePosition[accepted.id] = live.count
             live.append((accepted.id, accepted.account, accepted.symbol))
@@ -187,7 +200,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

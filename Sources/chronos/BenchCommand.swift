@@ -1,4 +1,5 @@
 import ArgumentParser
+import Histogram
 import Workload
 
 /// `chronos bench`: measurements that need no benchmark harness.
@@ -48,7 +49,8 @@ struct EngineBench: ParsableCommand {
         let median = sorted[sorted.count / 2]
         func ns(_ h: Histogram<UInt64>, _ p: Double) -> UInt64 { h.valueAtPercentile(p) }
         if json {
-            print("""
+            print(
+                """
                 {"commands":\(r.commands),"warmup":\(r.warmupCommands),"book_start":\(r.restingAtStart),\
                 "book_end":\(r.restingAtEnd),"events":\(r.events),\
                 "throughput_best":\(Int(best)),"throughput_median":\(Int(median)),\
@@ -64,10 +66,12 @@ struct EngineBench: ParsableCommand {
         print("stream: \(r.warmupCommands) warm-up + \(r.commands) measured commands (\(r.mix))")
         print("book: \(r.restingAtStart) resting orders at start, \(r.restingAtEnd) at end; \(r.events) events")
         print("throughput: best \(format(best)) commands/s, median \(format(median)) over \(passes) passes")
-        print("latency per command (ns):   p50 \(ns(r.latency, 50))   p99 \(ns(r.latency, 99))   "
-              + "p99.9 \(ns(r.latency, 99.9))   max \(r.latency.maxRecorded)")
-        print("clock-read floor (ns):      p50 \(ns(r.clockFloor, 50))   p99 \(ns(r.clockFloor, 99))   "
-              + "p99.9 \(ns(r.clockFloor, 99.9))   max \(r.clockFloor.maxRecorded)")
+        print(
+            "latency per command (ns):   p50 \(ns(r.latency, 50))   p99 \(ns(r.latency, 99))   "
+                + "p99.9 \(ns(r.latency, 99.9))   max \(r.latency.maxRecorded)")
+        print(
+            "clock-read floor (ns):      p50 \(ns(r.clockFloor, 50))   p99 \(ns(r.clockFloor, 99))   "
+                + "p99.9 \(ns(r.clockFloor, 99.9))   max \(r.clockFloor.maxRecorded)")
         print("deterministic (same state hash in every pass): \(r.stateHashesAgree ? "yes" : "NO")")
         if !r.stateHashesAgree { throw ExitCode(1) }
     }
@@ -83,5 +87,3 @@ struct EngineBench: ParsableCommand {
         return s
     }
 }
-
-import Histogram

@@ -4,7 +4,7 @@ import MatchingEngine
 import Workload
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Measures the matching engine alone on a generated realistic stream (no I/O, one thread).
@@ -76,10 +76,11 @@ struct EngineBenchmark {
             _ = floor.record(t1 - t0)
         }
         hashes.insert(engine.stateHash())
-        return Result(commands: measured.count, warmupCommands: warm.count, restingAtStart: restingAtStart,
-                      restingAtEnd: engine.restingOrderCount, events: events, mix: generator.mix,
-                      throughputRuns: throughputRuns, latency: latency, clockFloor: floor,
-                      stateHashesAgree: hashes.count == 1)
+        return Result(
+            commands: measured.count, warmupCommands: warm.count, restingAtStart: restingAtStart,
+            restingAtEnd: engine.restingOrderCount, events: events, mix: generator.mix,
+            throughputRuns: throughputRuns, latency: latency, clockFloor: floor,
+            stateHashesAgree: hashes.count == 1)
     }
 }
 

@@ -3,7 +3,7 @@ import ChronosCore
 import Workload
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `chronos generate`: the seeded realistic order flow as `chronos replay` JSON Lines.

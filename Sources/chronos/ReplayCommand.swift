@@ -4,7 +4,7 @@ import MatchingEngine
 import Replay
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `chronos replay`: the engine's deterministic JSON Lines interface.
@@ -49,7 +49,8 @@ struct ReplayCommand: ParsableCommand {
         }
         let readOK = session.run(inputFileDescriptor: 0)
         if !readOK {
-            FileHandleOutput.standardError("chronos replay: reading stdin failed: \(String(cString: strerror(errno)))\n")
+            FileHandleOutput.standardError(
+                "chronos replay: reading stdin failed: \(String(cString: strerror(errno)))\n")
             throw ExitCode(1)
         }
         if let error = session.outputError {

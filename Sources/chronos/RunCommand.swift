@@ -65,10 +65,12 @@ struct RunCommand: ParsableCommand {
         }
         let seconds = Double(monotonicNanoseconds() - start) / 1e9
         let problems = engine.invariantViolations()
-        print("processed \(stream.count) commands in \(String(format3(seconds))) s "
-              + "(\(Int(Double(stream.count) / seconds)) commands/s)")
-        print("events: \(accepted) accepted, \(rejected) rejected, \(fills) fills (\(volume) lots), "
-              + "\(canceled) canceled, \(replaced) replaced; last sequence \(engine.nextSequence - 1)")
+        print(
+            "processed \(stream.count) commands in \(String(format3(seconds))) s "
+                + "(\(Int(Double(stream.count) / seconds)) commands/s)")
+        print(
+            "events: \(accepted) accepted, \(rejected) rejected, \(fills) fills (\(volume) lots), "
+                + "\(canceled) canceled, \(replaced) replaced; last sequence \(engine.nextSequence - 1)")
         for (i, symbol) in symbols.enumerated() {
             let id = SymbolID(UInt32(i))
             let bid = engine.bestBid(id).map { "\($0.quantity) @ \($0.price)" } ?? "none"

@@ -11,50 +11,54 @@ import Testing
     }
 
     @Test func readsEngineCapacitiesAndSymbolsInFileOrder() throws {
-        let configuration = try ExchangeConfiguration.parse(toml: """
-            [engine]
-            order_capacity = 5000
-            symbol_capacity = 8
-            id_capacity = 4096
+        let configuration = try ExchangeConfiguration.parse(
+            toml: """
+                [engine]
+                order_capacity = 5000
+                symbol_capacity = 8
+                id_capacity = 4096
 
-            [[symbols]]
-            name = "AAPL"
-            tick_size = 5
-            lot_size = 100
-            min_qty = 100
-            max_qty = 1000000
-            min_price = 5
-            max_price = 1000000
-            price_decimals = 2
+                [[symbols]]
+                name = "AAPL"
+                tick_size = 5
+                lot_size = 100
+                min_qty = 100
+                max_qty = 1000000
+                min_price = 5
+                max_price = 1000000
+                price_decimals = 2
 
-            [[symbols]]
-            name = "MSFT"
-            """)
+                [[symbols]]
+                name = "MSFT"
+                """)
         #expect(configuration.engine.orderCapacity == 5_000)
         #expect(configuration.engine.symbolCapacity == 8)
         #expect(configuration.engine.usedIDBlockCapacity == 4_096)
         #expect(configuration.symbols.map(\.name) == ["AAPL", "MSFT"])
-        #expect(configuration.symbols[0] == SymbolConfiguration(
-            name: "AAPL", tickSize: 5, lotSize: 100, minQuantity: 100, maxQuantity: 1_000_000, minPrice: 5,
-            maxPrice: 1_000_000, priceDecimals: 2))
+        #expect(
+            configuration.symbols[0]
+                == SymbolConfiguration(
+                    name: "AAPL", tickSize: 5, lotSize: 100, minQuantity: 100, maxQuantity: 1_000_000, minPrice: 5,
+                    maxPrice: 1_000_000, priceDecimals: 2))
         #expect(configuration.symbols[1] == SymbolConfiguration(name: "MSFT"))
     }
 
     @Test func everyProblemIsReportedNamingItsKey() {
         do {
-            _ = try ExchangeConfiguration.parse(toml: """
-                colour = 1
-                [engine]
-                order_capacity = "big"
-                [[symbols]]
-                name = "AAPL"
-                tick_size = 0
-                lot_sise = 3
-                [[symbols]]
-                tick_size = 1
-                [[symbols]]
-                name = "AAPL"
-                """, source: "test.toml")
+            _ = try ExchangeConfiguration.parse(
+                toml: """
+                    colour = 1
+                    [engine]
+                    order_capacity = "big"
+                    [[symbols]]
+                    name = "AAPL"
+                    tick_size = 0
+                    lot_sise = 3
+                    [[symbols]]
+                    tick_size = 1
+                    [[symbols]]
+                    name = "AAPL"
+                    """, source: "test.toml")
             Issue.record("expected an error")
         } catch {
             let text = error.description
@@ -78,10 +82,11 @@ import Testing
     }
 
     @Test func wireCodesOfRejectReasonsAreTheProtocolStrings() {
-        #expect(RejectReason.allCases.map(\.code) == [
-            "malformed", "duplicate_id", "unknown_order", "not_owner", "invalid_price", "invalid_qty",
-            "post_only_would_cross", "fok_unfillable", "unknown_symbol", "capacity_exhausted",
-        ])
+        #expect(
+            RejectReason.allCases.map(\.code) == [
+                "malformed", "duplicate_id", "unknown_order", "not_owner", "invalid_price", "invalid_qty",
+                "post_only_would_cross", "fok_unfillable", "unknown_symbol", "capacity_exhausted",
+            ])
         #expect(Side.buy.opposite == .sell && Side.sell.opposite == .buy)
     }
 }

@@ -32,8 +32,9 @@ struct StreamCase: Sendable, CustomTestStringConvertible {
 /// Three symbols with different grids and limits: plain, tick 5 / lot 100 with limits, tight limits.
 let adversarialSymbols: [SymbolConfiguration] = [
     SymbolConfiguration(name: "PLAIN"),
-    SymbolConfiguration(name: "GRID", tickSize: 5, lotSize: 100, minQuantity: 100, maxQuantity: 20_000,
-                        minPrice: 500, maxPrice: 1_500),
+    SymbolConfiguration(
+        name: "GRID", tickSize: 5, lotSize: 100, minQuantity: 100, maxQuantity: 20_000,
+        minPrice: 500, maxPrice: 1_500),
     SymbolConfiguration(name: "TIGHT", minQuantity: 2, maxQuantity: 40, minPrice: 60, maxPrice: 140),
 ]
 
@@ -105,8 +106,11 @@ struct AdversarialStream {
         }
         // Replace: price and/or quantity, up, down, equal, crossing, invalid, or neither.
         let tConfig = adversarialSymbols[min(Int(onSymbol.rawValue), adversarialSymbols.count - 1)]
-        let current = target ?? ReferenceExchange.Order(id: id, account: who, side: .buy, price: mid, leaves: lot,
-                                                        postOnly: false)
+        let current =
+            target
+            ?? ReferenceExchange.Order(
+                id: id, account: who, side: .buy, price: mid, leaves: lot,
+                postOnly: false)
         var price: Price?
         var quantity: Quantity?
         let shape = rng.unit()
@@ -123,14 +127,16 @@ struct AdversarialStream {
 
     private mutating func replaceQuantity(_ leaves: Quantity, _ c: SymbolConfiguration) -> Quantity {
         let r = rng.unit()
-        if r < 0.25 { return leaves }                                                 // equal
+        if r < 0.25 { return leaves }  // equal
         if r < 0.55 { return max(c.lotSize, leaves - c.lotSize * Int64(1 + pick(5))) }  // down
-        if r < 0.90 { return leaves + c.lotSize * Int64(1 + pick(10)) }                // up
+        if r < 0.90 { return leaves + c.lotSize * Int64(1 + pick(10)) }  // up
         return [0, -c.lotSize, leaves + 1, c.maxQuantity &+ c.lotSize, ceiling + 1][pick(5)]  // invalid
     }
 
-    private mutating func replacePrice(_ o: ReferenceExchange.Order, _ symbol: SymbolID, _ c: SymbolConfiguration,
-                                       shadow: ReferenceExchange) -> Price {
+    private mutating func replacePrice(
+        _ o: ReferenceExchange.Order, _ symbol: SymbolID, _ c: SymbolConfiguration,
+        shadow: ReferenceExchange
+    ) -> Price {
         let r = rng.unit()
         if r < 0.15 { return o.price }  // same price
         if r < 0.35, Int(symbol.rawValue) < shadow.books.count, let touch = shadow.bestPrice(symbol, o.side.opposite) {
@@ -142,8 +148,10 @@ struct AdversarialStream {
         return [0, -c.tickSize, o.price + 1, c.maxPrice &+ c.tickSize, c.minPrice - c.tickSize][pick(5)]
     }
 
-    private mutating func newOrder(_ symbol: SymbolID, _ c: SymbolConfiguration, _ mid: Int64, _ account: AccountID,
-                                   crowded: Bool) -> NewOrder {
+    private mutating func newOrder(
+        _ symbol: SymbolID, _ c: SymbolConfiguration, _ mid: Int64, _ account: AccountID,
+        crowded: Bool
+    ) -> NewOrder {
         var id: OrderID
         let idRoll = rng.unit()
         if idRoll < 0.05, !issued.isEmpty {
@@ -158,7 +166,9 @@ struct AdversarialStream {
         let side: Side = rng.next() & 1 == 0 ? .buy : .sell
         let isMarket = chance(crowded ? 0.25 : 0.10)
         let tifRoll = rng.unit()
-        let tif: TimeInForce = tifRoll < (crowded ? 0.3 : 0.6) ? .goodTillCancel
+        let tif: TimeInForce =
+            tifRoll < (crowded ? 0.3 : 0.6)
+            ? .goodTillCancel
             : (tifRoll < 0.85 ? .immediateOrCancel : .fillOrKill)
         let postOnly = chance(isMarket ? 0.05 : 0.12)
         // Many levels: up to 20 ticks either side of the mid, so a third of limits cross.
@@ -171,12 +181,16 @@ struct AdversarialStream {
             price = [0, -c.tickSize, price + 1, c.maxPrice &+ c.tickSize, c.minPrice - c.tickSize, .min][pick(6)]
         }
         if chance(0.04) {
-            quantity = [0, -c.lotSize, quantity + 1, c.maxQuantity &+ c.lotSize, c.minQuantity - 1, ceiling,
-                        ceiling + 1, .max, .min][pick(9)]
+            quantity =
+                [
+                    0, -c.lotSize, quantity + 1, c.maxQuantity &+ c.lotSize, c.minQuantity - 1, ceiling,
+                    ceiling + 1, .max, .min,
+                ][pick(9)]
         }
-        return NewOrder(id: id, account: account, symbol: symbol, side: side, type: isMarket ? .market : .limit,
-                        timeInForce: tif, price: isMarket && chance(0.5) ? 0 : price, quantity: quantity,
-                        postOnly: postOnly)
+        return NewOrder(
+            id: id, account: account, symbol: symbol, side: side, type: isMarket ? .market : .limit,
+            timeInForce: tif, price: isMarket && chance(0.5) ? 0 : price, quantity: quantity,
+            postOnly: postOnly)
     }
 }
 
@@ -236,9 +250,10 @@ struct StreamChecker {
                 if e.quantity != o.quantity || e.side != o.side || e.account != o.account || e.type != o.type {
                     fail("command \(index): accepted event \(e) differs from \(o)")
                 }
-                orders[e.id] = Track(account: e.account, symbol: e.symbol, side: e.side, isLimit: e.type == .limit,
-                                     tif: e.timeInForce, price: e.type == .limit ? o.price : 0,
-                                     accepted: e.quantity)
+                orders[e.id] = Track(
+                    account: e.account, symbol: e.symbol, side: e.side, isLimit: e.type == .limit,
+                    tif: e.timeInForce, price: e.type == .limit ? o.price : 0,
+                    accepted: e.quantity)
             case .rejected(let e):
                 count("rejected \(e.reason)")
                 if events.count != 1 { fail("command \(index): a rejection with other events") }
@@ -247,7 +262,7 @@ struct StreamChecker {
                     fail("command \(index): duplicate_id for \(e.id), never accepted")
                 }
                 if case .new = command, e.reason != .duplicateID, e.reason != .unknownSymbol,
-                   e.reason != .malformed, orders[e.id] != nil
+                    e.reason != .malformed, orders[e.id] != nil
                 {
                     fail("command \(index): reused id \(e.id) rejected \(e.reason), not duplicate_id")
                 }
@@ -308,11 +323,12 @@ struct StreamChecker {
                 if c.account != track.account || c.side != track.side || c.symbol != track.symbol {
                     fail("command \(index): canceled fields wrong \(c)")
                 }
-                let expected: CancelReason? = switch command {
-                case .cancel: .requested
-                case .replace: .selfTradePrevention
-                case .new: nil
-                }
+                let expected: CancelReason? =
+                    switch command {
+                    case .cancel: .requested
+                    case .replace: .selfTradePrevention
+                    case .new: nil
+                    }
                 if let expected, c.reason != expected { fail("command \(index): cancel reason \(c.reason)") }
                 if case .new = command, c.reason == .requested { fail("command \(index): requested cancel on new") }
                 if c.reason == .marketRemainder && track.isLimit { fail("command \(index): market remainder on limit") }
@@ -352,11 +368,12 @@ struct StreamChecker {
             fail("command \(index): \(track.tif) order \(id) still open")
         }
         if let resting, resting.leavesQuantity != track.open || resting.price != track.price {
-            fail("command \(index): order \(id) rests \(resting.leavesQuantity)@\(resting.price), "
-                 + "tracked \(track.open)@\(track.price)")
+            fail(
+                "command \(index): order \(id) rests \(resting.leavesQuantity)@\(resting.price), "
+                    + "tracked \(track.open)@\(track.price)")
         }
         if case .new(let o) = command, case .accepted? = events.first, o.timeInForce == .fillOrKill,
-           o.type == .limit, track.filled != track.accepted
+            o.type == .limit, track.filled != track.accepted
         {
             fail("command \(index): FOK \(id) filled \(track.filled) of \(track.accepted)")
         }
@@ -406,8 +423,9 @@ struct StreamRun {
     var maxResting = 0
 
     init(orderCapacity: Int, symbols: [SymbolConfiguration]) throws {
-        let configuration = EngineConfiguration(orderCapacity: orderCapacity, symbolCapacity: 8,
-                                                usedIDBlockCapacity: 1 << 16)
+        let configuration = EngineConfiguration(
+            orderCapacity: orderCapacity, symbolCapacity: 8,
+            usedIDBlockCapacity: 1 << 16)
         engine = try Engine(configuration: configuration)
         twin = try Engine(configuration: configuration)
         for s in symbols {
@@ -458,7 +476,8 @@ struct StreamRun {
                 let mine = engine.restingOrders(symbol, side).map(RestingView.init)
                 let theirs = reference.restingOrders(symbol, side).map(RestingView.init)
                 if mine != theirs && referenceMismatch == nil {
-                    referenceMismatch = "after command \(index), symbol \(s) \(side):\n"
+                    referenceMismatch =
+                        "after command \(index), symbol \(s) \(side):\n"
                         + "  engine    \(mine.prefix(12))\n  reference \(theirs.prefix(12))"
                 }
             }
@@ -497,28 +516,36 @@ extension EngineCommand {
 
 @Suite struct PropertyTests {
     static let realisticCases: [StreamCase] = [
-        StreamCase(name: "realistic, 1 symbol, 1000 accounts", seed: 1, commands: 100_000, orderCapacity: 100_000,
-                   source: .realistic(symbols: 1, accounts: 1_000, targetResting: 600, meanDepthTicks: 8)),
-        StreamCase(name: "realistic, 3 symbols, 12 accounts", seed: 2, commands: 100_000, orderCapacity: 100_000,
-                   source: .realistic(symbols: 3, accounts: 12, targetResting: 900, meanDepthTicks: 4)),
-        StreamCase(name: "realistic, 2 symbols, 3 accounts, deep", seed: 3, commands: 100_000, orderCapacity: 100_000,
-                   source: .realistic(symbols: 2, accounts: 3, targetResting: 400, meanDepthTicks: 30)),
+        StreamCase(
+            name: "realistic, 1 symbol, 1000 accounts", seed: 1, commands: 100_000, orderCapacity: 100_000,
+            source: .realistic(symbols: 1, accounts: 1_000, targetResting: 600, meanDepthTicks: 8)),
+        StreamCase(
+            name: "realistic, 3 symbols, 12 accounts", seed: 2, commands: 100_000, orderCapacity: 100_000,
+            source: .realistic(symbols: 3, accounts: 12, targetResting: 900, meanDepthTicks: 4)),
+        StreamCase(
+            name: "realistic, 2 symbols, 3 accounts, deep", seed: 3, commands: 100_000, orderCapacity: 100_000,
+            source: .realistic(symbols: 2, accounts: 3, targetResting: 400, meanDepthTicks: 30)),
     ]
 
     static let adversarialCases: [StreamCase] = [
-        StreamCase(name: "adversarial, 3 accounts", seed: 7, commands: 100_000, orderCapacity: 100_000,
-                   source: .adversarial(accounts: 3, maxResting: 400)),
-        StreamCase(name: "adversarial, 2 accounts", seed: 8, commands: 100_000, orderCapacity: 100_000,
-                   source: .adversarial(accounts: 2, maxResting: 250)),
-        StreamCase(name: "adversarial, capacity 64", seed: 9, commands: 100_000, orderCapacity: 64,
-                   source: .adversarial(accounts: 4, maxResting: 90)),
+        StreamCase(
+            name: "adversarial, 3 accounts", seed: 7, commands: 100_000, orderCapacity: 100_000,
+            source: .adversarial(accounts: 3, maxResting: 400)),
+        StreamCase(
+            name: "adversarial, 2 accounts", seed: 8, commands: 100_000, orderCapacity: 100_000,
+            source: .adversarial(accounts: 2, maxResting: 250)),
+        StreamCase(
+            name: "adversarial, capacity 64", seed: 9, commands: 100_000, orderCapacity: 64,
+            source: .adversarial(accounts: 4, maxResting: 90)),
     ]
 
     @Test(arguments: realisticCases)
     func realisticFlowKeepsEveryPropertyAndMatchesTheReference(_ c: StreamCase) throws {
         guard case .realistic(let symbols, let accounts, let target, let depth) = c.source else { return }
-        var generator = try OrderFlowGenerator(.init(seed: c.seed, symbols: symbols, accounts: accounts,
-                                                     targetRestingOrders: target, meanDepthTicks: depth))
+        var generator = try OrderFlowGenerator(
+            .init(
+                seed: c.seed, symbols: symbols, accounts: accounts,
+                targetRestingOrders: target, meanDepthTicks: depth))
         let commands = generator.generate(c.commands)
         let configs = (0..<symbols).map { SymbolConfiguration(name: "SYM\($0)") }
         var run = try StreamRun(orderCapacity: c.orderCapacity, symbols: configs)
@@ -538,10 +565,14 @@ extension EngineCommand {
         let a1 = AccountID(1), a2 = AccountID(2)
         func letter(_ l: Int, position: Int) -> EngineCommand {
             let id = OrderID(UInt64(position + 1))
-            func new(_ account: AccountID, _ side: Side, _ price: Price, _ qty: Quantity, type: OrderType = .limit,
-                     tif: TimeInForce = .goodTillCancel, postOnly: Bool = false, id: OrderID = id) -> EngineCommand {
-                .new(NewOrder(id: id, account: account, symbol: symbol, side: side, type: type, timeInForce: tif,
-                              price: price, quantity: qty, postOnly: postOnly))
+            func new(
+                _ account: AccountID, _ side: Side, _ price: Price, _ qty: Quantity, type: OrderType = .limit,
+                tif: TimeInForce = .goodTillCancel, postOnly: Bool = false, id: OrderID = id
+            ) -> EngineCommand {
+                .new(
+                    NewOrder(
+                        id: id, account: account, symbol: symbol, side: side, type: type, timeInForce: tif,
+                        price: price, quantity: qty, postOnly: postOnly))
             }
             switch l {
             case 0: return new(a1, .buy, 100, 2)
@@ -600,14 +631,17 @@ extension EngineCommand {
     func adversarialStreamKeepsEveryPropertyAndMatchesTheReference(_ c: StreamCase) throws {
         guard case .adversarial(let accounts, let maxResting) = c.source else { return }
         var run = try StreamRun(orderCapacity: c.orderCapacity, symbols: adversarialSymbols)
-        var stream = AdversarialStream(seed: c.seed, accounts: UInt32(accounts), maxResting: maxResting,
-                                       ceiling: run.engine.configuration.quantityCeiling)
+        var stream = AdversarialStream(
+            seed: c.seed, accounts: UInt32(accounts), maxResting: maxResting,
+            ceiling: run.engine.configuration.quantityCeiling)
         for _ in 0..<c.commands { run.submit(stream.next(shadow: run.reference)) }
         run.finish()
         // The stream reached every outcome it was built for.
         let counts = run.checker.counts
-        var wanted = ["fill", "canceled requested", "canceled self_trade_prevention", "canceled ioc_remainder",
-                      "canceled market_remainder", "replaced kept", "replaced moved"]
+        var wanted = [
+            "fill", "canceled requested", "canceled self_trade_prevention", "canceled ioc_remainder",
+            "canceled market_remainder", "replaced kept", "replaced moved",
+        ]
         wanted += RejectReason.allCases.filter { $0 != .capacityExhausted }.map { "rejected \($0)" }
         if c.orderCapacity < 1_000 { wanted.append("rejected capacity_exhausted") }
         for key in wanted { #expect((counts[key] ?? 0) > 0, "never saw \(key): \(counts)") }

@@ -97,10 +97,15 @@ final class ReferenceExchange {
         return nextSequence
     }
 
-    private func reject(_ id: OrderID, _ account: AccountID, _ symbol: SymbolID, _ kind: CommandKind,
-                        _ reason: RejectReason) {
-        out.append(.rejected(OrderRejected(sequence: seq(), id: id, account: account, symbol: symbol,
-                                           command: kind, reason: reason)))
+    private func reject(
+        _ id: OrderID, _ account: AccountID, _ symbol: SymbolID, _ kind: CommandKind,
+        _ reason: RejectReason
+    ) {
+        out.append(
+            .rejected(
+                OrderRejected(
+                    sequence: seq(), id: id, account: account, symbol: symbol,
+                    command: kind, reason: reason)))
     }
 
     private func validPrice(_ c: SymbolConfiguration, _ p: Price) -> Bool {
@@ -140,21 +145,30 @@ final class ReferenceExchange {
             return reject(o.id, o.account, o.symbol, .new, .capacityExhausted)
         }
         used.insert(o.id)
-        out.append(.accepted(OrderAccepted(sequence: seq(), id: o.id, account: o.account, symbol: o.symbol,
-                                           side: o.side, type: o.type, timeInForce: tif, postOnly: o.postOnly,
-                                           price: isLimit ? o.price : 0, quantity: o.quantity)))
+        out.append(
+            .accepted(
+                OrderAccepted(
+                    sequence: seq(), id: o.id, account: o.account, symbol: o.symbol,
+                    side: o.side, type: o.type, timeInForce: tif, postOnly: o.postOnly,
+                    price: isLimit ? o.price : 0, quantity: o.quantity)))
         let (remaining, selfTrade) = match(o.symbol, o.side, limit, o.quantity, o.id, o.account)
         if remaining == 0 { return }
         if selfTrade || tif != .goodTillCancel {
-            let reason: CancelReason = selfTrade ? .selfTradePrevention
+            let reason: CancelReason =
+                selfTrade
+                ? .selfTradePrevention
                 : (isLimit ? .immediateOrCancelRemainder : .marketRemainder)
-            out.append(.canceled(OrderCanceled(sequence: seq(), id: o.id, account: o.account, symbol: o.symbol,
-                                               side: o.side, quantity: remaining, reason: reason)))
+            out.append(
+                .canceled(
+                    OrderCanceled(
+                        sequence: seq(), id: o.id, account: o.account, symbol: o.symbol,
+                        side: o.side, quantity: remaining, reason: reason)))
             return
         }
         books[b].sides[Int(o.side.rawValue)].append(
-            Order(id: o.id, account: o.account, side: o.side, price: o.price, leaves: remaining,
-                  postOnly: o.postOnly))
+            Order(
+                id: o.id, account: o.account, side: o.side, price: o.price, leaves: remaining,
+                postOnly: o.postOnly))
     }
 
     private func cancel(_ c: CancelOrder) {
@@ -166,8 +180,11 @@ final class ReferenceExchange {
         let order = books[b].sides[Int(side.rawValue)][i]
         guard order.account == c.account else { return reject(c.id, c.account, c.symbol, .cancel, .notOwner) }
         books[b].sides[Int(side.rawValue)].remove(at: i)
-        out.append(.canceled(OrderCanceled(sequence: seq(), id: c.id, account: c.account, symbol: c.symbol,
-                                           side: side, quantity: order.leaves, reason: .requested)))
+        out.append(
+            .canceled(
+                OrderCanceled(
+                    sequence: seq(), id: c.id, account: c.account, symbol: c.symbol,
+                    side: side, quantity: order.leaves, reason: .requested)))
     }
 
     private func replace(_ r: ReplaceOrder) {
@@ -198,24 +215,35 @@ final class ReferenceExchange {
                 let moved = books[b].sides[s].remove(at: i)
                 books[b].sides[s].append(moved)
             }
-            out.append(.replaced(OrderReplaced(sequence: seq(), id: r.id, account: r.account, symbol: r.symbol,
-                                               side: side, price: newPrice, quantity: newQuantity,
-                                               keptPriority: kept)))
+            out.append(
+                .replaced(
+                    OrderReplaced(
+                        sequence: seq(), id: r.id, account: r.account, symbol: r.symbol,
+                        side: side, price: newPrice, quantity: newQuantity,
+                        keptPriority: kept)))
             return
         }
         // Rule 8: a price change loses priority and may trade like a new order.
         books[b].sides[s].remove(at: i)
-        out.append(.replaced(OrderReplaced(sequence: seq(), id: r.id, account: r.account, symbol: r.symbol,
-                                           side: side, price: newPrice, quantity: newQuantity, keptPriority: false)))
+        out.append(
+            .replaced(
+                OrderReplaced(
+                    sequence: seq(), id: r.id, account: r.account, symbol: r.symbol,
+                    side: side, price: newPrice, quantity: newQuantity, keptPriority: false)))
         let (remaining, selfTrade) = match(r.symbol, side, newPrice, newQuantity, r.id, r.account)
         if remaining == 0 { return }
         if selfTrade {
-            out.append(.canceled(OrderCanceled(sequence: seq(), id: r.id, account: r.account, symbol: r.symbol,
-                                               side: side, quantity: remaining, reason: .selfTradePrevention)))
+            out.append(
+                .canceled(
+                    OrderCanceled(
+                        sequence: seq(), id: r.id, account: r.account, symbol: r.symbol,
+                        side: side, quantity: remaining, reason: .selfTradePrevention)))
             return
         }
-        books[b].sides[s].append(Order(id: r.id, account: r.account, side: side, price: newPrice,
-                                       leaves: remaining, postOnly: order.postOnly))
+        books[b].sides[s].append(
+            Order(
+                id: r.id, account: r.account, side: side, price: newPrice,
+                leaves: remaining, postOnly: order.postOnly))
     }
 
     /// Index of the best (best price, then oldest) order of one side, by a full scan.
@@ -233,8 +261,10 @@ final class ReferenceExchange {
 
     /// Rules 1 and 7: trade against the opposite side in priority order at the makers' prices,
     /// stopping at the limit, when filled, or at the first maker of the taker's own account.
-    private func match(_ symbol: SymbolID, _ side: Side, _ limit: Price?, _ quantity: Quantity, _ id: OrderID,
-                       _ account: AccountID) -> (Quantity, Bool) {
+    private func match(
+        _ symbol: SymbolID, _ side: Side, _ limit: Price?, _ quantity: Quantity, _ id: OrderID,
+        _ account: AccountID
+    ) -> (Quantity, Bool) {
         let b = Int(symbol.rawValue)
         let ms = Int(side.opposite.rawValue)
         var remaining = quantity
@@ -245,10 +275,13 @@ final class ReferenceExchange {
             let traded = min(remaining, maker.leaves)
             remaining -= traded
             let makerLeaves = maker.leaves - traded
-            out.append(.fill(Fill(sequence: seq(), tradeID: TradeID(nextTradeID), symbol: symbol, takerID: id,
-                                  makerID: maker.id, takerAccount: account, makerAccount: maker.account,
-                                  takerSide: side, price: maker.price, quantity: traded, takerLeaves: remaining,
-                                  makerLeaves: makerLeaves)))
+            out.append(
+                .fill(
+                    Fill(
+                        sequence: seq(), tradeID: TradeID(nextTradeID), symbol: symbol, takerID: id,
+                        makerID: maker.id, takerAccount: account, makerAccount: maker.account,
+                        takerSide: side, price: maker.price, quantity: traded, takerLeaves: remaining,
+                        makerLeaves: makerLeaves)))
             nextTradeID += 1
             if makerLeaves == 0 {
                 books[b].sides[ms].remove(at: i)
@@ -261,8 +294,10 @@ final class ReferenceExchange {
 
     /// Rules 5 and 16: whether `quantity` fills at `limit` or better before reaching an order of
     /// the same account, walking a sorted copy of the opposite side.
-    private func canFill(_ symbol: SymbolID, _ side: Side, _ limit: Price?, _ quantity: Quantity,
-                         _ account: AccountID) -> Bool {
+    private func canFill(
+        _ symbol: SymbolID, _ side: Side, _ limit: Price?, _ quantity: Quantity,
+        _ account: AccountID
+    ) -> Bool {
         var needed = quantity
         for maker in restingOrders(symbol, side.opposite) {
             guard acceptable(maker.price, side, limit) else { return false }
@@ -283,8 +318,10 @@ struct RestingView: Hashable, CustomStringConvertible {
     var postOnly: Bool
 
     init(_ o: RestingOrder) {
-        (id, account, price, leaves, postOnly) = (o.id.rawValue, o.account.rawValue, o.price, o.leavesQuantity,
-                                                  o.postOnly)
+        (id, account, price, leaves, postOnly) = (
+            o.id.rawValue, o.account.rawValue, o.price, o.leavesQuantity,
+            o.postOnly
+        )
     }
 
     init(_ o: ReferenceExchange.Order) {

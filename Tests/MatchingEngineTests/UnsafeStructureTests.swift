@@ -1,6 +1,7 @@
 import Testing
-@testable import MatchingEngine
 import Workload
+
+@testable import MatchingEngine
 
 /// The fenced unsafe types, checked against the standard library's collections.
 @Suite struct UnsafeStructureTests {
@@ -14,12 +15,13 @@ import Workload
             let roll = rng.next() % 10
             if roll < 6 && model.count < 4_096 {
                 // Mix dense, clustered and huge keys (0 and UInt64.max included).
-                let key: UInt64 = switch rng.next() % 4 {
-                case 0: UInt64(step)
-                case 1: rng.next()
-                case 2: UInt64.max - rng.next() % 64
-                default: rng.next() % 64
-                }
+                let key: UInt64 =
+                    switch rng.next() % 4 {
+                    case 0: UInt64(step)
+                    case 1: rng.next()
+                    case 2: UInt64.max - rng.next() % 64
+                    default: rng.next() % 64
+                    }
                 if model[key] == nil {
                     let handle = Int32(truncatingIfNeeded: rng.next() % 1_000_000)
                     index.insert(key, handle: handle)

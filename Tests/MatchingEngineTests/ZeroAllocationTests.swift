@@ -46,30 +46,34 @@ import Workload
         var nextID: UInt64 = 1
         let a = AccountID(1), b = AccountID(2)
         let count = mallocs {
-            func new(_ account: AccountID, _ side: Side, _ price: Price, _ qty: Quantity,
-                     _ tif: TimeInForce = .goodTillCancel, type: OrderType = .limit, postOnly: Bool = false) -> OrderID
-            {
+            func new(
+                _ account: AccountID, _ side: Side, _ price: Price, _ qty: Quantity,
+                _ tif: TimeInForce = .goodTillCancel, type: OrderType = .limit, postOnly: Bool = false
+            ) -> OrderID {
                 let id = OrderID(nextID)
                 nextID += 1
-                engine.submit(.new(NewOrder(id: id, account: account, symbol: s, side: side, type: type,
-                                            timeInForce: tif, price: price, quantity: qty, postOnly: postOnly)))
+                engine.submit(
+                    .new(
+                        NewOrder(
+                            id: id, account: account, symbol: s, side: side, type: type,
+                            timeInForce: tif, price: price, quantity: qty, postOnly: postOnly)))
                 return id
             }
             let resting = new(a, .buy, 100, 10)
             _ = new(a, .buy, 99, 10)
-            _ = new(b, .sell, 100, 4, .immediateOrCancel)          // partial maker fill
-            _ = new(b, .sell, 1, 100, type: .market)                 // sweep, market remainder
+            _ = new(b, .sell, 100, 4, .immediateOrCancel)  // partial maker fill
+            _ = new(b, .sell, 1, 100, type: .market)  // sweep, market remainder
             let r2 = new(a, .buy, 98, 10)
-            _ = new(a, .sell, 98, 5)                                 // self-trade prevention
-            _ = new(b, .sell, 90, 50, .fillOrKill)                   // fok_unfillable
+            _ = new(a, .sell, 98, 5)  // self-trade prevention
+            _ = new(b, .sell, 90, 50, .fillOrKill)  // fok_unfillable
             _ = new(b, .buy, 97, 5, postOnly: true)
             engine.submit(.replace(ReplaceOrder(id: r2, account: a, symbol: s, quantity: 3)))
             engine.submit(.replace(ReplaceOrder(id: r2, account: a, symbol: s, quantity: 30)))
             engine.submit(.replace(ReplaceOrder(id: r2, account: a, symbol: s, price: 96)))
             engine.submit(.replace(ReplaceOrder(id: r2, account: b, symbol: s, price: 96)))  // not_owner
-            engine.submit(.cancel(CancelOrder(id: resting, account: a, symbol: s)))         // unknown (filled)
+            engine.submit(.cancel(CancelOrder(id: resting, account: a, symbol: s)))  // unknown (filled)
             engine.submit(.cancel(CancelOrder(id: r2, account: a, symbol: s)))
-            _ = new(b, .sell, 0, 5)                                  // invalid_price
+            _ = new(b, .sell, 0, 5)  // invalid_price
             engine.submit(.new(NewOrder(id: OrderID(1), account: a, symbol: s, side: .buy, price: 5, quantity: 1)))
             // Leave the book empty for the next run.
             _ = new(b, .sell, 1, 1_000, type: .market)

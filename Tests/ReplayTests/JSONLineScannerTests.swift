@@ -42,7 +42,9 @@ import Workload
     }
 
     @Test func rejectsInvalidUTF8AndOverlongEncodings() {
-        for bad: [UInt8] in [[0xC0, 0xAF], [0xE0, 0x80, 0xAF], [0xED, 0xA0, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xFF], [0xC3]] {
+        for bad: [UInt8] in [
+            [0xC0, 0xAF], [0xE0, 0x80, 0xAF], [0xED, 0xA0, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xFF], [0xC3],
+        ] {
             var scanner = JSONLineScanner()
             defer { scanner.deallocate() }
             let line = Array(#"{"s":""#.utf8) + bad + Array(#""}"#.utf8)
@@ -53,7 +55,9 @@ import Workload
     @Test func recordsKnownKeysWithTypesAndLastDuplicateWins() {
         var values: [CommandKey: ScannedValue] = [:]
         var texts: [CommandKey: Bool] = [:]
-        let ok = scan(#"{"op":"new","id":7,"qty":-3,"price":99999999999999999999,"post_only":true,"tif":null,"side":"b\u0075y","id":8,"account":{"x":1},"type":1.5}"#) { s in
+        let ok = scan(
+            #"{"op":"new","id":7,"qty":-3,"price":99999999999999999999,"post_only":true,"tif":null,"side":"b\u0075y","id":8,"account":{"x":1},"type":1.5}"#
+        ) { s in
             for key in CommandKey.allCases { values[key] = s[key] }
             texts[.op] = s.string(s[.op], equals: "new")
             texts[.side] = s.string(s[.side], equals: "buy")
@@ -73,10 +77,11 @@ import Workload
         #expect(values[.symbol]?.kind == .absent)
     }
 
-    @Test(arguments: [
-        (#"{"id":-1}"#, nil), (#"{"id":18446744073709551616}"#, nil), (#"{"id":-0}"#, 0), (#"{"id":"5"}"#, nil),
-        (#"{"id":5.0}"#, nil), (#"{"id":18446744073709551615}"#, UInt64.max),
-    ] as [(String, UInt64?)])
+    @Test(
+        arguments: [
+            (#"{"id":-1}"#, nil), (#"{"id":18446744073709551616}"#, nil), (#"{"id":-0}"#, 0), (#"{"id":"5"}"#, nil),
+            (#"{"id":5.0}"#, nil), (#"{"id":18446744073709551615}"#, UInt64.max),
+        ] as [(String, UInt64?)])
     func idIsReadableOnlyAsAnUnsignedInteger(_ text: String, _ expected: UInt64?) {
         var id: UInt64?? = .none
         let ok = scan(text) { id = $0[.id].uint64 }
@@ -88,7 +93,9 @@ import Workload
         var scanner = JSONLineScanner()
         defer { scanner.deallocate() }
         var rng = SplitMix64(seed: 99)
-        let seed = Array(#"{"op":"new","id":1,"account":"A1","symbol":"AAPL","side":"buy","type":"limit","price":10050,"qty":100,"x":[1,{"y":"\u00e9"}]}"#.utf8)
+        let seed = Array(
+            #"{"op":"new","id":1,"account":"A1","symbol":"AAPL","side":"buy","type":"limit","price":10050,"qty":100,"x":[1,{"y":"\u00e9"}]}"#
+                .utf8)
         var accepted = 0
         for round in 0..<50_000 {
             var line: [UInt8]
@@ -113,7 +120,9 @@ import Workload
     @Test func lineLongerThanTheLimitIsRejected() {
         var scanner = JSONLineScanner()
         defer { scanner.deallocate() }
-        let long = Array(#"{"x":""#.utf8) + Array(repeating: UInt8(ascii: "a"), count: JSONLineScanner.maxLineLength) + Array(#""}"#.utf8)
+        let long =
+            Array(#"{"x":""#.utf8) + Array(repeating: UInt8(ascii: "a"), count: JSONLineScanner.maxLineLength)
+            + Array(#""}"#.utf8)
         #expect(!long.withUnsafeBufferPointer { scanner.scan($0) })
     }
 }

@@ -1,3 +1,4 @@
+import ChronosConfig
 import Foundation
 import Replay
 import Testing
@@ -36,8 +37,10 @@ import Workload
     }
 
     @Test func overlongLineIsOneMalformedEventAndReadingResumes() throws {
-        let before = Array(#"{"op":"new","id":1,"account":"A","symbol":"S","side":"buy","type":"limit","price":5,"qty":1}"#.utf8)
-        let huge = Array(#"{"op":"new","id":2,"pad":""#.utf8) + Array(repeating: UInt8(ascii: "x"), count: 3 << 20)
+        let before = Array(
+            #"{"op":"new","id":1,"account":"A","symbol":"S","side":"buy","type":"limit","price":5,"qty":1}"#.utf8)
+        let huge =
+            Array(#"{"op":"new","id":2,"pad":""#.utf8) + Array(repeating: UInt8(ascii: "x"), count: 3 << 20)
             + Array(#""}"#.utf8)
         let after = Array(#"{"op":"cancel","id":1,"account":"A","symbol":"S"}"#.utf8)
         let input = before + [0x0A] + huge + [0x0A] + after + [0x0A]
@@ -60,11 +63,12 @@ import Workload
         let limit = JSONLineScanner.maxLineLength
         let input = line(length: limit) + [0x0A] + line(length: limit + 1) + [0x0A]
         let output = String(decoding: try replayThroughFileDescriptor(input), as: UTF8.self)
-        #expect(output == """
-            {"ev":"book","symbol":"S","bids":[],"asks":[]}
-            {"ev":"rejected","id":null,"reason":"malformed"}
+        #expect(
+            output == """
+                {"ev":"book","symbol":"S","bids":[],"asks":[]}
+                {"ev":"rejected","id":null,"reason":"malformed"}
 
-            """)
+                """)
     }
 
     /// The `chronos` executable that `swift build` (which `make test` runs first) put in `.build`.
@@ -76,27 +80,31 @@ import Workload
 
     @Test func binaryReplaysStdinToStdoutAndRejectsBadConfigurationWithExitCode2() throws {
         let binary = try #require(Self.chronosBinary, "build the chronos executable first (swift build)")
-        let input = Data("""
+        let input = Data(
+            """
             {"op":"new","id":1,"account":"A1","symbol":"AAPL","side":"buy","type":"limit","price":10050,"qty":100}
             not json
             {"op":"book","symbol":"AAPL"}
             """.utf8)
         let result = try DifferentialTests.run([binary.path, "replay"], input: input)
         #expect(result.status == 0)
-        #expect(String(decoding: result.out, as: UTF8.self) == """
-            {"ev":"accepted","id":1}
-            {"ev":"rejected","id":null,"reason":"malformed"}
-            {"ev":"book","symbol":"AAPL","bids":[[10050,100,1]],"asks":[]}
+        #expect(
+            String(decoding: result.out, as: UTF8.self) == """
+                {"ev":"accepted","id":1}
+                {"ev":"rejected","id":null,"reason":"malformed"}
+                {"ev":"book","symbol":"AAPL","bids":[[10050,100,1]],"asks":[]}
 
-            """)
+                """)
 
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("chronos-\(UUID()).toml")
-        try Data("""
+        try Data(
+            """
             [[symbols]]
             name = "AAPL"
             tick_size = 0
             colour = "red"
-            """.utf8).write(to: config)
+            """.utf8
+        ).write(to: config)
         defer { try? FileManager.default.removeItem(at: config) }
         let bad = try DifferentialTests.run([binary.path, "replay", "--config", config.path], input: Data())
         #expect(bad.status == 2)
@@ -107,7 +115,8 @@ import Workload
 
     @Test func configuredSymbolsApplyTheirLimitsAndOthersAreUnknown() throws {
         let configuration = try ExchangeConfigurationFixture.twoSymbols()
-        let input = Array("""
+        let input = Array(
+            """
             {"op":"new","id":1,"account":"A","symbol":"AAPL","side":"buy","type":"limit","price":10051,"qty":100}
             {"op":"new","id":2,"account":"A","symbol":"AAPL","side":"buy","type":"limit","price":10050,"qty":150}
             {"op":"new","id":3,"account":"A","symbol":"AAPL","side":"buy","type":"limit","price":10050,"qty":100}
@@ -118,36 +127,36 @@ import Workload
 
             """.utf8)
         let output = String(decoding: try ReplaySession.replay(input, configuration: configuration), as: UTF8.self)
-        #expect(output == """
-            {"ev":"rejected","id":1,"reason":"invalid_price"}
-            {"ev":"rejected","id":2,"reason":"invalid_qty"}
-            {"ev":"accepted","id":3}
-            {"ev":"accepted","id":4}
-            {"ev":"rejected","id":5,"reason":"invalid_price"}
-            {"ev":"rejected","id":3,"reason":"unknown_symbol"}
-            {"ev":"rejected","id":null,"reason":"unknown_symbol"}
+        #expect(
+            output == """
+                {"ev":"rejected","id":1,"reason":"invalid_price"}
+                {"ev":"rejected","id":2,"reason":"invalid_qty"}
+                {"ev":"accepted","id":3}
+                {"ev":"accepted","id":4}
+                {"ev":"rejected","id":5,"reason":"invalid_price"}
+                {"ev":"rejected","id":3,"reason":"unknown_symbol"}
+                {"ev":"rejected","id":null,"reason":"unknown_symbol"}
 
-            """)
+                """)
     }
 }
 
-import ChronosConfig
-
 enum ExchangeConfigurationFixture {
     static func twoSymbols() throws -> ExchangeConfiguration {
-        try ExchangeConfiguration.parse(toml: """
-            [engine]
-            order_capacity = 1000
+        try ExchangeConfiguration.parse(
+            toml: """
+                [engine]
+                order_capacity = 1000
 
-            [[symbols]]
-            name = "AAPL"
-            tick_size = 5
-            lot_size = 100
-            max_price = 100000
+                [[symbols]]
+                name = "AAPL"
+                tick_size = 5
+                lot_size = 100
+                max_price = 100000
 
-            [[symbols]]
-            name = "MSFT"
-            """)
+                [[symbols]]
+                name = "MSFT"
+                """)
     }
 }
 

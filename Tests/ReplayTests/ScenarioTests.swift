@@ -20,15 +20,18 @@ import Testing
     @Test(arguments: names)
     func scenario(_ name: String) throws {
         let input = try Data(contentsOf: Self.directory.appendingPathComponent("\(name).in.jsonl"))
-        let expected = try String(contentsOf: Self.directory.appendingPathComponent("\(name).out.jsonl"), encoding: .utf8)
+        let expected = try String(
+            contentsOf: Self.directory.appendingPathComponent("\(name).out.jsonl"), encoding: .utf8)
         let output = try ReplaySession.replay(Array(input))
         let actual = String(decoding: output, as: UTF8.self)
         if actual != expected {
             let a = actual.split(separator: "\n", omittingEmptySubsequences: false)
             let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
-            let firstDifference = zip(a, e).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            let firstDifference =
+                zip(a, e).enumerated().first { $0.element.0 != $0.element.1 }?.offset
                 ?? min(a.count, e.count)
-            Issue.record("""
+            Issue.record(
+                """
                 \(name): output differs at line \(firstDifference + 1)
                 expected: \(firstDifference < e.count ? String(e[firstDifference]) : "<end>")
                 actual:   \(firstDifference < a.count ? String(a[firstDifference]) : "<end>")

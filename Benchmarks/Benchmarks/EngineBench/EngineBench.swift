@@ -5,7 +5,7 @@ import Replay
 import Workload
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // Each benchmark is scaled by 1,000 (one iteration = 1,000 commands, results shown per command)
@@ -42,8 +42,12 @@ let benchmarks: @Sendable () -> Void = {
         for i in benchmark.scaledIterations {
             let id = OrderID(f.nextID)
             f.nextID += 1
-            blackHole(f.engine.submit(.new(NewOrder(id: id, account: AccountID(2), symbol: f.symbol, side: .buy,
-                                                    price: 9_500 - Int64(i % 16), quantity: 10))))
+            blackHole(
+                f.engine.submit(
+                    .new(
+                        NewOrder(
+                            id: id, account: AccountID(2), symbol: f.symbol, side: .buy,
+                            price: 9_500 - Int64(i % 16), quantity: 10))))
             blackHole(f.engine.submit(.cancel(CancelOrder(id: id, account: AccountID(2), symbol: f.symbol))))
         }
     } setup: {
@@ -58,11 +62,19 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             let id = f.nextID
             f.nextID += 2
-            blackHole(f.engine.submit(.new(NewOrder(id: OrderID(id), account: AccountID(3), symbol: f.symbol,
-                                                    side: .sell, price: 10_000, quantity: 10))))
-            blackHole(f.engine.submit(.new(NewOrder(id: OrderID(id + 1), account: AccountID(4), symbol: f.symbol,
-                                                    side: .buy, timeInForce: .immediateOrCancel, price: 10_000,
-                                                    quantity: 10))))
+            blackHole(
+                f.engine.submit(
+                    .new(
+                        NewOrder(
+                            id: OrderID(id), account: AccountID(3), symbol: f.symbol,
+                            side: .sell, price: 10_000, quantity: 10))))
+            blackHole(
+                f.engine.submit(
+                    .new(
+                        NewOrder(
+                            id: OrderID(id + 1), account: AccountID(4), symbol: f.symbol,
+                            side: .buy, timeInForce: .immediateOrCancel, price: 10_000,
+                            quantity: 10))))
         }
     } setup: {
         bookFixture = try BookFixture(side: .sell)
@@ -119,8 +131,11 @@ final class BookFixture {
         symbol = try engine.addSymbol(SymbolConfiguration(name: "X"))
         for i in 0..<5_000 {
             let price = side == .buy ? 9_000 + Int64(i % 500) : 10_100 + Int64(i % 500)
-            engine.submit(.new(NewOrder(id: OrderID(UInt64(i)), account: AccountID(1), symbol: symbol, side: side,
-                                        price: price, quantity: 10)))
+            engine.submit(
+                .new(
+                    NewOrder(
+                        id: OrderID(UInt64(i)), account: AccountID(1), symbol: symbol, side: side,
+                        price: price, quantity: 10)))
         }
     }
 }
