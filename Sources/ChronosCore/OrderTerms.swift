@@ -70,7 +70,10 @@ public enum RejectReason: UInt8, Sendable, CaseIterable, CustomStringConvertible
     case capacityExhausted = 9
 
     /// The reason string used on the wire, e.g. `"unknown_order"`.
-    public var code: String {
+    public var code: String { codeLiteral.description }
+
+    /// ``code`` as a static literal: writers on the hot path use it without building a `String`.
+    public var codeLiteral: StaticString {
         switch self {
         case .malformed: "malformed"
         case .duplicateID: "duplicate_id"

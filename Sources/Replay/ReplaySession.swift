@@ -242,7 +242,7 @@ public final class ReplaySession {
                 writer.append(e.id.rawValue)
                 writer.append("}\n")
             case .rejected(let e):
-                writeRejected(id: e.id.rawValue, Self.reasonCode(e.reason))
+                writeRejected(id: e.id.rawValue, e.reason.codeLiteral)
             case .fill(let e):
                 writer.append("{\"ev\":\"fill\",\"taker\":")
                 writer.append(e.takerID.rawValue)
@@ -268,22 +268,6 @@ public final class ReplaySession {
                 writer.append(e.quantity)
                 writer.append("}\n")
             }
-        }
-    }
-
-    /// The protocol's reason string, as a static literal (no allocation).
-    static func reasonCode(_ reason: RejectReason) -> StaticString {
-        switch reason {
-        case .malformed: "malformed"
-        case .duplicateID: "duplicate_id"
-        case .unknownOrder: "unknown_order"
-        case .notOwner: "not_owner"
-        case .invalidPrice: "invalid_price"
-        case .invalidQuantity: "invalid_qty"
-        case .postOnlyWouldCross: "post_only_would_cross"
-        case .fillOrKillUnfillable: "fok_unfillable"
-        case .unknownSymbol: "unknown_symbol"
-        case .capacityExhausted: "capacity_exhausted"
         }
     }
 }

@@ -25,15 +25,7 @@ struct ReplayCommand: ParsableCommand {
     var idCapacity: Int?
 
     func run() throws {
-        var configuration = ExchangeConfiguration()
-        if let config {
-            do {
-                configuration = try ExchangeConfiguration.load(path: config)
-            } catch {
-                FileHandleOutput.standardError("chronos replay: invalid configuration\n\(error)\n")
-                throw ExitCode(2)
-            }
-        }
+        var configuration = try loadConfiguration(config, command: "replay")
         if orderCapacity != nil || idCapacity != nil {
             configuration.engine = EngineConfiguration(
                 orderCapacity: orderCapacity ?? configuration.engine.orderCapacity,
@@ -57,6 +49,18 @@ struct ReplayCommand: ParsableCommand {
             FileHandleOutput.standardError("chronos replay: \(error)\n")
             throw ExitCode(1)
         }
+    }
+}
+
+/// The configuration file at `path`, or the embedded default without one. An unusable file is
+/// reported on standard error, every problem naming its key, and ends the command with exit code 2.
+func loadConfiguration(_ path: String?, command: String) throws -> ExchangeConfiguration {
+    guard let path else { return ExchangeConfiguration() }
+    do {
+        return try ExchangeConfiguration.load(path: path)
+    } catch {
+        FileHandleOutput.standardError("chronos \(command): invalid configuration\n\(error)\n")
+        throw ExitCode(2)
     }
 }
 

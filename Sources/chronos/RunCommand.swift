@@ -21,15 +21,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Seed of the generated stream.") var seed: UInt64 = 7
 
     func run() throws {
-        var configuration = ExchangeConfiguration()
-        if let config {
-            do {
-                configuration = try ExchangeConfiguration.load(path: config)
-            } catch {
-                FileHandleOutput.standardError("chronos run: invalid configuration\n\(error)\n")
-                throw ExitCode(2)
-            }
-        }
+        let configuration = try loadConfiguration(config, command: "run")
         let symbols = configuration.symbols.isEmpty ? [SymbolConfiguration(name: "SYM0")] : configuration.symbols
         var generator = try OrderFlowGenerator(.init(seed: seed, symbols: symbols.count))
         print("chronos run: generating \(commands) commands over \(symbols.count) symbol(s)…")
