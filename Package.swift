@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "MatchingEngine", targets: ["MatchingEngine"]),
         .library(name: "Replay", targets: ["Replay"]),
         .library(name: "Workload", targets: ["Workload"]),
+        .library(name: "Messaging", targets: ["Messaging"]),
         .executable(name: "chronos", targets: ["chronos"]),
     ],
     dependencies: [
@@ -28,6 +29,9 @@ let package = Package(
         ),
         // JSON Lines edge of the engine: `chronos replay` (parsing and printing, no matching logic).
         .target(name: "Replay", dependencies: ["ChronosCore", "MatchingEngine", "ChronosConfig"]),
+        // ZeroMQ (Debian's libzmq3-dev) and its safe Swift wrapper.
+        .systemLibrary(name: "CZeroMQ"),
+        .target(name: "Messaging", dependencies: ["CZeroMQ"]),
         // Seeded realistic order flow for benchmarks, load generation and property tests.
         .target(name: "Workload", dependencies: ["ChronosCore", "MatchingEngine"]),
         .executableTarget(
@@ -40,10 +44,11 @@ let package = Package(
         ),
         // Test-only malloc counter (defines malloc & co. in the test executable).
         .target(name: "AllocCounter", path: "Tests/AllocCounter"),
-        .testTarget(name: "ChronosCoreTests", dependencies: ["ChronosCore", "ChronosConfig"]),
+        .testTarget(name: "ChronosCoreTests", dependencies: ["ChronosCore", "ChronosConfig", "AllocCounter"]),
         .testTarget(
             name: "MatchingEngineTests", dependencies: ["MatchingEngine", "ChronosCore", "Workload", "AllocCounter"]
         ),
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "AllocCounter"]),
         .testTarget(
             name: "ReplayTests",
             dependencies: ["Replay", "MatchingEngine", "ChronosCore", "ChronosConfig", "Workload", "AllocCounter"],

@@ -3,7 +3,11 @@
 # Swift toolchain. Idempotent: skips apt when everything is present. Run as root (or via sudo).
 set -euo pipefail
 
-packages=(python3 time)   # python3: the independent reference replay (tools/reference); time: /usr/bin/time -v
+packages=(
+    libzmq3-dev   # ZeroMQ 4.3 headers and library (CZeroMQ)
+    python3       # the independent reference replay (tools/reference)
+    time          # /usr/bin/time for the replay memory check
+)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
