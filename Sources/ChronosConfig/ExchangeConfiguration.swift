@@ -22,6 +22,12 @@ import TOMLKit
 /// min_price = 1               # price units
 /// max_price = 100000000
 /// price_decimals = 2          # decimal places of one price unit (FIX prices)
+///
+/// [[shards]]                  # see ShardConfiguration; default: one shard on inproc endpoints
+/// id = 0
+/// orders = "ipc:///tmp/chronos-0-orders"
+/// events = "ipc:///tmp/chronos-0-events"
+/// replay = "ipc:///tmp/chronos-0-replay"
 /// ```
 ///
 /// Every unknown key and every wrong type is an error that names the key.
@@ -30,12 +36,29 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var engine: EngineConfiguration
     /// The configured symbols, in file order (empty: symbols are created on first use where allowed).
     public var symbols: [SymbolConfiguration]
+    /// The engine shards (default: one shard on inproc endpoints).
+    public var shards: [ShardConfiguration]
 
-    /// The embedded default: default capacities, no configured symbols.
-    public init(engine: EngineConfiguration = EngineConfiguration(), symbols: [SymbolConfiguration] = []) {
+    /// The embedded default: default capacities, no configured symbols, one inproc shard.
+    public init(
+        engine: EngineConfiguration = EngineConfiguration(), symbols: [SymbolConfiguration] = [],
+        shards: [ShardConfiguration] = [.inproc(id: 0)]
+    ) {
         self.engine = engine
         self.symbols = symbols
+        self.shards = shards
     }
+
+    /// The symbols the live services trade when the file configures none.
+    public static let defaultLiveSymbols: [SymbolConfiguration] = ["AAPL", "MSFT", "GOOG", "AMZN"].map {
+        SymbolConfiguration(name: $0, maxQuantity: 1_000_000, maxPrice: 100_000_000)
+    }
+
+    /// The symbols of the live services: the configured ones, or ``defaultLiveSymbols``.
+    public var liveSymbols: [SymbolConfiguration] { symbols.isEmpty ? Self.defaultLiveSymbols : symbols }
+
+    /// The shard map of the live services.
+    public var shardMap: ShardMap { ShardMap(shards: shards, symbolNames: liveSymbols.map(\.name)) }
 
     /// Reads and validates a TOML file.
     public static func load(path: String) throws(ConfigurationError) -> ExchangeConfiguration {
@@ -62,7 +85,7 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         }
         var reader = TableReader(source: source)
         var configuration = ExchangeConfiguration()
-        reader.rejectUnknownKeys(root, path: "", known: ["engine", "symbols"])
+        reader.rejectUnknownKeys(root, path: "", known: ["engine", "symbols", "shards"])
         if let engine = reader.table(root, "engine", path: "") {
             reader.rejectUnknownKeys(
                 engine, path: "engine", known: ["order_capacity", "symbol_capacity", "id_capacity"])
@@ -93,6 +116,21 @@ public struct ExchangeConfiguration: Sendable, Equatable {
                 reader.errors.append("\(source): symbols: must be an array of tables ([[symbols]])")
             }
         }
+        if let shards = root["shards"] {
+            if let array = shards.array {
+                configuration.shards = []
+                for (i, element) in array.enumerated() {
+                    guard let table = element.table else {
+                        reader.errors.append("\(source): shards[\(i)]: must be a table")
+                        continue
+                    }
+                    if let shard = reader.shard(table, path: "shards[\(i)]") { configuration.shards.append(shard) }
+                }
+            } else {
+                reader.errors.append("\(source): shards: must be an array of tables ([[shards]])")
+            }
+        }
+        if reader.errors.isEmpty { reader.errors += configuration.shardMap.validationErrors(source: source) }
         guard reader.errors.isEmpty else { throw ConfigurationError(reader.errors) }
         return configuration
     }
@@ -144,6 +182,42 @@ private struct TableReader {
             return nil
         }
         return s
+    }
+
+    mutating func shard(_ table: TOMLTable, path: String) -> ShardConfiguration? {
+        rejectUnknownKeys(
+            table, path: path,
+            known: [
+                "id", "orders", "events", "replay", "symbols", "cpu", "idle", "poll_timeout_us",
+                "retransmission_capacity",
+            ])
+        var missing = false
+        for key in ["id", "orders", "events", "replay"] where table[key] == nil {
+            errors.append("\(source): \(path).\(key): missing")
+            missing = true
+        }
+        guard !missing, let id = int(table, "id", path: path), let orders = string(table, "orders", path: path),
+            let events = string(table, "events", path: path), let replay = string(table, "replay", path: path)
+        else { return nil }
+        var shard = ShardConfiguration(id: id, ordersEndpoint: orders, eventsEndpoint: events, replayEndpoint: replay)
+        if let value = table["symbols"] {
+            if let names = value.array?.map({ $0.string }), !names.contains(where: { $0 == nil }) {
+                shard.symbols = names.compactMap { $0 }
+            } else {
+                errors.append("\(source): \(path).symbols: must be an array of strings")
+            }
+        }
+        shard.cpu = int(table, "cpu", path: path)
+        if let idle = string(table, "idle", path: path) {
+            if let value = ShardConfiguration.Idle(rawValue: idle) {
+                shard.idle = value
+            } else {
+                errors.append("\(source): \(path).idle: must be \"spin\" or \"poll\" (got \(idle))")
+            }
+        }
+        if let v = int(table, "poll_timeout_us", path: path) { shard.pollTimeoutMicroseconds = v }
+        if let v = int(table, "retransmission_capacity", path: path) { shard.retransmissionCapacity = v }
+        return shard
     }
 
     mutating func symbol(_ table: TOMLTable, path: String) -> SymbolConfiguration? {
