@@ -96,12 +96,39 @@ let benchmarks: @Sendable () -> Void = {
         replayFixture?.close()
         replayFixture = nil
     }
+
+    // The execution report on the wire: one engine event (every kind in turn) into a frame buffer.
+    Benchmark("wire-encode-event") { benchmark in
+        let f = wireFixture!
+        for i in benchmark.scaledIterations {
+            let frame = WireFrame(
+                shard: 1, message: .event(f.events[i & WireFixture.mask], clientTimestampNanos: UInt64(i)))
+            if case .success(let written) = frame.encode(into: f.buffer) { blackHole(written) }
+        }
+    } setup: {
+        wireFixture = WireFixture()
+    } teardown: {
+        wireFixture = nil
+    }
+
+    // An execution report read back: every byte of one event frame validated, the event rebuilt.
+    Benchmark("wire-decode-event") { benchmark in
+        let f = wireFixture!
+        for i in benchmark.scaledIterations {
+            if case .success(let frame) = WireFrame.decode(f.frame(i & WireFixture.mask)) { blackHole(frame) }
+        }
+    } setup: {
+        wireFixture = WireFixture()
+    } teardown: {
+        wireFixture = nil
+    }
 }
 
 // Fixtures are built once per benchmark (outside the measurement) and shared by its iterations.
 nonisolated(unsafe) var flowFixture: FlowFixture?
 nonisolated(unsafe) var bookFixture: BookFixture?
 nonisolated(unsafe) var replayFixture: ReplayFixture?
+nonisolated(unsafe) var wireFixture: WireFixture?
 
 /// An engine warmed with 100,000 realistic commands and the stream that follows them.
 final class FlowFixture {
@@ -165,3 +192,66 @@ final class ReplayFixture {
 
 /// The replay protocol's JSON for a generated command.
 func jsonLine(_ command: EngineCommand) -> [UInt8] { Array(command.replayJSONLine.utf8) }
+
+/// Eight engine events of every kind (fills most often, as in a busy book), a buffer to encode into,
+/// and the same events already encoded, one 96-byte `event` frame after the other.
+final class WireFixture {
+    /// `i & mask` picks one of the eight events.
+    static let mask = 7
+    let events: [EngineEvent]
+    let buffer: UnsafeMutableRawBufferPointer
+    let frames: UnsafeMutableRawBufferPointer
+
+    init() {
+        let s = SymbolID(1)
+        let maker = AccountID(1)
+        let taker = AccountID(2)
+        func fill(_ sequence: UInt64, _ trade: UInt64, _ leaves: Quantity) -> EngineEvent {
+            .fill(
+                Fill(
+                    sequence: sequence, tradeID: TradeID(trade), symbol: s, takerID: OrderID(900),
+                    makerID: OrderID(trade), takerAccount: taker, makerAccount: maker, takerSide: .buy,
+                    price: 10_000, quantity: 10, takerLeaves: leaves, makerLeaves: 0))
+        }
+        events = [
+            .accepted(
+                OrderAccepted(
+                    sequence: 1, id: OrderID(900), account: taker, symbol: s, side: .buy, type: .limit,
+                    timeInForce: .immediateOrCancel, postOnly: false, price: 10_000, quantity: 35)),
+            fill(2, 1, 25), fill(3, 2, 15), fill(4, 3, 5),
+            .canceled(
+                OrderCanceled(
+                    sequence: 5, id: OrderID(900), account: taker, symbol: s, side: .buy, quantity: 5,
+                    reason: .immediateOrCancelRemainder)),
+            .replaced(
+                OrderReplaced(
+                    sequence: 6, id: OrderID(800), account: maker, symbol: s, side: .sell, price: 10_001,
+                    quantity: 20, keptPriority: false)),
+            .rejected(
+                OrderRejected(
+                    sequence: 7, id: OrderID(901), account: taker, symbol: s, command: .cancel,
+                    reason: .unknownOrder)),
+            fill(8, 4, 0),
+        ]
+        let size = WireMessage.size(of: .event)
+        buffer = .allocate(byteCount: WireFormat.maxFrameSize, alignment: 8)
+        frames = .allocate(byteCount: size * events.count, alignment: 8)
+        for (k, event) in events.enumerated() {
+            let slot = UnsafeMutableRawBufferPointer(rebasing: frames[k * size..<(k + 1) * size])
+            guard
+                case .success = WireFrame(shard: 1, message: .event(event, clientTimestampNanos: 42)).encode(into: slot)
+            else { fatalError("event frame does not fit its slot") }
+        }
+    }
+
+    /// The `k`th encoded event frame.
+    func frame(_ k: Int) -> UnsafeRawBufferPointer {
+        let size = WireMessage.size(of: .event)
+        return UnsafeRawBufferPointer(rebasing: frames[k * size..<(k + 1) * size])
+    }
+
+    deinit {
+        buffer.deallocate()
+        frames.deallocate()
+    }
+}

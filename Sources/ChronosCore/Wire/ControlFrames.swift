@@ -1,0 +1,81 @@
+// The control frames: heartbeat, replayRequest, replayResponse. Offsets are from the start of the
+// frame; bytes 0–7 are the common header (`WireFormat`), whose shard field names the shard the
+// heartbeat's sequence or the replay is about.
+
+/// Encodes and decodes a `heartbeat` frame (type 7), 32 bytes:
+///
+/// ```
+/// offset size type    field                 meaning
+/// ------ ---- ------- --------------------- ----------------------------------------------
+///      0    8         header                version 1, type 7, length 32, shard, flags 0
+///      8    8 UInt64  sequence              last sequence number published (high-water)
+///     16    8 UInt64  timestampNanos        sender's clock, ns since the Unix epoch
+///     24    4 UInt32  senderID              sending service instance
+///     28    4         padding               0
+/// ```
+enum HeartbeatFrame {
+    static func encode(_ heartbeat: Heartbeat, _ writer: WireWriter) {
+        writer.put(heartbeat.sequence, at: 8)
+        writer.put(heartbeat.timestampNanos, at: 16)
+        writer.put(heartbeat.senderID, at: 24)
+    }
+
+    static func decode(_ fields: inout WireFieldDecoder) -> WireMessage {
+        let heartbeat = Heartbeat(senderID: fields.u32(24), sequence: fields.u64(8), timestampNanos: fields.u64(16))
+        fields.zero(28..<32)
+        return .heartbeat(heartbeat)
+    }
+}
+
+/// Encodes and decodes a `replayRequest` frame (type 8), 24 bytes:
+///
+/// ```
+/// offset size type    field                 meaning
+/// ------ ---- ------- --------------------- ----------------------------------------------
+///      0    8         header                version 1, type 8, length 24, shard, flags 0
+///      8    8 UInt64  fromSequence          first sequence number wanted
+///     16    8 UInt64  toSequence            last sequence number wanted, inclusive
+/// ```
+enum ReplayRequestFrame {
+    static func encode(_ request: ReplayRequest, _ writer: WireWriter) {
+        writer.put(request.fromSequence, at: 8)
+        writer.put(request.toSequence, at: 16)
+    }
+
+    static func decode(_ fields: inout WireFieldDecoder) -> WireMessage {
+        .replayRequest(ReplayRequest(fromSequence: fields.u64(8), toSequence: fields.u64(16)))
+    }
+}
+
+/// Encodes and decodes a `replayResponse` frame (type 9), 32 bytes; `count` `event` frames follow
+/// in the next message parts:
+///
+/// ```
+/// offset size type    field                 meaning
+/// ------ ---- ------- --------------------- ----------------------------------------------
+///      0    8         header                version 1, type 9, length 32, shard, flags 0
+///      8    8 UInt64  firstSequence         ok: first event that follows;
+///                                           else: oldest sequence still replayable
+///     16    8 UInt64  lastSequence          ok: last event that follows;
+///                                           else: last sequence published
+///     24    4 UInt32  count                 event frames that follow (0 unless ok)
+///     28    1 UInt8   replayStatus          0 ok, 1 tooOld, 2 invalidRange, 3 beyondLatest,
+///                                           4 unknownShard
+///     29    3         padding               0
+/// ```
+enum ReplayResponseFrame {
+    static func encode(_ response: ReplayResponse, _ writer: WireWriter) {
+        writer.put(response.firstSequence, at: 8)
+        writer.put(response.lastSequence, at: 16)
+        writer.put(response.count, at: 24)
+        writer.put(response.status.rawValue, at: 28)
+    }
+
+    static func decode(_ fields: inout WireFieldDecoder) -> WireMessage {
+        let response = ReplayResponse(
+            status: fields.enumeration(28, .replayStatus, placeholder: .ok), firstSequence: fields.u64(8),
+            lastSequence: fields.u64(16), count: fields.u32(24))
+        fields.zero(29..<32)
+        return .replayResponse(response)
+    }
+}
