@@ -32,6 +32,13 @@ let package = Package(
         // ZeroMQ (Debian's libzmq3-dev) and its safe Swift wrapper.
         .systemLibrary(name: "CZeroMQ"),
         .target(name: "Messaging", dependencies: ["CZeroMQ"]),
+        // Linux thread affinity (pthread_setaffinity_np), for pinning engine threads.
+        .target(name: "CChronosSystem"),
+        // The services: engine shards, the gateway-side exchange client, subscribers.
+        .target(
+            name: "ChronosServices",
+            dependencies: ["ChronosCore", "MatchingEngine", "ChronosConfig", "Messaging", "CChronosSystem"]
+        ),
         // Seeded realistic order flow for benchmarks, load generation and property tests.
         .target(name: "Workload", dependencies: ["ChronosCore", "MatchingEngine"]),
         .executableTarget(
@@ -49,6 +56,12 @@ let package = Package(
             name: "MatchingEngineTests", dependencies: ["MatchingEngine", "ChronosCore", "Workload", "AllocCounter"]
         ),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "AllocCounter"]),
+        .testTarget(
+            name: "ChronosServicesTests",
+            dependencies: [
+                "ChronosServices", "ChronosConfig", "ChronosCore", "MatchingEngine", "Messaging", "Workload",
+            ]
+        ),
         .testTarget(
             name: "ReplayTests",
             dependencies: ["Replay", "MatchingEngine", "ChronosCore", "ChronosConfig", "Workload", "AllocCounter"],

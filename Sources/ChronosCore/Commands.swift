@@ -21,12 +21,17 @@ public struct NewOrder: Hashable, Sendable {
     public var quantity: Quantity
     /// When true, the order is rejected instead of taking liquidity on arrival (limit only).
     public var postOnly: Bool
+    /// An opaque tag the engine keeps with a resting order and hands back in fills against it
+    /// (``Fill/makerOrigin``): the engine service stores the number of the gateway that sent the
+    /// order, so that a maker's fills reach the maker's gateway. Not part of matching; 0 by default.
+    public var origin: UInt16
 
     /// Creates a new-order command.
     @inlinable
     public init(
         id: OrderID, account: AccountID, symbol: SymbolID, side: Side, type: OrderType = .limit,
-        timeInForce: TimeInForce = .goodTillCancel, price: Price = 0, quantity: Quantity, postOnly: Bool = false
+        timeInForce: TimeInForce = .goodTillCancel, price: Price = 0, quantity: Quantity, postOnly: Bool = false,
+        origin: UInt16 = 0
     ) {
         self.id = id
         self.account = account
@@ -37,6 +42,7 @@ public struct NewOrder: Hashable, Sendable {
         self.price = price
         self.quantity = quantity
         self.postOnly = postOnly
+        self.origin = origin
     }
 }
 

@@ -82,12 +82,14 @@ public struct Fill: Hashable, Sendable {
     public var takerLeaves: Quantity
     /// The maker's open quantity after this fill (0: the maker left the book).
     public var makerLeaves: Quantity
+    /// The resting order's ``NewOrder/origin`` tag (engine-side routing; not on the wire).
+    public var makerOrigin: UInt16
 
     @inlinable
     public init(
         sequence: UInt64, tradeID: TradeID, symbol: SymbolID, takerID: OrderID, makerID: OrderID,
         takerAccount: AccountID, makerAccount: AccountID, takerSide: Side, price: Price, quantity: Quantity,
-        takerLeaves: Quantity, makerLeaves: Quantity
+        takerLeaves: Quantity, makerLeaves: Quantity, makerOrigin: UInt16 = 0
     ) {
         self.sequence = sequence
         self.tradeID = tradeID
@@ -101,6 +103,7 @@ public struct Fill: Hashable, Sendable {
         self.quantity = quantity
         self.takerLeaves = takerLeaves
         self.makerLeaves = makerLeaves
+        self.makerOrigin = makerOrigin
     }
 }
 

@@ -17,6 +17,8 @@ struct OrderSlot: BitwiseCopyable {
     var level: Int32
     var side: Side
     var postOnly: Bool
+    /// The order's ``NewOrder/origin`` tag (fits the slot's padding: the slot stays 48 bytes).
+    var origin: UInt16
 }
 
 /// One price level: an intrusive FIFO of orders and links to its neighbouring levels.
@@ -226,7 +228,7 @@ struct EngineCore {
         orders[h] = OrderSlot(
             id: order.id.rawValue, price: order.price, leaves: remaining,
             account: order.account.rawValue, book: UInt32(b), prev: -1, next: -1, level: -1,
-            side: order.side, postOnly: order.postOnly)
+            side: order.side, postOnly: order.postOnly, origin: order.origin)
         rest(h, b)
         index.insert(order.id.rawValue, handle: h)
     }
@@ -395,7 +397,7 @@ struct EngineCore {
                             takerID: OrderID(takerID), makerID: OrderID(m.id),
                             takerAccount: AccountID(takerAccount), makerAccount: AccountID(m.account),
                             takerSide: takerSide, price: price, quantity: traded, takerLeaves: remaining,
-                            makerLeaves: makerLeaves)))
+                            makerLeaves: makerLeaves, makerOrigin: m.origin)))
                 if makerLeaves == 0 {
                     let next = m.next
                     unlink(maker)  // may free the level when it was the last order

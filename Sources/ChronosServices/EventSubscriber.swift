@@ -1,0 +1,147 @@
+import ChronosConfig
+import ChronosCore
+import Messaging
+
+/// Follows one shard's event stream in sequence order, with no gaps: events arrive on the
+/// shard's PUB socket, and whatever the subscriber missed (it joined late, or ZeroMQ dropped
+/// messages at a high-water mark) is fetched from the shard's retransmission ring.
+///
+/// Heartbeats carry the shard's last sequence number, so a missed tail is noticed even when the
+/// shard is idle. A gap older than the ring is reported as ``Failure/lost(from:to:)``: it must
+/// be recovered from persistence, and the subscriber continues after it.
+public final class EventSubscriber {
+    /// A gap the retransmission ring could not fill (thrown once; the events after it are then
+    /// delivered), or a replay endpoint that did not answer.
+    public enum Failure: Error, Equatable, Sendable {
+        case lost(from: UInt64, to: UInt64)
+        case replayUnavailable(from: UInt64, to: UInt64)
+    }
+
+    public let shard: ShardConfiguration
+    /// The sequence number the next delivered event will have.
+    public private(set) var nextSequence: UInt64
+    /// Events that came from the retransmission ring instead of the live stream.
+    public private(set) var replayedEvents = 0
+    /// Replay requests made.
+    public private(set) var replayRequests = 0
+    private let events: ZMQSocket
+    private let replay: ZMQSocket
+    private var pending: [EngineEvent] = []
+    private var pendingIndex = 0
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 16)
+    private let outgoing = UnsafeMutableRawBufferPointer.allocate(byteCount: WireFormat.maxFrameSize, alignment: 16)
+    private let replayTimeoutMilliseconds: Int32
+
+    /// Subscribes to `shard`'s events, delivering from `startSequence` on.
+    public init(
+        context: ZMQContext, shard: ShardConfiguration, startSequence: UInt64 = 1,
+        replayTimeoutMilliseconds: Int32 = 2_000
+    ) throws(ZMQError) {
+        self.shard = shard
+        nextSequence = max(startSequence, 1)
+        expectedSequence = nextSequence
+        self.replayTimeoutMilliseconds = replayTimeoutMilliseconds
+        events = try ZMQSocket(context, .subscriber)
+        try events.setReceiveHighWaterMark(1_000_000)
+        try events.subscribe()
+        try events.connect(shard.eventsEndpoint)
+        replay = try ZMQSocket(context, .dealer)
+        try replay.setReceiveTimeout(milliseconds: replayTimeoutMilliseconds)
+        try replay.connect(shard.replayEndpoint)
+    }
+
+    deinit {
+        events.close()
+        replay.close()
+        buffer.deallocate()
+        outgoing.deallocate()
+    }
+
+    /// The next event in sequence, waiting up to `timeoutMilliseconds` for the live stream
+    /// (-1: forever); nil when nothing arrived in time.
+    public func next(timeoutMilliseconds: Int32) throws(Failure) -> EngineEvent? {
+        if let event = takePending() { return event }
+        try? events.setReceiveTimeout(milliseconds: timeoutMilliseconds)
+        while true {
+            guard case .received(let count, let truncated)? = try? events.receive(into: buffer) else {
+                return nil  // nothing within the timeout
+            }
+            guard !truncated,
+                case .success(let frame) = WireFrame.decode(UnsafeRawBufferPointer(rebasing: buffer[0..<count])),
+                Int(frame.shard) == shard.id
+            else { continue }
+            switch frame.message {
+            case .event(let event, _):
+                if event.sequence < expectedSequence { continue }  // already delivered (e.g. replayed)
+                let lost = event.sequence > expectedSequence ? try fill(upTo: event.sequence - 1) : nil
+                pending.append(event)
+                expectedSequence = event.sequence + 1
+                if let lost { throw lost }
+                return takePending()
+            case .heartbeat(let beat):
+                if beat.sequence >= expectedSequence {
+                    let lost = try fill(upTo: beat.sequence)
+                    if let lost { throw lost }
+                    if let event = takePending() { return event }
+                }
+            default:
+                continue
+            }
+        }
+    }
+
+    private func takePending() -> EngineEvent? {
+        guard pendingIndex < pending.count else {
+            pending.removeAll(keepingCapacity: true)
+            pendingIndex = 0
+            return nil
+        }
+        let event = pending[pendingIndex]
+        pendingIndex += 1
+        nextSequence = event.sequence + 1
+        return event
+    }
+
+    /// The sequence after the last one fetched (delivered or waiting in `pending`).
+    private var expectedSequence: UInt64 = 0
+
+    /// Fetches `expectedSequence ... last` from the retransmission ring into `pending`.
+    /// - Returns: the range the ring no longer had (skipped), if any.
+    private func fill(upTo last: UInt64) throws(Failure) -> Failure? {
+        var lost: Failure?
+        var from = expectedSequence
+        defer { expectedSequence = max(expectedSequence, from) }
+        while from <= last {
+            replayRequests += 1
+            let request = WireFrame(
+                shard: UInt16(shard.id), message: .replayRequest(.init(fromSequence: from, toSequence: last)))
+            guard case .success(let length) = request.encode(into: outgoing),
+                (try? replay.send(UnsafeRawBufferPointer(rebasing: outgoing[0..<length]))) == .sent,
+                case .received(let count, false)? = try? replay.receive(into: buffer),
+                case .success(let header) = WireFrame.decode(UnsafeRawBufferPointer(rebasing: buffer[0..<count])),
+                case .replayResponse(let response) = header.message
+            else { throw .replayUnavailable(from: from, to: last) }
+            switch response.status {
+            case .ok:
+                for _ in 0..<response.count {
+                    guard case .received(let n, false)? = try? replay.receive(into: buffer),
+                        case .success(let frame) = WireFrame.decode(UnsafeRawBufferPointer(rebasing: buffer[0..<n])),
+                        case .event(let event, _) = frame.message
+                    else { throw .replayUnavailable(from: from, to: last) }
+                    pending.append(event)
+                    replayedEvents += 1
+                }
+                from = response.lastSequence + 1
+            case .tooOld:
+                // Skip what the ring no longer has (the caller recovers it elsewhere) and go on
+                // with what it still holds.
+                let lostUpTo = min(last, max(response.firstSequence, 1) - 1)
+                lost = .lost(from: from, to: lostUpTo)
+                from = lostUpTo + 1
+            default:
+                throw .replayUnavailable(from: from, to: last)
+            }
+        }
+        return lost
+    }
+}

@@ -1,0 +1,201 @@
+import ChronosConfig
+import ChronosCore
+import ChronosServices
+import Foundation
+import MatchingEngine
+import Messaging
+import Testing
+
+/// Engine shards as services on real ZeroMQ sockets (inproc), driven through the gateway-side client.
+@Suite(.serialized) struct EngineShardTests {
+    let context: ZMQContext
+    let exchange: ExchangeConfiguration
+
+    init() throws {
+        context = try ZMQContext()
+        let tag = UUID().uuidString.prefix(8)
+        var exchange = ExchangeConfiguration()
+        exchange.engine = EngineConfiguration(orderCapacity: 10_000, symbolCapacity: 16)
+        exchange.shards = (0..<2).map { id in
+            ShardConfiguration(
+                id: id, ordersEndpoint: "inproc://\(tag)-\(id)-orders", eventsEndpoint: "inproc://\(tag)-\(id)-events",
+                replayEndpoint: "inproc://\(tag)-\(id)-replay", retransmissionCapacity: 64)
+        }
+        self.exchange = exchange  // AAPL, GOOG → shard 0; MSFT, AMZN → shard 1 (round robin)
+    }
+
+    func startShards() throws -> [EngineShard] {
+        try (0..<2).map { id in
+            let shard = EngineShard(EngineShard.Configuration(exchange, shard: id), context: context)
+            try shard.start()
+            return shard
+        }
+    }
+
+    func symbol(_ name: String) -> SymbolID { SymbolID(exchange.shardMap.route(name)!.symbol) }
+
+    func order(_ id: UInt64, _ account: UInt32, _ symbolName: String, _ side: Side, _ price: Int64, _ qty: Int64)
+        -> EngineCommand
+    {
+        .new(
+            NewOrder(
+                id: OrderID(id), account: AccountID(account), symbol: symbol(symbolName), side: side,
+                price: price, quantity: qty))
+    }
+
+    /// Reports until `count` arrived or a generous hang guard passed.
+    func reports(_ client: ExchangeClient, _ count: Int) -> [WireFrame] {
+        var frames: [WireFrame] = []
+        for _ in 0..<count * 50 where frames.count < count {
+            if let frame = client.receive(timeoutMilliseconds: 100) { frames.append(frame) }
+        }
+        return frames
+    }
+
+    func waitUntilConnected(_ client: ExchangeClient, probe: EngineCommand) {
+        // ZMQ_IMMEDIATE refuses sends until the connection is up: retry a harmless probe.
+        for _ in 0..<1_000 {
+            if case .sent = client.submit(probe) { return }
+            usleep(1_000)
+        }
+    }
+
+    @Test func ordersMatchInTheirShardAndReportsReturnToBothGateways() throws {
+        let shards = try startShards()
+        defer { shards.forEach { $0.stop() } }
+        let a = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "gw-a")
+        let b = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "gw-b")
+        waitUntilConnected(a, probe: order(900, 1, "AAPL", .buy, 1, 1))
+        waitUntilConnected(b, probe: order(901, 2, "MSFT", .buy, 1, 1))
+        _ = reports(a, 1)
+        _ = reports(b, 1)
+
+        #expect(a.submit(order(1, 1, "AAPL", .sell, 100, 10), clientTimestampNanos: 77) == .sent(shard: 0))
+        #expect(a.submit(order(2, 1, "MSFT", .sell, 200, 10)) == .sent(shard: 1))
+        let acceptedA = reports(a, 2)
+        #expect(acceptedA.count == 2)
+        #expect(
+            acceptedA.contains {
+                if case .event(.accepted(let e), 77) = $0.message { e.id == OrderID(1) } else { false }
+            })
+
+        // Gateway B takes A's AAPL order: B gets accepted + fill, A gets the maker's fill.
+        #expect(b.submit(order(3, 2, "AAPL", .buy, 100, 4), clientTimestampNanos: 5) == .sent(shard: 0))
+        let taker = reports(b, 2)
+        #expect(taker.map(\.shard) == [0, 0])
+        guard case .event(.fill(let fill), 5) = try #require(taker.last).message else {
+            Issue.record("expected a fill, got \(taker)")
+            return
+        }
+        #expect(fill.takerID == OrderID(3) && fill.makerID == OrderID(1) && fill.quantity == 4 && fill.price == 100)
+        let maker = reports(a, 1)
+        guard case .event(.fill(let makerFill), _) = try #require(maker.first).message else {
+            Issue.record("the maker's gateway must get its fill, got \(maker)")
+            return
+        }
+        #expect(makerFill.makerID == OrderID(1) && makerFill.makerLeaves == 6)
+        // The MSFT order rests untouched in shard 1.
+        #expect(b.submit(order(4, 2, "MSFT", .buy, 199, 1)) == .sent(shard: 1))
+        let msft = reports(b, 1)
+        #expect(msft.count == 1)
+        if case .event(.accepted(let e), _) = msft.first?.message { #expect(e.sequence == 3) }  // probe, 2, 4
+    }
+
+    @Test func unknownSymbolsAndStoppedShardsAreRefusedAtOnce() throws {
+        // Over ipc (inproc has no notion of a missing peer): no shard listens on these paths.
+        var exchange = self.exchange
+        let dir = FileManager.default.temporaryDirectory.path
+        for id in 0..<2 {
+            exchange.shards[id].ordersEndpoint = "ipc://\(dir)/chronos-absent-\(UUID().uuidString.prefix(8))"
+        }
+        let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "gw")
+        let beyond = EngineCommand.new(
+            NewOrder(id: OrderID(1), account: AccountID(1), symbol: SymbolID(99), side: .buy, price: 1, quantity: 1))
+        #expect(client.submit(beyond) == .unknownSymbol)
+        // No shard is running: nothing is queued for a peer that is not there.
+        #expect(client.submit(order(2, 1, "AAPL", .buy, 1, 1)) == .shardUnavailable(shard: 0))
+        #expect(client.submit(order(3, 1, "MSFT", .buy, 1, 1)) == .shardUnavailable(shard: 1))
+    }
+
+    @Test func garbageAndMisroutedFramesAreAnsweredWithoutReachingTheBook() throws {
+        let shards = try startShards()
+        defer { shards.forEach { $0.stop() } }
+        let dealer = try ZMQSocket(context, .dealer)
+        try dealer.setReceiveTimeout(milliseconds: 5_000)
+        try dealer.connect(exchange.shards[0].ordersEndpoint)
+        try dealer.send([1, 2, 3])
+        var buffer = [UInt8](repeating: 0, count: 256)
+        func nextReport() throws -> WireFrame? {
+            guard case .received(let n, _) = try buffer.withUnsafeMutableBytes({ try dealer.receive(into: $0) }) else {
+                return nil
+            }
+            return try buffer.withUnsafeBytes {
+                try WireFrame.decode(UnsafeRawBufferPointer(rebasing: $0[0..<n])).get()
+            }
+        }
+        guard case .event(.rejected(let garbage), _) = try #require(try nextReport()).message else {
+            Issue.record("garbage must be answered")
+            return
+        }
+        #expect(garbage.reason == .malformed && garbage.sequence == 0)
+        // MSFT belongs to shard 1: shard 0 refuses it as unknown, outside its sequence.
+        var frame = [UInt8](repeating: 0, count: 96)
+        let msft = WireFrame(
+            message: .newOrder(
+                NewOrder(
+                    id: OrderID(5), account: AccountID(1), symbol: symbol("MSFT"), side: .buy, price: 1, quantity: 1),
+                clientTimestampNanos: 0))
+        let n = try frame.withUnsafeMutableBytes { try msft.encode(into: $0).get() }
+        try dealer.send(Array(frame[0..<n]))
+        guard case .event(.rejected(let misrouted), _) = try #require(try nextReport()).message else {
+            Issue.record("a misrouted order must be answered")
+            return
+        }
+        #expect(misrouted.reason == .unknownSymbol && misrouted.id == OrderID(5) && misrouted.sequence == 0)
+        #expect(shards[0].counters.badFrames.load(ordering: .relaxed) == 1)
+        #expect(shards[0].counters.wrongShard.load(ordering: .relaxed) == 1)
+        #expect(shards[0].counters.commands.load(ordering: .relaxed) == 0)
+    }
+
+    @Test func lateSubscriberFillsTheGapFromTheRetransmissionRing() throws {
+        let shards = try startShards()
+        defer { shards.forEach { $0.stop() } }
+        let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "gw")
+        waitUntilConnected(client, probe: order(1, 1, "AAPL", .buy, 10, 1))
+        for id in UInt64(2)...20 { _ = client.submit(order(id, 1, "AAPL", .buy, 10, 1)) }
+        #expect(reports(client, 20).count == 20)
+        // Joins after 20 events were published: the first live message is a heartbeat or a new
+        // event, and everything before it comes from the ring.
+        let subscriber = try EventSubscriber(context: context, shard: exchange.shards[0])
+        usleep(50_000)  // let the subscription reach the publisher
+        for id in UInt64(21)...30 { _ = client.submit(order(id, 1, "AAPL", .buy, 10, 1)) }
+        var sequences: [UInt64] = []
+        for _ in 0..<200 where sequences.count < 30 {
+            if let event = try subscriber.next(timeoutMilliseconds: 100) { sequences.append(event.sequence) }
+        }
+        #expect(sequences == Array(1...30))
+        #expect(subscriber.replayedEvents >= 20)
+    }
+
+    @Test func gapsOlderThanTheRingAreReportedAsLost() throws {
+        let shards = try startShards()
+        defer { shards.forEach { $0.stop() } }
+        let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "gw")
+        waitUntilConnected(client, probe: order(1, 1, "AAPL", .buy, 10, 1))
+        for id in UInt64(2)...100 { _ = client.submit(order(id, 1, "AAPL", .buy, 10, 1)) }
+        #expect(reports(client, 100).count == 100)
+        let subscriber = try EventSubscriber(context: context, shard: exchange.shards[0])
+        usleep(50_000)
+        _ = client.submit(order(101, 1, "AAPL", .buy, 10, 1))
+        // The ring keeps 64 of the 101 events: 1…37 are gone, 38…101 can be replayed.
+        do {
+            while try subscriber.next(timeoutMilliseconds: 2_000) != nil {}
+            Issue.record("the lost range must be reported")
+        } catch {
+            #expect(error == .lost(from: 1, to: 37))
+        }
+        var sequences: [UInt64] = []
+        while let event = try subscriber.next(timeoutMilliseconds: 500) { sequences.append(event.sequence) }
+        #expect(sequences == Array(38...101))
+    }
+}
