@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Domain value types, commands, events and symbol configuration. No I/O.
@@ -37,7 +39,11 @@ let package = Package(
         // The services: engine shards, the gateway-side exchange client, subscribers.
         .target(
             name: "ChronosServices",
-            dependencies: ["ChronosCore", "MatchingEngine", "ChronosConfig", "Messaging", "CChronosSystem"]
+            dependencies: [
+                "ChronosCore", "MatchingEngine", "ChronosConfig", "Messaging", "CChronosSystem",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         // Seeded realistic order flow for benchmarks, load generation and property tests.
         .target(name: "Workload", dependencies: ["ChronosCore", "MatchingEngine"]),
@@ -47,6 +53,9 @@ let package = Package(
                 "ChronosCore", "MatchingEngine", "ChronosConfig", "Replay", "Workload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                "ChronosServices", "Messaging",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Test-only malloc counter (defines malloc & co. in the test executable).

@@ -2,10 +2,12 @@ import ArgumentParser
 
 /// The `chronos` executable: thin subcommands that fill configuration and start work.
 @main
-struct Chronos: ParsableCommand {
+struct Chronos: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chronos",
         abstract: "Chronos: a low-latency exchange.",
-        subcommands: [RunCommand.self, ReplayCommand.self, BenchCommand.self, GenerateCommand.self]
+        subcommands: [
+            RunCommand.self, ReplayCommand.self, EngineProcessCommand.self, BenchCommand.self, GenerateCommand.self,
+        ]
     )
 }

@@ -1,0 +1,48 @@
+import ArgumentParser
+import ChronosConfig
+import ChronosServices
+import Logging
+import Messaging
+import ServiceLifecycle
+
+/// `chronos engine --shard K`: one matching-engine shard as its own process.
+struct EngineProcessCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Run one matching-engine shard (its endpoints and symbols come from the configuration).",
+        discussion: """
+            Binds the shard's orders (ROUTER), events (PUB) and replay (ROUTER) endpoints from the \
+            [[shards]] table of --config (ipc:// or tcp:// to reach it from other processes). \
+            SIGTERM or SIGINT: answers what already arrived, flushes the publisher, exits 0.
+            """
+    )
+
+    @Option(name: .long, help: "TOML configuration with the shard map.") var config: String?
+    @Option(name: .long, help: "The shard to run.") var shard = 0
+    @Option(name: .long, help: "Pin the engine thread to this core (overrides the configuration).") var cpu: Int?
+
+    func run() async throws {
+        let exchange = try loadConfiguration(config, command: "engine")
+        guard exchange.shards.indices.contains(shard) else {
+            FileHandleOutput.standardError(
+                "chronos engine: no shard \(shard) in the configuration (shards 0..<\(exchange.shards.count))\n")
+            throw ExitCode(2)
+        }
+        var configuration = EngineShard.Configuration(exchange, shard: shard)
+        if let cpu { configuration.shard.cpu = cpu }
+        var logger = Logger(label: "chronos.engine")
+        logger[metadataKey: "shard"] = "\(shard)"
+        let context = try ZMQContext()
+        let service = EngineShardService(EngineShard(configuration, context: context), logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("engine shard failed", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+}
