@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Chronos components.",
-        subcommands: [EngineBench.self]
+        subcommands: [EngineBench.self, RoundTripBench.self]
     )
 }
 
@@ -85,5 +85,60 @@ struct EngineBench: ParsableCommand {
             i -= 3
         }
         return s
+    }
+}
+
+/// `chronos bench roundtrip`: order → engine → report over ZeroMQ, beside the raw ZeroMQ floor.
+struct RoundTripBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "roundtrip",
+        abstract: "Round trips through an engine shard over inproc, ipc and tcp, beside a raw ZeroMQ ping-pong, and throughput with 1 and 2 shards.",
+        discussion: """
+            Each round trip is a resting order (56-byte frame) or its cancel, timed from the send \
+            until its report (96-byte frame) arrives; the floor is a DEALER/ROUTER ping-pong of the \
+            same sizes on the same transport, with the answering thread polling as the engine does. \
+            Throughput: inproc shards, resting orders and cancels over 4 symbols, a window of \
+            commands in flight.
+            """
+    )
+
+    @Option(help: "Measured round trips per transport.") var count = 20_000
+    @Option(help: "Warm-up round trips.") var warmup = 2_000
+    @Option(help: "Transports, comma-separated.") var transports = "inproc,ipc,tcp"
+    @Flag(help: "Busy-poll in the engine and echo threads instead of zmq_poll.") var spin = false
+    @Option(help: "Commands for each throughput run (0: skip).") var throughputCommands = 200_000
+
+    func run() throws {
+        func us(_ h: Histogram<UInt64>, _ p: Double) -> String {
+            let v = Double(h.valueAtPercentile(p)) / 1_000
+            return String(Int(v * 10) / 10) + "." + String(Int(v * 10) % 10)
+        }
+        print("chronos bench roundtrip — \(count) round trips per transport after \(warmup) warm-up, \(spin ? "spin" : "poll") idle")
+        print("transport  path         p50 µs   p99 µs   p99.9 µs   max µs   p99 ratio to floor")
+        for name in transports.split(separator: ",") {
+            guard let transport = MessagingBenchmark.Transport(rawValue: String(name)) else {
+                throw ValidationError("unknown transport \(name)")
+            }
+            let floor = try MessagingBenchmark.rawPingPong(transport, count: count, warmup: warmup, spin: spin)
+            let engine = try MessagingBenchmark.engineRoundTrips(transport, count: count, warmup: warmup, spin: spin)
+            let ratio = Double(engine.valueAtPercentile(99)) / Double(max(floor.valueAtPercentile(99), 1))
+            for (label, h) in [("raw zmq", floor), ("engine", engine)] {
+                print(
+                    "\(name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(label.padding(toLength: 10, withPad: " ", startingAt: 0))"
+                        + "  \(us(h, 50).padding(toLength: 8, withPad: " ", startingAt: 0)) \(us(h, 99).padding(toLength: 8, withPad: " ", startingAt: 0))"
+                        + " \(us(h, 99.9).padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(h.maxRecorded / 1_000).padding(toLength: 8, withPad: " ", startingAt: 0))"
+                        + (label == "engine" ? " \(Int(ratio * 100) / 100).\(String(format2(ratio)))" : ""))
+            }
+        }
+        guard throughputCommands > 0 else { return }
+        let one = try MessagingBenchmark.throughput(shards: 1, commands: throughputCommands, window: 1_000)
+        let two = try MessagingBenchmark.throughput(shards: 2, commands: throughputCommands, window: 1_000)
+        print("throughput (inproc, \(throughputCommands) commands, 1,000 in flight): 1 shard \(Int(one)) commands/s, "
+              + "2 shards \(Int(two)) commands/s, ratio \(Int(two / one * 100))%")
+    }
+
+    private func format2(_ x: Double) -> String {
+        let hundredths = Int((x * 100).rounded()) % 100
+        return hundredths < 10 ? "0\(hundredths)" : "\(hundredths)"
     }
 }

@@ -1,0 +1,164 @@
+import ChronosConfig
+import ChronosCore
+import ChronosServices
+import Foundation
+import Histogram
+import MatchingEngine
+import Messaging
+
+/// Round trips and throughput through real engine shards over ZeroMQ, beside a raw ZeroMQ
+/// ping-pong of the same message sizes on the same transport, measured in the same run.
+enum MessagingBenchmark {
+    enum Transport: String, CaseIterable, Sendable {
+        case inproc, ipc, tcp
+    }
+
+    static func shardConfiguration(_ transport: Transport, id: Int, context: ZMQContext) throws -> ShardConfiguration {
+        let tag = UUID().uuidString.prefix(8)
+        func endpoint(_ role: String) throws -> String {
+            switch transport {
+            case .inproc: return "inproc://bench-\(tag)-\(id)-\(role)"
+            case .ipc: return "ipc:///tmp/chronos-bench-\(tag)-\(id)-\(role)"
+            case .tcp: return "tcp://127.0.0.1:\(freeLoopbackPort())"
+            }
+        }
+        return ShardConfiguration(
+            id: id, ordersEndpoint: try endpoint("orders"), eventsEndpoint: try endpoint("events"),
+            replayEndpoint: try endpoint("replay"))
+    }
+
+    static func histogram() -> Histogram<UInt64> {
+        Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+    }
+
+    /// Order → engine → report: a new passive order then its cancel, each timed until its one report.
+    static func engineRoundTrips(_ transport: Transport, count: Int, warmup: Int, spin: Bool) throws -> Histogram<UInt64> {
+        let context = try ZMQContext()
+        var shardConfig = try shardConfiguration(transport, id: 0, context: context)
+        shardConfig.idle = spin ? .spin : .poll
+        var exchange = ExchangeConfiguration(engine: EngineConfiguration(orderCapacity: 65_536, symbolCapacity: 8))
+        exchange.shards = [shardConfig]
+        let shard = EngineShard(EngineShard.Configuration(exchange, shard: 0), context: context)
+        try shard.start()
+        defer { shard.stop() }
+        let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "bench")
+        var latency = histogram()
+        var id: UInt64 = 1
+        for i in 0..<(warmup + count) {
+            let isNew = i % 2 == 0
+            let command: EngineCommand =
+                isNew
+                ? .new(NewOrder(id: OrderID(id), account: AccountID(1), symbol: SymbolID(0), side: .buy,
+                                price: 10_000 - Int64(i % 64), quantity: 10))
+                : .cancel(CancelOrder(id: OrderID(id), account: AccountID(1), symbol: SymbolID(0)))
+            let t0 = monotonicNanoseconds()
+            while case .shardUnavailable = client.submit(command, clientTimestampNanos: t0) { usleep(100) }
+            while client.receive(timeoutMilliseconds: -1) == nil {}
+            let t1 = monotonicNanoseconds()
+            if i >= warmup { _ = latency.record(t1 - t0) }
+            if !isNew { id += 1 }
+        }
+        return latency
+    }
+
+    /// The floor: a DEALER sends a 56-byte frame (a new order's size), a ROUTER thread answers
+    /// with 96 bytes (an event's size), polling as the engine loop does.
+    static func rawPingPong(_ transport: Transport, count: Int, warmup: Int, spin: Bool) throws -> Histogram<UInt64> {
+        let context = try ZMQContext()
+        let endpoint = try shardConfiguration(transport, id: 0, context: context).ordersEndpoint
+        let router = try ZMQSocket(context, .router)
+        try router.bind(endpoint)
+        let total = warmup + count
+        final class Box: @unchecked Sendable { var router: ZMQSocket?; var total = 0; var spin = false }
+        let box = Box()
+        box.router = router
+        box.total = total
+        box.spin = spin
+        let echo = Thread {
+            let router = box.router!
+            let poller = ZMQPoller([router])
+            var identity = [UInt8](repeating: 0, count: 256)
+            var frame = [UInt8](repeating: 0, count: 256)
+            let reply = [UInt8](repeating: 1, count: 96)
+            var answered = 0
+            while answered < box.total {
+                if !box.spin { _ = try? poller.poll(timeoutMilliseconds: 1) }
+                while case .received(let n, _)? = identity.withUnsafeMutableBytes({ try? router.receive(into: $0, dontWait: true) }) {
+                    _ = frame.withUnsafeMutableBytes { try? router.receive(into: $0) }
+                    _ = identity.withUnsafeBytes { try? router.send(UnsafeRawBufferPointer(rebasing: $0[0..<n]), more: true) }
+                    _ = try? router.send(reply)
+                    answered += 1
+                }
+            }
+        }
+        echo.start()
+        let dealer = try ZMQSocket(context, .dealer)
+        try dealer.connect(endpoint)
+        let request = [UInt8](repeating: 2, count: 56)
+        var buffer = [UInt8](repeating: 0, count: 256)
+        var latency = histogram()
+        for i in 0..<total {
+            let t0 = monotonicNanoseconds()
+            try dealer.send(request)
+            _ = try buffer.withUnsafeMutableBytes { try dealer.receive(into: $0) }
+            let t1 = monotonicNanoseconds()
+            if i >= warmup { _ = latency.record(t1 - t0) }
+        }
+        while echo.isExecuting { usleep(1_000) }
+        dealer.close()
+        router.close()
+        box.router = nil
+        return latency
+    }
+
+    /// Commands per second through `shards` inproc shards, the flow spread over 4 symbols,
+    /// with up to `window` commands in flight.
+    static func throughput(shards: Int, commands: Int, window: Int) throws -> Double {
+        let context = try ZMQContext()
+        var exchange = ExchangeConfiguration(engine: EngineConfiguration(orderCapacity: 1 << 20, symbolCapacity: 8))
+        exchange.shards = try (0..<shards).map { try shardConfiguration(.inproc, id: $0, context: context) }
+        let engines = exchange.shards.indices.map { EngineShard(EngineShard.Configuration(exchange, shard: $0), context: context) }
+        for engine in engines { try engine.start() }
+        defer { engines.forEach { $0.stop() } }
+        let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "bench")
+        let symbols = exchange.shardMap.symbolNames.count
+        var sent = 0, answered = 0
+        let start = monotonicNanoseconds()
+        var id: UInt64 = 1
+        while answered < commands {
+            while sent < commands && sent - answered < window {
+                // Resting orders alternating with their cancels: one report each.
+                let symbol = SymbolID(UInt32(sent / 2 % symbols))
+                let command: EngineCommand =
+                    sent % 2 == 0
+                    ? .new(NewOrder(id: OrderID(id), account: AccountID(1), symbol: symbol, side: .buy,
+                                    price: 10_000 - Int64(sent % 64), quantity: 10))
+                    : .cancel(CancelOrder(id: OrderID(id), account: AccountID(1), symbol: symbol))
+                guard case .sent = client.submit(command) else { break }
+                if sent % 2 == 1 { id += 1 }
+                sent += 1
+            }
+            if client.receive(timeoutMilliseconds: 1) != nil { answered += 1 }
+        }
+        return Double(commands) / (Double(monotonicNanoseconds() - start) / 1e9)
+    }
+}
+
+/// A free loopback TCP port: bound with port 0 and released at once (POSIX close is synchronous,
+/// unlike a ZeroMQ socket's, whose port is freed later by its I/O thread).
+func freeLoopbackPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+    }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
