@@ -92,7 +92,8 @@ struct EngineBench: ParsableCommand {
 struct RoundTripBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "roundtrip",
-        abstract: "Round trips through an engine shard over inproc, ipc and tcp, beside a raw ZeroMQ ping-pong, and throughput with 1 and 2 shards.",
+        abstract:
+            "Round trips through an engine shard over inproc, ipc and tcp, beside a raw ZeroMQ ping-pong, and throughput with 1 and 2 shards.",
         discussion: """
             Each round trip is a resting order (56-byte frame) or its cancel, timed from the send \
             until its report (96-byte frame) arrives; the floor is a DEALER/ROUTER ping-pong of the \
@@ -113,7 +114,9 @@ struct RoundTripBench: ParsableCommand {
             let v = Double(h.valueAtPercentile(p)) / 1_000
             return String(Int(v * 10) / 10) + "." + String(Int(v * 10) % 10)
         }
-        print("chronos bench roundtrip — \(count) round trips per transport after \(warmup) warm-up, \(spin ? "spin" : "poll") idle")
+        print(
+            "chronos bench roundtrip — \(count) round trips per transport after \(warmup) warm-up, \(spin ? "spin" : "poll") idle"
+        )
         print("transport  path         p50 µs   p99 µs   p99.9 µs   max µs   p99 ratio to floor")
         for name in transports.split(separator: ",") {
             guard let transport = MessagingBenchmark.Transport(rawValue: String(name)) else {
@@ -133,8 +136,9 @@ struct RoundTripBench: ParsableCommand {
         guard throughputCommands > 0 else { return }
         let one = try MessagingBenchmark.throughput(shards: 1, commands: throughputCommands, window: 1_000)
         let two = try MessagingBenchmark.throughput(shards: 2, commands: throughputCommands, window: 1_000)
-        print("throughput (inproc, \(throughputCommands) commands, 1,000 in flight): 1 shard \(Int(one)) commands/s, "
-              + "2 shards \(Int(two)) commands/s, ratio \(Int(two / one * 100))%")
+        print(
+            "throughput (inproc, \(throughputCommands) commands, 1,000 in flight): 1 shard \(Int(one)) commands/s, "
+                + "2 shards \(Int(two)) commands/s, ratio \(Int(two / one * 100))%")
     }
 
     private func format2(_ x: Double) -> String {

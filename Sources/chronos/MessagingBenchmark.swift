@@ -32,7 +32,9 @@ enum MessagingBenchmark {
     }
 
     /// Order → engine → report: a new passive order then its cancel, each timed until its one report.
-    static func engineRoundTrips(_ transport: Transport, count: Int, warmup: Int, spin: Bool) throws -> Histogram<UInt64> {
+    static func engineRoundTrips(_ transport: Transport, count: Int, warmup: Int, spin: Bool) throws -> Histogram<
+        UInt64
+    > {
         let context = try ZMQContext()
         var shardConfig = try shardConfiguration(transport, id: 0, context: context)
         shardConfig.idle = spin ? .spin : .poll
@@ -48,8 +50,10 @@ enum MessagingBenchmark {
             let isNew = i % 2 == 0
             let command: EngineCommand =
                 isNew
-                ? .new(NewOrder(id: OrderID(id), account: AccountID(1), symbol: SymbolID(0), side: .buy,
-                                price: 10_000 - Int64(i % 64), quantity: 10))
+                ? .new(
+                    NewOrder(
+                        id: OrderID(id), account: AccountID(1), symbol: SymbolID(0), side: .buy,
+                        price: 10_000 - Int64(i % 64), quantity: 10))
                 : .cancel(CancelOrder(id: OrderID(id), account: AccountID(1), symbol: SymbolID(0)))
             let t0 = monotonicNanoseconds()
             while case .shardUnavailable = client.submit(command, clientTimestampNanos: t0) { usleep(100) }
@@ -83,9 +87,13 @@ enum MessagingBenchmark {
             var answered = 0
             while answered < box.total {
                 if !box.spin { _ = try? poller.poll(timeoutMilliseconds: 1) }
-                while case .received(let n, _)? = identity.withUnsafeMutableBytes({ try? router.receive(into: $0, dontWait: true) }) {
+                while case .received(let n, _)? = identity.withUnsafeMutableBytes({
+                    try? router.receive(into: $0, dontWait: true)
+                }) {
                     _ = frame.withUnsafeMutableBytes { try? router.receive(into: $0) }
-                    _ = identity.withUnsafeBytes { try? router.send(UnsafeRawBufferPointer(rebasing: $0[0..<n]), more: true) }
+                    _ = identity.withUnsafeBytes {
+                        try? router.send(UnsafeRawBufferPointer(rebasing: $0[0..<n]), more: true)
+                    }
                     _ = try? router.send(reply)
                     answered += 1
                 }
@@ -117,7 +125,9 @@ enum MessagingBenchmark {
         let context = try ZMQContext()
         var exchange = ExchangeConfiguration(engine: EngineConfiguration(orderCapacity: 1 << 20, symbolCapacity: 8))
         exchange.shards = try (0..<shards).map { try shardConfiguration(.inproc, id: $0, context: context) }
-        let engines = exchange.shards.indices.map { EngineShard(EngineShard.Configuration(exchange, shard: $0), context: context) }
+        let engines = exchange.shards.indices.map {
+            EngineShard(EngineShard.Configuration(exchange, shard: $0), context: context)
+        }
         for engine in engines { try engine.start() }
         defer { engines.forEach { $0.stop() } }
         let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "bench")
@@ -131,8 +141,10 @@ enum MessagingBenchmark {
                 let symbol = SymbolID(UInt32(sent / 2 % symbols))
                 let command: EngineCommand =
                     sent % 2 == 0
-                    ? .new(NewOrder(id: OrderID(id), account: AccountID(1), symbol: symbol, side: .buy,
-                                    price: 10_000 - Int64(sent % 64), quantity: 10))
+                    ? .new(
+                        NewOrder(
+                            id: OrderID(id), account: AccountID(1), symbol: symbol, side: .buy,
+                            price: 10_000 - Int64(sent % 64), quantity: 10))
                     : .cancel(CancelOrder(id: OrderID(id), account: AccountID(1), symbol: symbol))
                 guard case .sent = client.submit(command) else { break }
                 if sent % 2 == 1 { id += 1 }

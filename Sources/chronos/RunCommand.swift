@@ -1,76 +1,137 @@
 import ArgumentParser
 import ChronosConfig
 import ChronosCore
+import ChronosServices
+import Foundation
+import Histogram
+import Logging
 import MatchingEngine
+import Messaging
+import ServiceLifecycle
 import Workload
 
-/// `chronos run`: the exchange on its embedded default.
+/// `chronos run`: the whole exchange in one process, on the configured transports (inproc by
+/// default), wired in one place:
 ///
-/// Until the gateway and the ZeroMQ services exist (issues 3 and 4), the embedded default is
-/// the matching engine driven by the seeded order-flow generator: it builds the configured
-/// symbols (or one default symbol), runs the stream, checks the book's invariants, and prints
-/// a summary with the top of each book.
-struct RunCommand: ParsableCommand {
+/// 1. every engine shard of the configuration, each on its own thread (`EngineShardService`);
+/// 2. the gateway-side exchange client that routes by symbol (the FIX/binary gateway of issue 4
+///    will own it; until then a generated realistic flow drives it);
+/// 3. with `--serve`, the process then keeps serving until SIGINT/SIGTERM, so that other
+///    processes' clients can trade on ipc/tcp endpoints.
+struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the exchange on its embedded default (for now: the engine on a generated stream)."
+        abstract: "Run the exchange in one process: every engine shard, driven by a generated order flow.",
+        discussion: """
+            Without --config: one shard on inproc endpoints trading AAPL, MSFT, GOOG and AMZN. The flow \
+            (--commands, 0 for none) goes through the real services and ZeroMQ sockets; the summary \
+            shows throughput, round-trip percentiles, events per shard and the top of each book.
+            """
     )
 
-    @Option(name: .long, help: "TOML configuration (engine capacities, symbols).") var config: String?
-    @Option(help: "Commands to generate.") var commands = 1_000_000
-    @Option(help: "Seed of the generated stream.") var seed: UInt64 = 7
+    @Option(name: .long, help: "TOML configuration (engine capacities, symbols, shards).") var config: String?
+    @Option(help: "Commands of generated flow to send through the exchange.") var commands = 200_000
+    @Option(help: "Seed of the generated flow.") var seed: UInt64 = 7
+    @Flag(help: "Keep serving after the flow, until SIGINT/SIGTERM.") var serve = false
 
-    func run() throws {
-        let configuration = try loadConfiguration(config, command: "run")
-        let symbols = configuration.symbols.isEmpty ? [SymbolConfiguration(name: "SYM0")] : configuration.symbols
-        var generator = try OrderFlowGenerator(.init(seed: seed, symbols: symbols.count))
-        print("chronos run: generating \(commands) commands over \(symbols.count) symbol(s)…")
-        let stream = generator.generate(commands)
-        let engine = try Engine(configuration: configuration.engine)
-        for symbol in symbols {
-            var plain = symbol
-            // The generator prices around 100000 ticks with tick and lot 1.
-            plain.tickSize = 1
-            plain.lotSize = 1
-            plain.minPrice = 1
-            plain.maxPrice = .max
-            plain.minQuantity = 1
-            plain.maxQuantity = .max
-            try engine.addSymbol(plain)
+    func run() async throws {
+        let exchange = try loadConfiguration(config, command: "run")
+        let logger = Logger(label: "chronos.run")
+        let context = try ZMQContext()
+        // 1. The engine shards.
+        let shards = exchange.shards.indices.map {
+            EngineShard(EngineShard.Configuration(exchange, shard: $0), context: context)
         }
-        var accepted = 0, rejected = 0, fills = 0, canceled = 0, replaced = 0
-        var volume: Int64 = 0
-        let start = monotonicNanoseconds()
-        for command in stream {
-            engine.submit(command)
-            for event in engine.events {
-                switch event {
-                case .accepted: accepted += 1
-                case .rejected: rejected += 1
-                case .fill(let f):
-                    fills += 1
-                    volume += f.quantity
-                case .canceled: canceled += 1
-                case .replaced: replaced += 1
-                }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = shards.map {
+            .init(service: EngineShardService($0, logger: logger))
+        }
+        // 2. The flow, through the gateway-side client; 3. the end of the flow ends the run unless serving.
+        let flow = FlowService(
+            exchange: exchange, context: context, commands: commands, seed: seed, shards: shards, logger: logger)
+        services.append(.init(service: flow, successTerminationBehavior: serve ? .ignore : .gracefullyShutdownGroup))
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Sends a generated realistic flow through the exchange client and prints what happened.
+struct FlowService: Service {
+    let exchange: ExchangeConfiguration
+    let context: ZMQContext
+    let commands: Int
+    let seed: UInt64
+    let shards: [EngineShard]
+    let logger: Logger
+
+    func run() async throws {
+        guard commands > 0 else { return }
+        let symbols = exchange.liveSymbols
+        var generator = try OrderFlowGenerator(.init(seed: seed, symbols: symbols.count))
+        let stream = generator.generate(commands)
+        let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "chronos-run")
+        // The shards bind as their services start: wait until every one accepts a connection.
+        for (shard, _) in exchange.shards.enumerated() {
+            let symbol = exchange.shardMap.shardOfSymbol.firstIndex(of: shard) ?? 0
+            let probe = EngineCommand.cancel(
+                CancelOrder(id: OrderID(UInt64.max), account: AccountID(0), symbol: SymbolID(UInt32(symbol))))
+            var attempts = 0
+            while case .shardUnavailable = client.submit(probe) {
+                attempts += 1
+                if attempts > 5_000 { throw ValidationError("shard \(shard) did not come up") }
+                try await Task.sleep(for: .milliseconds(1))
             }
+            while client.receive(timeoutMilliseconds: 1_000) == nil {}
+        }
+        print("chronos run: \(exchange.shards.count) shard(s), \(symbols.count) symbols; sending \(commands) commands…")
+        var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+        var reports = 0, fills = 0, rejects = 0, sent = 0
+        let window = 256
+        var inFlight = 0
+        let start = monotonicNanoseconds()
+        while sent < stream.count || inFlight > 0 {
+            while sent < stream.count && inFlight < window {
+                guard case .sent = client.submit(stream[sent], clientTimestampNanos: monotonicNanoseconds()) else {
+                    throw ValidationError("a shard went away during the flow")
+                }
+                sent += 1
+                inFlight += 1
+            }
+            guard let frame = client.receive(timeoutMilliseconds: 1_000) else { break }
+            reports += 1
+            guard case .event(let event, let timestamp) = frame.message else { continue }
+            if timestamp != 0 && event.isFirstAnswer {
+                inFlight -= 1
+                _ = latency.record(monotonicNanoseconds() - timestamp)
+            }
+            if case .fill = event { fills += 1 }
+            if case .rejected = event { rejects += 1 }
         }
         let seconds = Double(monotonicNanoseconds() - start) / 1e9
-        let problems = engine.invariantViolations()
         print(
-            "processed \(stream.count) commands in \(String(format3(seconds))) s "
-                + "(\(Int(Double(stream.count) / seconds)) commands/s)")
+            "sent \(sent) commands in \(format3(seconds)) s (\(Int(Double(sent) / seconds)) commands/s, \(window) in flight)"
+        )
+        print("reports: \(reports) (\(fills) fills, \(rejects) rejects)")
         print(
-            "events: \(accepted) accepted, \(rejected) rejected, \(fills) fills (\(volume) lots), "
-                + "\(canceled) canceled, \(replaced) replaced; last sequence \(engine.nextSequence - 1)")
-        for (i, symbol) in symbols.enumerated() {
-            let id = SymbolID(UInt32(i))
-            let bid = engine.bestBid(id).map { "\($0.quantity) @ \($0.price)" } ?? "none"
-            let ask = engine.bestAsk(id).map { "\($0.quantity) @ \($0.price)" } ?? "none"
-            print("  \(symbol.name): \(engine.restingOrderCount(id)) resting; best bid \(bid); best ask \(ask)")
+            "first-report round trip (µs): p50 \(latency.valueAtPercentile(50) / 1_000)  p99 \(latency.valueAtPercentile(99) / 1_000)  "
+                + "p99.9 \(latency.valueAtPercentile(99.9) / 1_000)  max \(latency.maxRecorded / 1_000)")
+        for shard in shards {
+            let c = shard.counters
+            print(
+                "  shard \(shard.configuration.shard.id): \(c.commands.load(ordering: .relaxed)) commands, "
+                    + "\(c.events.load(ordering: .relaxed)) events, \(c.badFrames.load(ordering: .relaxed)) bad frames")
         }
-        print("book invariants: \(problems.isEmpty ? "ok" : problems.prefix(5).joined(separator: "; "))")
-        if !problems.isEmpty { throw ExitCode(1) }
+    }
+}
+
+extension EngineEvent {
+    /// The first event a command produces (`accepted`, `rejected`, `canceled` for a cancel, `replaced`).
+    var isFirstAnswer: Bool {
+        switch self {
+        case .accepted, .rejected, .replaced: true
+        case .canceled(let c): c.reason == .requested
+        case .fill: false
+        }
     }
 }
 
