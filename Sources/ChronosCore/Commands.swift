@@ -99,6 +99,15 @@ public enum EngineCommand: Hashable, Sendable {
     case cancel(CancelOrder)
     case replace(ReplaceOrder)
 
+    /// The symbol the command names.
+    @inlinable public var symbolID: SymbolID {
+        switch self {
+        case .new(let order): order.symbol
+        case .cancel(let cancel): cancel.symbol
+        case .replace(let replace): replace.symbol
+        }
+    }
+
     /// The order id the command names.
     @inlinable public var orderID: OrderID {
         switch self {

@@ -201,7 +201,7 @@ final class ShardLoop {
         }
         // Drain what already arrived so that no accepted order is left unanswered.
         while drainOrders() > 0 {}
-        heartbeat(now: monotonicNanos())
+        heartbeat(now: monotonicNanoseconds())
     }
 
     // MARK: Orders
@@ -379,7 +379,7 @@ final class ShardLoop {
     }
 
     func heartbeatIfDue() {
-        let now = monotonicNanos()
+        let now = monotonicNanoseconds()
         if now &- lastHeartbeat >= configuration.heartbeatIntervalNanos { heartbeat(now: now) }
     }
 
@@ -405,8 +405,9 @@ extension EngineEvent {
     }
 }
 
-/// CLOCK_MONOTONIC in ns.
-func monotonicNanos() -> UInt64 {
+/// CLOCK_MONOTONIC in nanoseconds (a vDSO call, about 20 ns here): the services' one clock.
+@inline(__always)
+public func monotonicNanoseconds() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)

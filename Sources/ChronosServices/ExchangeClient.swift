@@ -90,14 +90,3 @@ public final class ExchangeClient {
         return nil
     }
 }
-
-extension EngineCommand {
-    /// The symbol the command names.
-    public var symbolID: SymbolID {
-        switch self {
-        case .new(let o): o.symbol
-        case .cancel(let c): c.symbol
-        case .replace(let r): r.symbol
-        }
-    }
-}

@@ -1,4 +1,5 @@
 import ChronosCore
+import ChronosServices
 import Histogram
 import MatchingEngine
 import Workload
@@ -82,12 +83,4 @@ struct EngineBenchmark {
             throughputRuns: throughputRuns, latency: latency, clockFloor: floor,
             stateHashesAgree: hashes.count == 1)
     }
-}
-
-/// CLOCK_MONOTONIC in nanoseconds (vDSO, about 20 ns here).
-@inline(__always)
-func monotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }
