@@ -5,6 +5,7 @@ import Foundation
 import Histogram
 import MatchingEngine
 import Messaging
+import Synchronization
 
 /// Round trips and throughput through real engine shards over ZeroMQ, beside a raw ZeroMQ
 /// ping-pong of the same message sizes on the same transport, measured in the same run.
@@ -31,11 +32,17 @@ enum MessagingBenchmark {
         Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
     }
 
-    /// Order → engine → report: a new passive order then its cancel, each timed until its one report.
-    static func engineRoundTrips(_ transport: Transport, count: Int, warmup: Int, spin: Bool) throws -> Histogram<
-        UInt64
-    > {
+    /// Round trips of both paths on one transport, measured in alternating batches of 500 so that
+    /// the machine's noise falls on both alike:
+    /// - engine: a resting order (56-byte frame) or its cancel, from the send until its one
+    ///   report (96-byte frame) arrives through an engine shard;
+    /// - floor: a DEALER sends 56 bytes, a ROUTER thread polling as the engine loop does answers
+    ///   with 96 bytes.
+    static func roundTrips(_ transport: Transport, count: Int, warmup: Int, spin: Bool) throws
+        -> (engine: Histogram<UInt64>, floor: Histogram<UInt64>)
+    {
         let context = try ZMQContext()
+        // The engine path.
         var shardConfig = try shardConfiguration(transport, id: 0, context: context)
         shardConfig.idle = spin ? .spin : .poll
         var exchange = ExchangeConfiguration(engine: EngineConfiguration(orderCapacity: 65_536, symbolCapacity: 8))
@@ -44,79 +51,48 @@ enum MessagingBenchmark {
         try shard.start()
         defer { shard.stop() }
         let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "bench")
-        var latency = histogram()
-        var id: UInt64 = 1
-        for i in 0..<(warmup + count) {
-            let isNew = i % 2 == 0
-            let command: EngineCommand =
-                isNew
-                ? .new(
-                    NewOrder(
-                        id: OrderID(id), account: AccountID(1), symbol: SymbolID(0), side: .buy,
-                        price: 10_000 - Int64(i % 64), quantity: 10))
-                : .cancel(CancelOrder(id: OrderID(id), account: AccountID(1), symbol: SymbolID(0)))
-            let t0 = monotonicNanoseconds()
-            while case .shardUnavailable = client.submit(command, clientTimestampNanos: t0) { usleep(100) }
-            while client.receive(timeoutMilliseconds: -1) == nil {}
-            let t1 = monotonicNanoseconds()
-            if i >= warmup { _ = latency.record(t1 - t0) }
-            if !isNew { id += 1 }
-        }
-        return latency
-    }
-
-    /// The floor: a DEALER sends a 56-byte frame (a new order's size), a ROUTER thread answers
-    /// with 96 bytes (an event's size), polling as the engine loop does.
-    static func rawPingPong(_ transport: Transport, count: Int, warmup: Int, spin: Bool) throws -> Histogram<UInt64> {
-        let context = try ZMQContext()
-        let endpoint = try shardConfiguration(transport, id: 0, context: context).ordersEndpoint
-        let router = try ZMQSocket(context, .router)
-        try router.bind(endpoint)
-        let total = warmup + count
-        final class Box: @unchecked Sendable { var router: ZMQSocket?; var total = 0; var spin = false }
-        let box = Box()
-        box.router = router
-        box.total = total
-        box.spin = spin
-        let echo = Thread {
-            let router = box.router!
-            let poller = ZMQPoller([router])
-            var identity = [UInt8](repeating: 0, count: 256)
-            var frame = [UInt8](repeating: 0, count: 256)
-            let reply = [UInt8](repeating: 1, count: 96)
-            var answered = 0
-            while answered < box.total {
-                if !box.spin { _ = try? poller.poll(timeoutMilliseconds: 1) }
-                while case .received(let n, _)? = identity.withUnsafeMutableBytes({
-                    try? router.receive(into: $0, dontWait: true)
-                }) {
-                    _ = frame.withUnsafeMutableBytes { try? router.receive(into: $0) }
-                    _ = identity.withUnsafeBytes {
-                        try? router.send(UnsafeRawBufferPointer(rebasing: $0[0..<n]), more: true)
-                    }
-                    _ = try? router.send(reply)
-                    answered += 1
-                }
-            }
-        }
-        echo.start()
+        // The floor path.
+        let echo = try EchoServer(
+            context: context, endpoint: try shardConfiguration(transport, id: 1, context: context).ordersEndpoint,
+            spin: spin)
+        defer { echo.stop() }
         let dealer = try ZMQSocket(context, .dealer)
-        try dealer.connect(endpoint)
+        defer { dealer.close() }
+        try dealer.connect(echo.endpoint)
         let request = [UInt8](repeating: 2, count: 56)
-        var buffer = [UInt8](repeating: 0, count: 256)
-        var latency = histogram()
-        for i in 0..<total {
-            let t0 = monotonicNanoseconds()
-            try dealer.send(request)
-            _ = try buffer.withUnsafeMutableBytes { try dealer.receive(into: $0) }
-            let t1 = monotonicNanoseconds()
-            if i >= warmup { _ = latency.record(t1 - t0) }
+        var reply = [UInt8](repeating: 0, count: 256)
+
+        var engine = histogram(), floor = histogram()
+        var id: UInt64 = 1
+        var i = 0
+        let batch = 500
+        while i < warmup + count {
+            for j in i..<min(i + batch, warmup + count) {
+                let isNew = j % 2 == 0
+                let command: EngineCommand =
+                    isNew
+                    ? .new(
+                        NewOrder(
+                            id: OrderID(id), account: AccountID(1), symbol: SymbolID(0), side: .buy,
+                            price: 10_000 - Int64(j % 64), quantity: 10))
+                    : .cancel(CancelOrder(id: OrderID(id), account: AccountID(1), symbol: SymbolID(0)))
+                let t0 = monotonicNanoseconds()
+                while case .shardUnavailable = client.submit(command, clientTimestampNanos: t0) { usleep(100) }
+                while client.receive(timeoutMilliseconds: -1) == nil {}
+                let t1 = monotonicNanoseconds()
+                if j >= warmup { _ = engine.record(t1 - t0) }
+                if !isNew { id += 1 }
+            }
+            for j in i..<min(i + batch, warmup + count) {
+                let t0 = monotonicNanoseconds()
+                try dealer.send(request)
+                _ = try reply.withUnsafeMutableBytes { try dealer.receive(into: $0) }
+                let t1 = monotonicNanoseconds()
+                if j >= warmup { _ = floor.record(t1 - t0) }
+            }
+            i += batch
         }
-        while echo.isExecuting { usleep(1_000) }
-        dealer.close()
-        router.close()
-        box.router = nil
-        return latency
+        return (engine, floor)
     }
 
     /// Commands per second through `shards` inproc shards, the flow spread over 4 symbols,
@@ -173,4 +149,50 @@ func freeLoopbackPort() -> Int {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
     }
     return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// The floor's answering side: a ROUTER on its own thread that answers every 56-byte request
+/// with 96 bytes, polling like the engine loop (or spinning), until stopped.
+final class EchoServer: @unchecked Sendable {
+    let endpoint: String
+    private let router: ZMQSocket
+    private let spin: Bool
+    private let stopping = Atomic<Bool>(false)
+    private var thread: Thread?
+
+    init(context: ZMQContext, endpoint: String, spin: Bool) throws {
+        router = try ZMQSocket(context, .router)
+        try router.bind(endpoint)
+        self.endpoint = endpoint
+        self.spin = spin
+        let thread = Thread { [self] in serve() }
+        self.thread = thread
+        thread.start()
+    }
+
+    private func serve() {
+        let poller = ZMQPoller([router])
+        var identity = [UInt8](repeating: 0, count: 256)
+        var frame = [UInt8](repeating: 0, count: 256)
+        let reply = [UInt8](repeating: 1, count: 96)
+        while !stopping.load(ordering: .acquiring) {
+            if !spin { _ = try? poller.poll(timeoutMilliseconds: 1) }
+            while case .received(let n, _)? = identity.withUnsafeMutableBytes({
+                try? router.receive(into: $0, dontWait: true)
+            }) {
+                _ = frame.withUnsafeMutableBytes { try? router.receive(into: $0) }
+                _ = identity.withUnsafeBytes {
+                    try? router.send(UnsafeRawBufferPointer(rebasing: $0[0..<n]), more: true)
+                }
+                _ = try? router.send(reply)
+            }
+        }
+        router.close()
+    }
+
+    func stop() {
+        stopping.store(true, ordering: .releasing)
+        while thread?.isFinished == false { usleep(1_000) }
+        thread = nil
+    }
 }
