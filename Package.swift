@@ -53,7 +53,7 @@ let package = Package(
                 "ChronosCore", "MatchingEngine", "ChronosConfig", "Replay", "Workload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-                "ChronosServices", "Messaging",
+                "ChronosServices", "Messaging", "CChronosSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Histogram
 import Workload
 
@@ -130,7 +131,7 @@ struct RoundTripBench: ParsableCommand {
                     "\(name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(label.padding(toLength: 10, withPad: " ", startingAt: 0))"
                         + "  \(us(h, 50).padding(toLength: 8, withPad: " ", startingAt: 0)) \(us(h, 99).padding(toLength: 8, withPad: " ", startingAt: 0))"
                         + " \(us(h, 99.9).padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(h.maxRecorded / 1_000).padding(toLength: 8, withPad: " ", startingAt: 0))"
-                        + (label == "engine" ? " \(Int(ratio * 100) / 100).\(String(format2(ratio)))" : ""))
+                        + (label == "engine" ? " " + String(format: "%.2f", ratio) : ""))
             }
         }
         guard throughputCommands > 0 else { return }
@@ -139,10 +140,5 @@ struct RoundTripBench: ParsableCommand {
         print(
             "throughput (inproc, \(throughputCommands) commands, 1,000 in flight): 1 shard \(Int(one)) commands/s, "
                 + "2 shards \(Int(two)) commands/s, ratio \(Int(two / one * 100))%")
-    }
-
-    private func format2(_ x: Double) -> String {
-        let hundredths = Int((x * 100).rounded()) % 100
-        return hundredths < 10 ? "0\(hundredths)" : "\(hundredths)"
     }
 }

@@ -1,3 +1,4 @@
+import CChronosSystem
 import ChronosConfig
 import ChronosCore
 import ChronosServices
@@ -45,6 +46,14 @@ enum MessagingBenchmark {
         // The engine path.
         var shardConfig = try shardConfiguration(transport, id: 0, context: context)
         shardConfig.idle = spin ? .spin : .poll
+        // Same placement for both paths, whatever the scheduler would do: the measuring thread on
+        // core 0, the answering thread (engine or echo) on core 1, so every round trip crosses
+        // cores alike (ARCHITECTURE.md: 30–45 µs per cross-core wake-up on this VM).
+        let pinned = ProcessInfo.processInfo.activeProcessorCount >= 2
+        if pinned {
+            shardConfig.cpu = 1
+            _ = chronos_pin_current_thread(0)
+        }
         var exchange = ExchangeConfiguration(engine: EngineConfiguration(orderCapacity: 65_536, symbolCapacity: 8))
         exchange.shards = [shardConfig]
         let shard = EngineShard(EngineShard.Configuration(exchange, shard: 0), context: context)
@@ -54,7 +63,7 @@ enum MessagingBenchmark {
         // The floor path.
         let echo = try EchoServer(
             context: context, endpoint: try shardConfiguration(transport, id: 1, context: context).ordersEndpoint,
-            spin: spin)
+            spin: spin, cpu: pinned ? 1 : nil)
         defer { echo.stop() }
         let dealer = try ZMQSocket(context, .dealer)
         defer { dealer.close() }
@@ -160,7 +169,10 @@ final class EchoServer: @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
     private var thread: Thread?
 
-    init(context: ZMQContext, endpoint: String, spin: Bool) throws {
+    private let cpu: Int?
+
+    init(context: ZMQContext, endpoint: String, spin: Bool, cpu: Int?) throws {
+        self.cpu = cpu
         router = try ZMQSocket(context, .router)
         try router.bind(endpoint)
         self.endpoint = endpoint
@@ -171,6 +183,7 @@ final class EchoServer: @unchecked Sendable {
     }
 
     private func serve() {
+        if let cpu { _ = chronos_pin_current_thread(Int32(cpu)) }
         let poller = ZMQPoller([router])
         var identity = [UInt8](repeating: 0, count: 256)
         var frame = [UInt8](repeating: 0, count: 256)
