@@ -23,6 +23,11 @@ import TOMLKit
 /// max_price = 100000000
 /// price_decimals = 2          # decimal places of one price unit (FIX prices)
 ///
+/// [metrics]                   # Prometheus text format on http://host:port/metrics
+/// host = "127.0.0.1"
+/// port = 9464                 # `chronos run`; `chronos engine --shard K` uses port + 1 + K
+/// enabled = true
+///
 /// [[shards]]                  # see ShardConfiguration; default: one shard on inproc endpoints
 /// id = 0
 /// orders = "ipc:///tmp/chronos-0-orders"
@@ -38,6 +43,8 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var symbols: [SymbolConfiguration]
     /// The engine shards (default: one shard on inproc endpoints).
     public var shards: [ShardConfiguration]
+    /// Where the Prometheus metrics endpoint listens.
+    public var metrics = MetricsConfiguration()
 
     /// The embedded default: default capacities, no configured symbols, one inproc shard.
     public init(
@@ -85,7 +92,25 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         }
         var reader = TableReader(source: source)
         var configuration = ExchangeConfiguration()
-        reader.rejectUnknownKeys(root, path: "", known: ["engine", "symbols", "shards"])
+        reader.rejectUnknownKeys(root, path: "", known: ["engine", "symbols", "shards", "metrics"])
+        if let metrics = reader.table(root, "metrics", path: "") {
+            reader.rejectUnknownKeys(metrics, path: "metrics", known: ["host", "port", "enabled"])
+            if let host = reader.string(metrics, "host", path: "metrics") { configuration.metrics.host = host }
+            if let port = reader.int(metrics, "port", path: "metrics") {
+                if (0...65_535).contains(port) {
+                    configuration.metrics.port = port
+                } else {
+                    reader.errors.append("\(source): metrics.port: must be in 0...65535 (got \(port))")
+                }
+            }
+            if let value = metrics["enabled"] {
+                if let enabled = value.bool {
+                    configuration.metrics.enabled = enabled
+                } else {
+                    reader.errors.append("\(source): metrics.enabled: must be true or false")
+                }
+            }
+        }
         if let engine = reader.table(root, "engine", path: "") {
             reader.rejectUnknownKeys(
                 engine, path: "engine", known: ["order_capacity", "symbol_capacity", "id_capacity"])
@@ -246,4 +271,16 @@ private struct TableReader {
         errors += problems.map { "\(source): \(path).\($0)" }
         return problems.isEmpty ? symbol : nil
     }
+}
+
+/// The metrics endpoint of the services.
+public struct MetricsConfiguration: Sendable, Equatable {
+    /// Address to listen on (loopback by default).
+    public var host = "127.0.0.1"
+    /// Port of `chronos run`; `chronos engine --shard K` listens on `port + 1 + K`. 0 picks a free port.
+    public var port = 9_464
+    /// Whether to serve metrics at all.
+    public var enabled = true
+
+    public init() {}
 }

@@ -156,10 +156,12 @@ final class ShardLoop {
     let inFrame = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 16)
     let outFrame = UnsafeMutableRawBufferPointer.allocate(byteCount: WireFormat.maxFrameSize, alignment: 16)
     var lastHeartbeat: UInt64 = 0
+    let metrics: ShardMetrics
 
     init(_ configuration: EngineShard.Configuration, context: ZMQContext, counters: EngineShardCounters) throws {
         self.configuration = configuration
         self.counters = counters
+        metrics = ShardMetrics(shard: configuration.shard.id)
         shardID = UInt16(configuration.shard.id)
         engine = try Engine(configuration: configuration.engine)
         for symbol in configuration.symbols { try engine.addSymbol(symbol) }
@@ -217,6 +219,7 @@ final class ShardLoop {
             handled += 1
             guard orders.hasMoreParts, !idTruncated else {
                 counters.badFrames.add(1, ordering: .relaxed)
+                metrics.badFrames.increment()
                 orders.discardRemainingParts()
                 continue
             }
@@ -233,6 +236,7 @@ final class ShardLoop {
                 case .success(let frame) = WireFrame.decode(UnsafeRawBufferPointer(rebasing: inFrame[0..<count]))
             else {
                 counters.badFrames.add(1, ordering: .relaxed)
+                metrics.badFrames.increment()
                 answerLocally(identity, id: 0, .malformed, timestamp: 0)
                 continue
             }
@@ -257,6 +261,7 @@ final class ShardLoop {
             timestamp = ts
         default:
             counters.badFrames.add(1, ordering: .relaxed)
+            metrics.badFrames.increment()
             answerLocally(identity, id: 0, .malformed, timestamp: 0)
             return
         }
@@ -265,12 +270,20 @@ final class ShardLoop {
             configuration.shardMap.shardOfSymbol[symbol] == configuration.shard.id
         else {
             counters.wrongShard.add(1, ordering: .relaxed)
+            metrics.wrongShard.increment()
             answerLocally(identity, id: command.orderID.rawValue, .unknownSymbol, timestamp: timestamp)
             return
         }
+        let started = monotonicNanoseconds()
         counters.commands.add(1, ordering: .relaxed)
+        metrics.commands.increment()
         let produced = engine.submit(command)
         counters.events.add(produced, ordering: .relaxed)
+        metrics.events.increment(by: produced)
+        defer {
+            metrics.lastSequence.record(Int64(engine.nextSequence - 1))
+            metrics.commandDuration.recordNanoseconds(Int64(monotonicNanoseconds() - started))
+        }
         for event in engine.events {
             let own = event.concernsCommand(command.orderID)
             let length = encode(.event(event, clientTimestampNanos: own ? timestamp : 0))
@@ -278,6 +291,7 @@ final class ShardLoop {
             ring.append(sequence: event.sequence, frame: frame)
             if (try? publisher.send(frame, dontWait: true)) != .sent {
                 counters.unpublishedEvents.add(1, ordering: .relaxed)
+                metrics.unpublishedEvents.increment()
             }
             deliver(frame, to: identity)
             if case .fill(let fill) = event, fill.makerOrigin != gateway, fill.makerOrigin != 0,
@@ -304,6 +318,7 @@ final class ShardLoop {
                 try orders.send(frame, dontWait: true) == .sent
             else {
                 counters.undeliveredReports.add(1, ordering: .relaxed)
+                metrics.undeliveredReports.increment()
                 return
             }
         } catch {
@@ -336,9 +351,11 @@ final class ShardLoop {
             else {
                 replay.discardRemainingParts()
                 counters.badFrames.add(1, ordering: .relaxed)
+                metrics.badFrames.increment()
                 continue
             }
             counters.replayRequests.add(1, ordering: .relaxed)
+            metrics.replayRequests.increment()
             let identity = UnsafeRawBufferPointer(rebasing: identityBuffer[0..<idCount])
             answer(request, shard: frame.shard, to: identity)
         }
@@ -375,6 +392,7 @@ final class ShardLoop {
             }
         } catch {
             counters.undeliveredReports.add(1, ordering: .relaxed)
+            metrics.undeliveredReports.increment()
         }
     }
 

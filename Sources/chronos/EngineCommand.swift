@@ -20,6 +20,8 @@ struct EngineProcessCommand: AsyncParsableCommand {
     @Option(name: .long, help: "TOML configuration with the shard map.") var config: String?
     @Option(name: .long, help: "The shard to run.") var shard = 0
     @Option(name: .long, help: "Pin the engine thread to this core (overrides the configuration).") var cpu: Int?
+    @Option(name: .long, help: "Metrics port (default: [metrics] port + 1 + shard; 0: any free port; -1: off).")
+    var metricsPort: Int?
 
     func run() async throws {
         let exchange = try loadConfiguration(config, command: "engine")
@@ -34,10 +36,14 @@ struct EngineProcessCommand: AsyncParsableCommand {
         logger[metadataKey: "shard"] = "\(shard)"
         let context = try ZMQContext()
         let service = EngineShardService(EngineShard(configuration, context: context), logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
+        ]
+        if let metrics = metricsService(exchange, override: metricsPort, offset: 1 + shard, logger: logger) {
+            services.append(metrics)
+        }
         let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {

@@ -33,10 +33,14 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Commands of generated flow to send through the exchange.") var commands = 200_000
     @Option(help: "Seed of the generated flow.") var seed: UInt64 = 7
     @Flag(help: "Keep serving after the flow, until SIGINT/SIGTERM.") var serve = false
+    @Option(name: .long, help: "Metrics port (default: [metrics] port, 9464; 0: any free port; -1: off).")
+    var metricsPort: Int?
 
     func run() async throws {
         let exchange = try loadConfiguration(config, command: "run")
         let logger = Logger(label: "chronos.run")
+        // 0. Metrics first, so that the shards' instruments register with Prometheus.
+        let metrics = metricsService(exchange, override: metricsPort, offset: 0, logger: logger)
         let context = try ZMQContext()
         // 1. The engine shards.
         let shards = exchange.shards.indices.map {
@@ -49,6 +53,7 @@ struct RunCommand: AsyncParsableCommand {
         let flow = FlowService(
             exchange: exchange, context: context, commands: commands, seed: seed, shards: shards, logger: logger)
         services.append(.init(service: flow, successTerminationBehavior: serve ? .ignore : .gracefullyShutdownGroup))
+        if let metrics { services.append(metrics) }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -61,9 +61,9 @@ import Testing
     final class EngineProcess {
         let process = Process()
 
-        init(binary: URL, config: String, shard: Int) throws {
+        init(binary: URL, config: String, shard: Int, metricsPort: Int = -1) throws {
             process.executableURL = binary
-            process.arguments = ["engine", "--config", config, "--shard", "\(shard)"]
+            process.arguments = ["engine", "--config", config, "--shard", "\(shard)", "--metrics-port=\(metricsPort)"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -83,6 +83,35 @@ import Testing
             process.waitUntilExit()
             return process.terminationStatus
         }
+    }
+
+    /// A plain HTTP/1.0 GET on loopback; the whole response as text.
+    static func httpGet(port: Int, path: String) -> String? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { return nil }
+        let request = Array("GET \(path) HTTP/1.0\r\nHost: localhost\r\n\r\n".utf8)
+        guard send(fd, request, request.count, 0) == request.count else { return nil }
+        var response: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n <= 0 { break }
+            response += chunk[0..<n]
+        }
+        return String(decoding: response, as: UTF8.self)
     }
 
     /// Retries `body` until it returns true or a hang guard of ~10 s passes.
@@ -122,7 +151,8 @@ import Testing
             toFile: configPath, atomically: true, encoding: .utf8)
         let exchange = try ExchangeConfiguration.load(path: configPath)
 
-        var shard0 = try EngineProcess(binary: binary, config: configPath, shard: 0)
+        let metricsPort = try Self.freePort(context)
+        var shard0 = try EngineProcess(binary: binary, config: configPath, shard: 0, metricsPort: metricsPort)
         var shard1 = try EngineProcess(binary: binary, config: configPath, shard: 1)
         defer {
             _ = shard0.terminate()
@@ -147,6 +177,23 @@ import Testing
         #expect(aapl.shard == 0)
         let msft = try #require(trade(1), "MSFT must trade")
         #expect(msft.shard == 1)
+
+        // Shard 0's Prometheus endpoint counts what it did.
+        let metrics = try #require(Self.httpGet(port: metricsPort, path: "/metrics"))
+        #expect(metrics.hasPrefix("HTTP/1.0 200 OK"))
+        let commandsLine = metrics.split(separator: "\n").first {
+            $0.hasPrefix("chronos_engine_commands_total{shard=\"0\"}")
+        }
+        let commands = commandsLine.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        #expect(commands >= 3)  // the probe and one trade's two orders at least
+        #expect(metrics.contains("chronos_engine_command_seconds_bucket{shard=\"0\",le=\"0.00001\"}"))
+        // The histogram is recorded once the reports are out, so it may trail the counter by one command.
+        let countLine = metrics.split(separator: "\n").first {
+            $0.hasPrefix("chronos_engine_command_seconds_count{shard=\"0\"}")
+        }
+        let timed = countLine.flatMap { Int($0.split(separator: " ").last ?? "") } ?? -1
+        #expect(timed >= commands - 1 && timed <= commands)
+        #expect(try #require(Self.httpGet(port: metricsPort, path: "/nope")).hasPrefix("HTTP/1.0 404"))
 
         // Shard 1 is killed: its symbol is refused at once, shard 0 keeps trading.
         shard1.kill9()
