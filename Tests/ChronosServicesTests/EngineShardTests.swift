@@ -199,3 +199,57 @@ import Testing
         #expect(sequences == Array(38...101))
     }
 }
+
+extension EngineShardTests {
+    @Test func publishedEventsAreContiguousUnderLoad() throws {
+        let shards = try startShards()
+        defer { shards.forEach { $0.stop() } }
+        let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "gw-load")
+        waitUntilConnected(client, probe: order(1, 1, "AAPL", .buy, 10, 1))
+        let subscriber = try EventSubscriber(context: context, shard: exchange.shards[0])
+        usleep(50_000)
+        // 20,000 commands with up to 500 in flight: resting orders, crossing orders and cancels.
+        var sent = 0, answered = 0
+        var id: UInt64 = 2
+        while answered < 20_000 {
+            while sent < 20_000 && sent - answered < 500 {
+                let command: EngineCommand =
+                    switch sent % 4 {
+                    case 0: order(id, 1, "AAPL", .buy, 100 - Int64(sent % 7), 5)
+                    case 1: order(id, 2, "AAPL", .sell, 99, 3)
+                    case 2: .cancel(CancelOrder(id: OrderID(id - 2), account: AccountID(1), symbol: symbol("AAPL")))
+                    default: order(id, 3, "GOOG", .sell, 500, 1)
+                    }
+                guard case .sent = client.submit(command, clientTimestampNanos: 1) else { break }
+                id += 1
+                sent += 1
+            }
+            if let frame = client.receive(timeoutMilliseconds: 1_000) {
+                if case .event(let event, 1) = frame.message, event.answersCommand { answered += 1 }
+            } else {
+                break
+            }
+        }
+        #expect(answered == 20_000)
+        let produced = shards[0].counters.events.load(ordering: .relaxed)
+        var expected: UInt64 = 1
+        var gaps = 0
+        while expected <= UInt64(produced), let event = try subscriber.next(timeoutMilliseconds: 2_000) {
+            if event.sequence != expected { gaps += 1 }
+            expected = event.sequence + 1
+        }
+        #expect(gaps == 0)
+        #expect(expected == UInt64(produced) + 1, "every published event, in order, none missing")
+    }
+}
+
+extension EngineEvent {
+    /// The one event that answers a command (its acceptance, rejection, replace or requested cancel).
+    var answersCommand: Bool {
+        switch self {
+        case .accepted, .rejected, .replaced: true
+        case .canceled(let c): c.reason == .requested
+        case .fill: false
+        }
+    }
+}
