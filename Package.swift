@@ -77,6 +77,7 @@ let package = Package(
             name: "ChronosServicesTests",
             dependencies: [
                 "ChronosServices", "ChronosConfig", "ChronosCore", "MatchingEngine", "Messaging", "Workload",
+                "AllocCounter",
             ]
         ),
         .testTarget(
