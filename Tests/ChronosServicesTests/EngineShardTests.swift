@@ -153,7 +153,18 @@ import Testing
             return
         }
         #expect(misrouted.reason == .unknownSymbol && misrouted.id == OrderID(5) && misrouted.sequence == 0)
-        #expect(shards[0].counters.badFrames.load(ordering: .relaxed) == 1)
+        // An oversized message (64 KiB) and a three-part message are malformed too.
+        try dealer.send([UInt8](repeating: 1, count: 65_536))
+        try dealer.send([1], more: true)
+        try dealer.send([2])
+        for _ in 0..<2 {
+            guard case .event(.rejected(let bad), _) = try #require(try nextReport()).message else {
+                Issue.record("an oversized or multi-part message must be answered")
+                return
+            }
+            #expect(bad.reason == .malformed && bad.sequence == 0)
+        }
+        #expect(shards[0].counters.badFrames.load(ordering: .relaxed) == 3)
         #expect(shards[0].counters.wrongShard.load(ordering: .relaxed) == 1)
         #expect(shards[0].counters.commands.load(ordering: .relaxed) == 0)
     }
