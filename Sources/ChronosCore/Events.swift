@@ -190,6 +190,17 @@ public enum EngineEvent: Hashable, Sendable {
         }
     }
 
+    /// True for the one event that answers the command which caused it: `accepted`, `rejected`,
+    /// `replaced`, or `canceled` for a cancel request. Fills, and the cancel of an IOC, market or
+    /// self-trade remainder, follow an answer. A gateway uses this to know a command was handled.
+    @inlinable public var answersCommand: Bool {
+        switch self {
+        case .accepted, .rejected, .replaced: true
+        case .canceled(let e): e.reason == .requested
+        case .fill: false
+        }
+    }
+
     /// The symbol the event belongs to.
     @inlinable public var symbol: SymbolID {
         switch self {

@@ -105,7 +105,7 @@ struct FlowService: Service {
             guard let frame = client.receive(timeoutMilliseconds: 1_000) else { break }
             reports += 1
             guard case .event(let event, let timestamp) = frame.message else { continue }
-            if timestamp != 0 && event.isFirstAnswer {
+            if timestamp != 0 && event.answersCommand {
                 inFlight -= 1
                 _ = latency.record(monotonicNanoseconds() - timestamp)
             }
@@ -125,17 +125,6 @@ struct FlowService: Service {
             print(
                 "  shard \(shard.configuration.shard.id): \(c.commands.load(ordering: .relaxed)) commands, "
                     + "\(c.events.load(ordering: .relaxed)) events, \(c.badFrames.load(ordering: .relaxed)) bad frames")
-        }
-    }
-}
-
-extension EngineEvent {
-    /// The first event a command produces (`accepted`, `rejected`, `canceled` for a cancel, `replaced`).
-    var isFirstAnswer: Bool {
-        switch self {
-        case .accepted, .rejected, .replaced: true
-        case .canceled(let c): c.reason == .requested
-        case .fill: false
         }
     }
 }

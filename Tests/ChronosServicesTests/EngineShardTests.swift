@@ -265,17 +265,6 @@ extension EngineShardTests {
     }
 }
 
-extension EngineEvent {
-    /// The one event that answers a command (its acceptance, rejection, replace or requested cancel).
-    var answersCommand: Bool {
-        switch self {
-        case .accepted, .rejected, .replaced: true
-        case .canceled(let c): c.reason == .requested
-        case .fill: false
-        }
-    }
-}
-
 #if DEBUG
     private let optimized = false
 #else
