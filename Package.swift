@@ -10,6 +10,9 @@ let package = Package(
         .library(name: "Replay", targets: ["Replay"]),
         .library(name: "Workload", targets: ["Workload"]),
         .library(name: "Messaging", targets: ["Messaging"]),
+        .library(name: "FIX", targets: ["FIX"]),
+        .library(name: "BinaryProtocol", targets: ["BinaryProtocol"]),
+        .library(name: "ChronosClient", targets: ["ChronosClient"]),
         .executable(name: "chronos", targets: ["chronos"]),
     ],
     dependencies: [
@@ -53,6 +56,31 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // FIX 4.4: framing, parsing, the data dictionary, encoding and the acceptor session layer.
+        // Pure logic: bytes and times in, messages and actions out; the file store is its only I/O.
+        .target(name: "FIX"),
+        // The compact binary order-entry protocol (TCP and UDP), docs/protocol.md. No I/O.
+        .target(name: "BinaryProtocol"),
+        // A client of the binary protocol over TCP and UDP (SwiftNIO), shared by tests, loadgen and users.
+        .target(
+            name: "ChronosClient",
+            dependencies: [
+                "BinaryProtocol", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The gateway: SwiftNIO servers for FIX and the binary protocol, sessions, auth, routing.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "ChronosCore", "ChronosConfig", "ChronosServices", "Messaging", "FIX", "BinaryProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Seeded realistic order flow for benchmarks, load generation and property tests.
         .target(name: "Workload", dependencies: ["ChronosCore", "MatchingEngine"]),
         .executableTarget(
@@ -61,7 +89,7 @@ let package = Package(
                 "ChronosCore", "MatchingEngine", "ChronosConfig", "Replay", "Workload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-                "ChronosServices", "Messaging", "CChronosSystem",
+                "ChronosServices", "Messaging", "CChronosSystem", "Gateway", "ChronosClient", "BinaryProtocol",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -78,6 +106,15 @@ let package = Package(
             dependencies: [
                 "ChronosServices", "ChronosConfig", "ChronosCore", "MatchingEngine", "Messaging", "Workload",
                 "AllocCounter",
+            ]
+        ),
+        .testTarget(name: "FIXTests", dependencies: ["FIX", "AllocCounter"]),
+        .testTarget(name: "BinaryProtocolTests", dependencies: ["BinaryProtocol", "ChronosClient", "AllocCounter"]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "FIX", "BinaryProtocol", "ChronosClient", "ChronosConfig", "ChronosCore",
+                "ChronosServices", "Messaging", "AllocCounter",
             ]
         ),
         .testTarget(
