@@ -4,7 +4,7 @@
 SWIFT ?= swift
 CHRONOS := .build/release/chronos
 
-.PHONY: deps build run test lint test-debug test-release test-reference bench-gate memory-check fuzz bench bench-engine clean
+.PHONY: deps build run test lint test-debug test-release test-reference test-fix-acceptance bench-gate memory-check fuzz bench bench-engine clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -19,7 +19,7 @@ run: build
 # with the zero-allocation tests), the zero-allocation tests again in release, the reference
 # implementation's own tests, the package-benchmark malloc gate, the replay memory check and a
 # short libFuzzer + AddressSanitizer run over the replay edge and the engine.
-test: deps lint test-debug test-release test-reference bench-gate memory-check fuzz
+test: deps lint test-debug test-release test-reference test-fix-acceptance bench-gate memory-check fuzz
 	@echo "make test: all passed"
 
 lint:
@@ -35,6 +35,11 @@ test-release:
 
 test-reference:
 	python3 -m unittest discover -s tools/reference
+
+# Black-box FIX 4.4 session and application tests against the built binary over real TCP
+# (scenarios after QuickFIX's acceptance suite; Tests/FIXAcceptance/README.md).
+test-fix-acceptance:
+	CHRONOS_BIN=.build/debug/chronos python3 -m unittest discover -s Tests/FIXAcceptance -v
 
 # Fails when any benchmarked command allocates (thresholds in Benchmarks/Thresholds).
 bench-gate:

@@ -19,6 +19,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
+# simplefix: an independent FIX implementation the FIX acceptance tests build and parse messages with.
+if ! python3 -c "import simplefix" 2>/dev/null; then
+    echo "install-deps: installing simplefix (PyPI)"
+    python3 -m pip install --quiet simplefix || python3 -m pip install --quiet --break-system-packages simplefix
+fi
 command -v swift >/dev/null || { echo "install-deps: the Swift 6.x toolchain must be on PATH" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "install-deps: python3 missing after install" >&2; exit 1; }
 echo "install-deps: ok ($(swift --version 2>/dev/null | head -n1))"

@@ -45,6 +45,8 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var shards: [ShardConfiguration]
     /// Where the Prometheus metrics endpoint listens.
     public var metrics = MetricsConfiguration()
+    /// The gateway's listeners, sessions and limits (`[gateway]`).
+    public var gateway = GatewayConfiguration()
 
     /// The embedded default: default capacities, no configured symbols, one inproc shard.
     public init(
@@ -92,7 +94,8 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         }
         var reader = TableReader(source: source)
         var configuration = ExchangeConfiguration()
-        reader.rejectUnknownKeys(root, path: "", known: ["engine", "symbols", "shards", "metrics"])
+        reader.rejectUnknownKeys(root, path: "", known: ["engine", "symbols", "shards", "metrics", "gateway"])
+        if let gateway = reader.table(root, "gateway", path: "") { configuration.gateway = reader.gateway(gateway) }
         if let metrics = reader.table(root, "metrics", path: "") {
             reader.rejectUnknownKeys(metrics, path: "metrics", known: ["host", "port", "enabled"])
             if let host = reader.string(metrics, "host", path: "metrics") { configuration.metrics.host = host }
@@ -172,7 +175,7 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Collects typed values and errors while walking TOML tables.
-private struct TableReader {
+struct TableReader {
     let source: String
     var errors: [String] = []
 

@@ -88,6 +88,9 @@ public final class EngineShard: @unchecked Sendable {
         self.context = context
     }
 
+    /// True once the engine thread has bound its sockets and runs its loop.
+    public var isRunning: Bool { started.load(ordering: .acquiring) == 1 }
+
     /// Starts the engine thread and returns once its sockets are bound (or throws why not).
     public func start() throws {
         let box = Unmanaged.passRetained(self)

@@ -27,7 +27,12 @@ public final class ExchangeClient {
     private let outgoing = UnsafeMutableRawBufferPointer.allocate(byteCount: WireFormat.maxFrameSize, alignment: 16)
 
     /// Connects to every shard's orders endpoint as `name` (the ZeroMQ routing id, 1–255 bytes).
-    public init(context: ZMQContext, shardMap: ShardMap, name: String) throws(ZMQError) {
+    ///
+    /// `wakeDescriptor`: a file descriptor (e.g. an eventfd) that another thread makes readable to
+    /// end a waiting ``receive(timeoutMilliseconds:)`` early; the caller drains it.
+    public init(
+        context: ZMQContext, shardMap: ShardMap, name: String, wakeDescriptor: Int32? = nil
+    ) throws(ZMQError) {
         self.shardMap = shardMap
         var dealers: [ZMQSocket] = []
         for shard in shardMap.shards {
@@ -39,7 +44,7 @@ public final class ExchangeClient {
             dealers.append(dealer)
         }
         self.dealers = dealers
-        poller = ZMQPoller(dealers)
+        poller = ZMQPoller(dealers, fileDescriptors: wakeDescriptor.map { [$0] } ?? [])
     }
 
     deinit {
@@ -66,7 +71,7 @@ public final class ExchangeClient {
     }
 
     /// The next report from any shard, waiting up to `timeoutMilliseconds` (0: only what is there;
-    /// -1: forever). Frames that do not decode are skipped.
+    /// -1: forever) or until the wake descriptor becomes readable. Frames that do not decode are skipped.
     public func receive(timeoutMilliseconds: Int) -> WireFrame? {
         if let frame = receiveWaiting() { return frame }
         guard timeoutMilliseconds != 0, (try? poller.poll(timeoutMilliseconds: timeoutMilliseconds)) ?? 0 > 0 else {

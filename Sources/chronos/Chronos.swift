@@ -7,7 +7,7 @@ struct Chronos: AsyncParsableCommand {
         commandName: "chronos",
         abstract: "Chronos: a low-latency exchange.",
         subcommands: [
-            RunCommand.self, ReplayCommand.self, EngineProcessCommand.self, BenchCommand.self, GenerateCommand.self,
+            RunCommand.self, ReplayCommand.self, EngineProcessCommand.self, GatewayProcessCommand.self, BenchCommand.self, GenerateCommand.self,
         ]
     )
 }

@@ -3,6 +3,7 @@ import ChronosConfig
 import ChronosCore
 import ChronosServices
 import Foundation
+import Gateway
 import Histogram
 import Logging
 import MatchingEngine
@@ -14,49 +15,74 @@ import Workload
 /// default), wired in one place:
 ///
 /// 1. every engine shard of the configuration, each on its own thread (`EngineShardService`);
-/// 2. the gateway-side exchange client that routes by symbol (the FIX/binary gateway of issue 4
-///    will own it; until then a generated realistic flow drives it);
-/// 3. with `--serve`, the process then keeps serving until SIGINT/SIGTERM, so that other
-///    processes' clients can trade on ipc/tcp endpoints.
+/// 2. the gateway (FIX 4.4 and binary TCP, binary UDP) routing client orders by symbol to the
+///    shards through its bridge thread (`GatewayService`);
+/// 3. optionally a generated realistic flow through a second, internal exchange client
+///    (`--commands N`), for a quick look at throughput; with `--exit-after-flow` the run ends then.
+///
+/// Serves until SIGINT/SIGTERM. Prints `chronos run: gateway ready fix=… binary=… udp=…` once
+/// clients can connect.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the exchange in one process: every engine shard, driven by a generated order flow.",
+        abstract: "Run the exchange in one process: every engine shard and the gateway, ready for clients.",
         discussion: """
-            Without --config: one shard on inproc endpoints trading AAPL, MSFT, GOOG and AMZN. The flow \
-            (--commands, 0 for none) goes through the real services and ZeroMQ sockets; the summary \
-            shows throughput, round-trip percentiles, events per shard and the top of each book.
+            Without --config: one shard on inproc endpoints trading AAPL, MSFT, GOOG and AMZN; FIX on \
+            127.0.0.1:9878 (CompIDs CHRONOS/CLIENT1 and CHRONOS/CLIENT2), binary TCP on 9879 and UDP on \
+            9880 (logins trader1/trader1, trader2/trader2). Stop with Ctrl-C (SIGINT) or SIGTERM: \
+            in-flight orders are answered, sessions logged out, publishers flushed, exit 0.
             """
     )
 
-    @Option(name: .long, help: "TOML configuration (engine capacities, symbols, shards).") var config: String?
-    @Option(help: "Commands of generated flow to send through the exchange.") var commands = 200_000
+    @Option(name: .long, help: "TOML configuration (engine, symbols, shards, gateway, metrics).") var config: String?
+    @Option(help: "Commands of generated flow to send through the exchange at start (0: none).") var commands = 0
     @Option(help: "Seed of the generated flow.") var seed: UInt64 = 7
-    @Flag(help: "Keep serving after the flow, until SIGINT/SIGTERM.") var serve = false
+    @Flag(help: "End the run when the generated flow is done (for measurements).") var exitAfterFlow = false
     @Option(name: .long, help: "Metrics port (default: [metrics] port, 9464; 0: any free port; -1: off).")
     var metricsPort: Int?
 
     func run() async throws {
         let exchange = try loadConfiguration(config, command: "run")
         let logger = Logger(label: "chronos.run")
-        // 0. Metrics first, so that the shards' instruments register with Prometheus.
+        // 0. Metrics first, so that every instrument registers with Prometheus.
         let metrics = metricsService(exchange, override: metricsPort, offset: 0, logger: logger)
         let context = try ZMQContext()
-        // 1. The engine shards.
+        // 1. The engine shards (each binds its endpoints as its service starts).
         let shards = exchange.shards.indices.map {
             EngineShard(EngineShard.Configuration(exchange, shard: $0), context: context)
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = shards.map {
             .init(service: EngineShardService($0, logger: logger))
         }
-        // 2. The flow, through the gateway-side client; 3. the end of the flow ends the run unless serving.
-        let flow = FlowService(
-            exchange: exchange, context: context, commands: commands, seed: seed, shards: shards, logger: logger)
-        services.append(.init(service: flow, successTerminationBehavior: serve ? .ignore : .gracefullyShutdownGroup))
+        // 2. The gateway, once the shards are up.
+        let gateway = GatewayService(exchange: exchange, context: context, logger: logger) { addresses in
+            FileHandleOutput.standardOutput("chronos run: gateway ready \(addresses)\n")
+        }
+        services.append(.init(service: AfterShards(shards: shards, service: gateway)))
+        // 3. The optional generated flow.
+        if commands > 0 {
+            let flow = FlowService(
+                exchange: exchange, context: context, commands: commands, seed: seed, shards: shards, logger: logger)
+            services.append(
+                .init(service: flow, successTerminationBehavior: exitAfterFlow ? .gracefullyShutdownGroup : .ignore))
+        }
         if let metrics { services.append(metrics) }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+/// Starts `service` once every shard accepts connections (shards bind as their services start).
+struct AfterShards: Service {
+    let shards: [EngineShard]
+    let service: any Service
+
+    func run() async throws {
+        while !shards.allSatisfy(\.isRunning) {
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        try await service.run()
     }
 }
 

@@ -1,0 +1,170 @@
+import ChronosConfig
+import ChronosCore
+import ChronosServices
+import Logging
+import Messaging
+import NIOConcurrencyHelpers
+import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What the bridge hands back to the gateway's event loop.
+public enum BridgeOutput: Sendable {
+    /// A report from a shard (an execution report or a shard-local reject).
+    case frame(WireFrame)
+    /// A command that never left the gateway: its shard has no live connection or its symbol is
+    /// not in the shard map.
+    case notSent(EngineCommand, shardUnavailable: Bool)
+}
+
+/// The gateway's one thread that talks ZeroMQ to the engine shards.
+///
+/// ZeroMQ sockets belong to one thread, and the gateway's sessions live on a SwiftNIO event
+/// loop: the bridge owns the ``ExchangeClient`` on its own thread, takes commands from the event
+/// loop through a locked queue plus a pipe whose read end wakes its `zmq_poll`, and hands reports back
+/// to the event loop in batches (one `execute` per batch, not per report).
+public final class EngineBridge: @unchecked Sendable {
+    private let queue = NIOLockedValueBox<[(EngineCommand, UInt64)]>([])
+    /// The wake-up pipe: the event loop writes a byte, `zmq_poll` sees the read end readable.
+    private let wakeDescriptor: Int32
+    private let wakeWriter: Int32
+    private let stopping = NIOLockedValueBox(false)
+    private let deliver: @Sendable ([BridgeOutput]) -> Void
+    private let logger: Logger
+    private var thread: pthread_t?
+    private let started = ConditionLock(value: 0)
+    private var startError: Error?
+    private let shardMap: ShardMap
+    private let name: String
+    private let context: ZMQContext
+
+    /// Starts the bridge thread, connected to every shard of `shardMap` as `name`.
+    /// `deliver` runs on the bridge thread with each batch; it must hop to the event loop itself.
+    public init(
+        context: ZMQContext, shardMap: ShardMap, name: String, logger: Logger,
+        deliver: @escaping @Sendable ([BridgeOutput]) -> Void
+    ) throws {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw GatewayError.system("pipe", errno) }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        wakeDescriptor = fds[0]
+        wakeWriter = fds[1]
+        self.deliver = deliver
+        self.logger = logger
+        self.shardMap = shardMap
+        self.name = name
+        self.context = context
+        let box = Unmanaged.passRetained(self)
+        var handle = pthread_t()
+        let rc = pthread_create(
+            &handle, nil,
+            { raw in
+                let bridge = Unmanaged<EngineBridge>.fromOpaque(raw!).takeRetainedValue()
+                bridge.run()
+                return nil
+            }, box.toOpaque())
+        guard rc == 0 else {
+            box.release()
+            throw GatewayError.system("pthread_create", rc)
+        }
+        thread = handle
+        started.lock(whenValue: 1)
+        let error = startError
+        started.unlock()
+        if let error {
+            pthread_join(handle, nil)
+            thread = nil
+            throw error
+        }
+    }
+
+    deinit {
+        close(wakeDescriptor)
+        close(wakeWriter)
+    }
+
+    /// Makes the bridge's poll return (a full pipe is already readable, so a failed write is fine).
+    private func wake() {
+        var byte: UInt8 = 1
+        _ = write(wakeWriter, &byte, 1)
+    }
+
+    /// Queues a command for its shard (never blocks on the engine).
+    public func submit(_ command: EngineCommand, timestampNanos: UInt64) {
+        queue.withLockedValue { $0.append((command, timestampNanos)) }
+        wake()
+    }
+
+    /// Stops the thread after sending what is queued and handing over the reports waiting;
+    /// returns when it has ended.
+    public func stop() {
+        stopping.withLockedValue { $0 = true }
+        wake()
+        if let thread {
+            pthread_join(thread, nil)
+            self.thread = nil
+        }
+    }
+
+    private func run() {
+        let client: ExchangeClient
+        do {
+            client = try ExchangeClient(context: context, shardMap: shardMap, name: name, wakeDescriptor: wakeDescriptor)
+        } catch {
+            started.lock()
+            startError = error
+            started.unlock(withValue: 1)
+            return
+        }
+        started.lock()
+        started.unlock(withValue: 1)
+        var pending: [(EngineCommand, UInt64)] = []
+        var outputs: [BridgeOutput] = []
+        outputs.reserveCapacity(256)
+        while true {
+            // 1. Commands from the event loop, in arrival order.
+            var drain = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+            _ = withUnsafeMutableBytes(of: &drain) { read(wakeDescriptor, $0.baseAddress, $0.count) }
+            queue.withLockedValue { swap(&$0, &pending) }
+            for (command, timestamp) in pending {
+                switch client.submit(command, clientTimestampNanos: timestamp) {
+                case .sent: break
+                case .unknownSymbol: outputs.append(.notSent(command, shardUnavailable: false))
+                case .shardUnavailable: outputs.append(.notSent(command, shardUnavailable: true))
+                }
+            }
+            pending.removeAll(keepingCapacity: true)
+            // 2. Reports, as many as are waiting (bounded batch), then hand them over.
+            while outputs.count < 1024, let frame = client.receive(timeoutMilliseconds: 0) {
+                outputs.append(.frame(frame))
+            }
+            if !outputs.isEmpty {
+                deliver(outputs)
+                outputs = []
+                outputs.reserveCapacity(256)
+                continue
+            }
+            if stopping.withLockedValue({ $0 }) && queue.withLockedValue({ $0.isEmpty }) { break }
+            // 3. Sleep until a report arrives or the event loop queues a command.
+            if let frame = client.receive(timeoutMilliseconds: 100) { outputs.append(.frame(frame)) }
+        }
+    }
+}
+
+/// Problems starting the gateway.
+public enum GatewayError: Error, CustomStringConvertible {
+    case system(String, Int32)
+    case configuration(String)
+
+    public var description: String {
+        switch self {
+        case .system(let call, let code): "\(call) failed: \(String(cString: strerror(code)))"
+        case .configuration(let text): text
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import ChronosConfig
+import ChronosCore
+import ChronosServices
+import Foundation
+import Logging
+import Messaging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The addresses the gateway listens on, once bound (nil: that listener is off).
+public struct GatewayAddresses: Sendable, CustomStringConvertible {
+    public var fix: SocketAddress?
+    public var binary: SocketAddress?
+    public var udp: SocketAddress?
+
+    /// `fix=127.0.0.1:9878 binary=127.0.0.1:9879 udp=127.0.0.1:9880` (what `chronos` prints when ready).
+    public var description: String {
+        func text(_ address: SocketAddress?) -> String {
+            guard let address, let ip = address.ipAddress, let port = address.port else { return "off" }
+            return address.protocol == .inet6 ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+        }
+        return "fix=\(text(fix)) binary=\(text(binary)) udp=\(text(udp))"
+    }
+}
+
+/// The gateway as a service: FIX 4.4 and binary TCP listeners, the binary UDP endpoint, the
+/// sessions, and the bridge to the engine shards.
+///
+/// Threads: one SwiftNIO event loop holds every connection and all session state (no locks on
+/// the order path); one bridge thread owns the ZeroMQ sockets to the shards. Scale out by running
+/// more gateways behind an L4 load balancer, each with its own `name` and `id`.
+///
+/// Shutdown (SIGTERM/SIGINT through the service group): stop listening, refuse new orders,
+/// wait up to `drainTimeout` for the engine's answers to commands in flight, log every session
+/// out, then stop the bridge.
+public final class GatewayService: Service, @unchecked Sendable {
+    public let exchange: ExchangeConfiguration
+    private let context: ZMQContext
+    private let logger: Logger
+    private let onReady: @Sendable (GatewayAddresses) -> Void
+    public var drainTimeout: Duration = .seconds(2)
+
+    /// A gateway for `exchange` (its `[gateway]` table, symbols and shard map) that will connect to
+    /// the shards in `context`; `onReady` runs once all listeners are bound.
+    public init(
+        exchange: ExchangeConfiguration, context: ZMQContext, logger: Logger,
+        onReady: @escaping @Sendable (GatewayAddresses) -> Void = { _ in }
+    ) {
+        self.exchange = exchange
+        self.context = context
+        self.logger = logger
+        self.onReady = onReady
+    }
+
+    public func run() async throws {
+        let configuration = exchange.gateway
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
+        let allocator = try OrderIDAllocator(
+            gatewayID: UInt16(configuration.id), path: "\(configuration.stateDirectory)/order-ids")
+        let symbols = SymbolDirectory(exchange.liveSymbols)
+        let logger = self.logger
+        // 1. The shared state and the sessions, on the loop.
+        let state = try await loop.submit {
+            let core = GatewayCore(
+                loop: loop, symbols: symbols, configuration: configuration, allocator: allocator, logger: logger)
+            let fix = try configuration.fixSessions.map {
+                try FIXSessionHost(settings: $0, core: core, stateDirectory: configuration.stateDirectory)
+            }
+            let binary = configuration.binarySessions.enumerated().map {
+                BinarySessionHost(settings: $1, sessionID: UInt32($0 + 1), core: core)
+            }
+            return NIOLoopBound(GatewayState(core: core, fix: fix, binary: binary), eventLoop: loop)
+        }.get()
+        // 2. The bridge to the shards; reports hop to the loop in batches.
+        let bridge = try EngineBridge(
+            context: context, shardMap: exchange.shardMap, name: configuration.name, logger: logger
+        ) { outputs in
+            loop.execute { state.value.core.handle(outputs) }
+        }
+        try await loop.submit { state.value.core.bridge = bridge }.get()
+        // 3. Timers: heartbeats, silence, engine timeouts.
+        let timer = loop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
+            let now = monotonicNanoseconds()
+            state.value.core.checkOverdue(now: now)
+            for host in state.value.fix { host.timerTick() }
+            for host in state.value.binary { host.timerTick(now: now) }
+        }
+        // 4. The listeners.
+        var channels: [Channel] = []
+        var tcpListeners: [Channel] = []
+        var addresses = GatewayAddresses()
+        let outbound = configuration.maxOutboundBytes
+        let watermark = ChannelOptions.Types.WriteBufferWaterMark(low: outbound / 2, high: outbound)
+        do {
+            if configuration.fixPort >= 0 {
+                let maxSize = configuration.maxMessageSize
+                let channel = try await ServerBootstrap(group: group)
+                    .serverChannelOption(.backlog, value: 256)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .childChannelOption(.writeBufferWaterMark, value: watermark)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(
+                                FIXConnectionHandler(sessions: state.value.fix, maxMessageSize: maxSize, logger: logger))
+                        }
+                    }
+                    .bind(host: configuration.host, port: configuration.fixPort).get()
+                channels.append(channel)
+                tcpListeners.append(channel)
+                addresses.fix = channel.localAddress
+            }
+            if configuration.binaryPort >= 0 {
+                let channel = try await ServerBootstrap(group: group)
+                    .serverChannelOption(.backlog, value: 256)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .childChannelOption(.writeBufferWaterMark, value: watermark)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(
+                                BinaryTCPHandler(logins: BinaryLogins(sessions: state.value.binary), logger: logger))
+                        }
+                    }
+                    .bind(host: configuration.host, port: configuration.binaryPort).get()
+                channels.append(channel)
+                tcpListeners.append(channel)
+                addresses.binary = channel.localAddress
+            }
+            if configuration.udpPort >= 0 {
+                let channel = try await DatagramBootstrap(group: group)
+                    .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(
+                                BinaryUDPHandler(logins: BinaryLogins(sessions: state.value.binary), logger: logger))
+                        }
+                    }
+                    .bind(host: configuration.host, port: configuration.udpPort).get()
+                channels.append(channel)
+                addresses.udp = channel.localAddress
+            }
+        } catch {
+            timer.cancel()
+            for channel in channels { try? await channel.close() }
+            bridge.stop()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        logger.info("gateway ready", metadata: ["addresses": "\(addresses)"])
+        onReady(addresses)
+
+        // 5. Serve until shutdown, then drain in order.
+        try? await gracefulShutdown()
+        logger.info("gateway shutting down")
+        for channel in tcpListeners { try? await channel.close() }
+        try? await loop.submit { state.value.core.stopAcceptingOrders() }.get()
+        let deadline = ContinuousClock.now + drainTimeout
+        while ContinuousClock.now < deadline, (try? await loop.submit({ state.value.core.unansweredCommands }).get()) ?? 0 > 0 {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        try? await loop.submit {
+            for host in state.value.fix { host.logout(reason: "exchange shutting down") }
+            for host in state.value.binary { host.logout(.gatewayShutdown) }
+        }.get()
+        try? await Task.sleep(for: .milliseconds(50))
+        for channel in channels { try? await channel.close() }
+        timer.cancel()
+        bridge.stop()
+        try? await group.shutdownGracefully()
+        logger.info("gateway stopped")
+    }
+}
+
+/// Everything that lives on the gateway's event loop.
+final class GatewayState {
+    let core: GatewayCore
+    let fix: [FIXSessionHost]
+    let binary: [BinarySessionHost]
+
+    init(core: GatewayCore, fix: [FIXSessionHost], binary: [BinarySessionHost]) {
+        self.core = core
+        self.fix = fix
+        self.binary = binary
+    }
+}

@@ -1,0 +1,191 @@
+import ChronosCore
+
+/// One client order as a session sees it: the client's id for it, what it asked for and what
+/// the engine has done with it so far.
+///
+/// `Key` is the client's order id type: FIX's ClOrdID string, the binary protocol's UInt64.
+public struct TrackedOrder<Key: Hashable>: Sendable where Key: Sendable {
+    /// The client's current id for the order (the latest accepted ClOrdID of a replace chain).
+    public var key: Key
+    public let engineID: OrderID
+    public let account: AccountID
+    public let symbol: SymbolID
+    public let side: Side
+    public let type: OrderType
+    public let timeInForce: TimeInForce
+    /// Limit price in price units (0 for market orders).
+    public var price: Price
+    /// Total ordered quantity: filled plus open (FIX OrderQty).
+    public var orderQuantity: Quantity
+    public var cumulativeQuantity: Quantity = 0
+    public var leavesQuantity: Quantity
+    /// Σ price × quantity of the fills, for the average price.
+    public var notional: Int128 = 0
+    /// False until the engine accepted the order.
+    public var acknowledged = false
+    /// True once the order can no longer trade (filled, canceled, rejected).
+    public var isDone = false
+    /// A cancel or replace sent to the engine and not answered yet.
+    public var pendingChange: PendingChange<Key>?
+    /// When the command the order waits on an answer for was sent (monotonic ns), or nil.
+    public var awaitingSince: UInt64?
+}
+
+/// A cancel or replace on its way to the engine.
+public struct PendingChange<Key: Hashable>: Sendable where Key: Sendable {
+    public enum Kind: Sendable { case cancel, replace }
+    public var kind: Kind
+    /// The client's id for this request (FIX: the new ClOrdID; binary: the request id).
+    public var requestKey: Key
+    /// Replace: the new price and total quantity asked for.
+    public var price: Price
+    public var orderQuantity: Quantity
+    /// Whether an accepted replace gives the order the request's key (FIX: the new ClOrdID) or the
+    /// order keeps its key (binary protocol).
+    public var rekeys: Bool = true
+}
+
+/// What an engine event did to a tracked order, for the session to report to its client.
+public enum OrderUpdate<Key: Hashable & Sendable>: Sendable {
+    case accepted(TrackedOrder<Key>)
+    /// A new order the engine refused.
+    case rejected(TrackedOrder<Key>, RejectReason)
+    case filled(TrackedOrder<Key>, price: Price, quantity: Quantity, tradeID: TradeID)
+    /// `requestKey` is nil when the client did not ask (IOC/FOK/market remainders).
+    case canceled(TrackedOrder<Key>, requestKey: Key?, reason: CancelReason)
+    case replaced(TrackedOrder<Key>, requestKey: Key, previousKey: Key)
+    /// A cancel or replace the engine refused; the order is as it was.
+    case changeRejected(TrackedOrder<Key>, PendingChange<Key>, RejectReason)
+}
+
+/// A session's orders: the client's ids ↔ engine ids, and each order's state.
+///
+/// Plain value logic, no I/O: the session feeds it engine events and reports what comes out.
+/// Client ids stay known after their order is done (to refuse duplicates and answer a late
+/// cancel with "too late") up to ``keyCapacity`` ids; beyond that the oldest are forgotten.
+public struct OrderTable<Key: Hashable & Sendable>: Sendable {
+    /// How many client ids of finished orders are remembered.
+    public let keyCapacity: Int
+    public private(set) var orders: [OrderID: TrackedOrder<Key>] = [:]
+    private var engineIDOfKey: [Key: OrderID] = [:]
+    private var keyHistory: [Key] = []
+    private var historyHead = 0
+
+    public init(keyCapacity: Int = 1_000_000) { self.keyCapacity = keyCapacity }
+
+    /// Whether the client has used `key` (for an order or a request) within memory.
+    public func isKnown(_ key: Key) -> Bool { engineIDOfKey[key] != nil }
+
+    /// The engine id `key` names, if remembered.
+    public func engineID(of key: Key) -> OrderID? { engineIDOfKey[key] }
+
+    /// The live order `key` names (nil when unknown or done).
+    public func liveOrder(_ key: Key) -> TrackedOrder<Key>? {
+        guard let id = engineIDOfKey[key], let order = orders[id], !order.isDone else { return nil }
+        return order
+    }
+
+    /// Starts tracking a new order sent to the engine.
+    public mutating func add(_ order: TrackedOrder<Key>) {
+        orders[order.engineID] = order
+        remember(order.key, order.engineID)
+    }
+
+    /// Whether order `id` is still tracked (live, or done with a change request unanswered).
+    public func isTracked(_ id: OrderID) -> Bool { orders[id] != nil }
+
+    /// Records a cancel or replace sent for order `id`; its request key becomes known.
+    public mutating func beginChange(_ change: PendingChange<Key>, on id: OrderID, at now: UInt64) {
+        orders[id]?.pendingChange = change
+        orders[id]?.awaitingSince = now
+        remember(change.requestKey, id)
+    }
+
+    /// Applies an engine event about order `id`; nil when the event does not concern a tracked order.
+    public mutating func apply(_ event: EngineEvent, to id: OrderID) -> OrderUpdate<Key>? {
+        guard var order = orders[id] else { return nil }
+        let update: OrderUpdate<Key>
+        switch event {
+        case .accepted(let e):
+            order.acknowledged = true
+            order.awaitingSince = nil
+            order.leavesQuantity = e.quantity
+            update = .accepted(order)
+        case .rejected(let e):
+            if e.command == .new || !order.acknowledged {
+                order.isDone = true
+                order.awaitingSince = nil
+                order.leavesQuantity = 0
+                update = .rejected(order, e.reason)
+            } else if let change = order.pendingChange {
+                order.pendingChange = nil
+                order.awaitingSince = nil
+                update = .changeRejected(order, change, e.reason)
+            } else {
+                return nil
+            }
+        case .fill(let e):
+            let leaves = e.takerID == id ? e.takerLeaves : e.makerLeaves
+            order.cumulativeQuantity += e.quantity
+            order.leavesQuantity = leaves
+            order.notional += Int128(e.price) * Int128(e.quantity)
+            if e.takerID == id { order.acknowledged = true }
+            if leaves == 0 { order.isDone = true }
+            update = .filled(order, price: e.price, quantity: e.quantity, tradeID: e.tradeID)
+        case .canceled(let e):
+            var requestKey: Key?
+            if e.reason == .requested, let change = order.pendingChange, change.kind == .cancel {
+                requestKey = change.requestKey
+            }
+            order.pendingChange = nil
+            order.awaitingSince = nil
+            order.leavesQuantity = 0
+            order.isDone = true
+            update = .canceled(order, requestKey: requestKey, reason: e.reason)
+        case .replaced(let e):
+            guard let change = order.pendingChange else { return nil }
+            let previous = order.key
+            if change.rekeys { order.key = change.requestKey }
+            order.price = e.price
+            order.leavesQuantity = e.quantity
+            order.orderQuantity = order.cumulativeQuantity + e.quantity
+            order.pendingChange = nil
+            order.awaitingSince = nil
+            update = .replaced(order, requestKey: change.requestKey, previousKey: previous)
+        }
+        // A finished order waits for the answer to a change still pending (a "too late" reject).
+        if order.isDone && order.pendingChange == nil {
+            orders[id] = nil
+        } else {
+            orders[id] = order
+        }
+        return update
+    }
+
+    /// Ends tracking of order `id` without an engine event (its command never reached the engine).
+    public mutating func drop(_ id: OrderID) -> TrackedOrder<Key>? {
+        orders.removeValue(forKey: id)
+    }
+
+    /// Clears a pending change that never reached the engine.
+    public mutating func abandonChange(on id: OrderID) -> PendingChange<Key>? {
+        let change = orders[id]?.pendingChange
+        orders[id]?.pendingChange = nil
+        orders[id]?.awaitingSince = nil
+        return change
+    }
+
+    private mutating func remember(_ key: Key, _ id: OrderID) {
+        engineIDOfKey[key] = id
+        keyHistory.append(key)
+        if keyHistory.count - historyHead > keyCapacity {
+            let oldest = keyHistory[historyHead]
+            historyHead += 1
+            if let known = engineIDOfKey[oldest], orders[known] == nil { engineIDOfKey[oldest] = nil }
+        }
+        if historyHead > 4096 && historyHead * 2 > keyHistory.count {
+            keyHistory.removeFirst(historyHead)
+            historyHead = 0
+        }
+    }
+}
