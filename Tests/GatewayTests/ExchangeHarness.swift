@@ -1,0 +1,81 @@
+import ChronosConfig
+import ChronosServices
+import Foundation
+import Gateway
+import Logging
+import Messaging
+import NIOCore
+import ServiceLifecycle
+
+/// A whole exchange in the test process: engine shards on inproc endpoints and the gateway on
+/// loopback ports chosen by the kernel, started from a TOML configuration and stopped through
+/// graceful shutdown, as `chronos run` does.
+final class ExchangeHarness: @unchecked Sendable {
+    let exchange: ExchangeConfiguration
+    let addresses: GatewayAddresses
+    let stateDirectory: String
+    private let group: ServiceGroup
+    private let running: Task<Void, Error>
+    private let shards: [EngineShard]
+
+    /// Starts the exchange of `toml` (its `[gateway]` ports are forced to 0 and its state goes to a
+    /// fresh temporary folder unless `stateDirectory` names one) and waits until the gateway listens.
+    init(toml: String = "", stateDirectory requested: String? = nil) async throws {
+        var exchange = try ExchangeConfiguration.parse(toml: toml)
+        let state =
+            requested
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("chronos-gw-\(UInt64.random(in: 0...UInt64.max))")
+            .path
+        exchange.gateway.stateDirectory = state
+        if exchange.gateway.fixPort > 0 { exchange.gateway.fixPort = 0 }
+        if exchange.gateway.binaryPort > 0 { exchange.gateway.binaryPort = 0 }
+        if exchange.gateway.udpPort > 0 { exchange.gateway.udpPort = 0 }
+        // Each harness gets its own inproc names, so that harnesses in parallel tests never meet.
+        let tag = UInt64.random(in: 0...UInt64.max)
+        exchange.shards = exchange.shards.map { shard in
+            var s = shard
+            if s.ordersEndpoint.hasPrefix("inproc://") {
+                s.ordersEndpoint += "-\(tag)"
+                s.eventsEndpoint += "-\(tag)"
+                s.replayEndpoint += "-\(tag)"
+            }
+            return s
+        }
+        self.exchange = exchange
+        stateDirectory = state
+        var logger = Logger(label: "test.exchange")
+        logger.logLevel = .warning
+        let context = try ZMQContext()
+        let shards = exchange.shards.indices.map { EngineShard(EngineShard.Configuration(exchange, shard: $0), context: context) }
+        for shard in shards { try shard.start() }
+        self.shards = shards
+        let (stream, continuation) = AsyncStream<GatewayAddresses>.makeStream()
+        let gateway = GatewayService(exchange: exchange, context: context, logger: logger) { addresses in
+            continuation.yield(addresses)
+            continuation.finish()
+        }
+        let group = ServiceGroup(services: [gateway], logger: logger)
+        self.group = group
+        running = Task { try await group.run() }
+        var iterator = stream.makeAsyncIterator()
+        guard let addresses = await iterator.next() else { throw HarnessError.gatewayDidNotStart }
+        self.addresses = addresses
+    }
+
+    /// Graceful shutdown of the gateway, then the shards.
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await running.value
+        for shard in shards { shard.stop() }
+    }
+
+    /// The shard threads, e.g. to stop one and see its symbols rejected.
+    var engineShards: [EngineShard] { shards }
+
+    enum HarnessError: Error { case gatewayDidNotStart }
+}
+
+extension SocketAddress {
+    /// The port, for tests (the gateway always binds IP addresses).
+    var testPort: Int { port ?? 0 }
+}
