@@ -96,6 +96,8 @@ let package = Package(
         ),
         // Test-only malloc counter (defines malloc & co. in the test executable).
         .target(name: "AllocCounter", path: "Tests/AllocCounter"),
+        // Test-only helpers shared by test targets (repository root, the built chronos binary).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ChronosCoreTests", dependencies: ["ChronosCore", "ChronosConfig", "AllocCounter"]),
         .testTarget(
             name: "MatchingEngineTests", dependencies: ["MatchingEngine", "ChronosCore", "Workload", "AllocCounter"]
@@ -105,7 +107,7 @@ let package = Package(
             name: "ChronosServicesTests",
             dependencies: [
                 "ChronosServices", "ChronosConfig", "ChronosCore", "MatchingEngine", "Messaging", "Workload",
-                "AllocCounter",
+                "AllocCounter", "TestSupport",
             ]
         ),
         .testTarget(name: "FIXTests", dependencies: ["FIX", "AllocCounter"]),
@@ -114,12 +116,14 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "FIX", "BinaryProtocol", "ChronosClient", "ChronosConfig", "ChronosCore",
-                "ChronosServices", "Messaging", "AllocCounter",
+                "ChronosServices", "Messaging", "AllocCounter", "TestSupport",
             ]
         ),
         .testTarget(
             name: "ReplayTests",
-            dependencies: ["Replay", "MatchingEngine", "ChronosCore", "ChronosConfig", "Workload", "AllocCounter"],
+            dependencies: [
+                "Replay", "MatchingEngine", "ChronosCore", "ChronosConfig", "Workload", "AllocCounter", "TestSupport",
+            ],
             exclude: ["Scenarios"]
         ),
     ]

@@ -4,17 +4,11 @@ import ChronosServices
 import Foundation
 import Messaging
 import Testing
+import TestSupport
 
 /// The built `chronos` binary as separate engine processes, reached over ipc and tcp.
 @Suite(.serialized) struct MultiProcessTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
-    static var chronosBinary: URL? {
-        let build = root.appendingPathComponent(".build")
-        return ["debug", "release"].map { build.appendingPathComponent("\($0)/chronos") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
+    static var chronosBinary: URL? { TestSupport.chronosBinary }
 
     enum Transport: String, CaseIterable, Sendable { case ipc, tcp }
 

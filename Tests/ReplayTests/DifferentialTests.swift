@@ -1,13 +1,13 @@
 import Foundation
 import Replay
 import Testing
+import TestSupport
 
 /// `chronos replay` against an independent, deliberately naive implementation of the spec
 /// (tools/reference/replay_reference.py, written without reading the engine): the same seeded
 /// streams must give byte-identical output and the same final books.
 @Suite(.serialized) struct DifferentialTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = TestSupport.repositoryRoot
 
     struct Stream: CustomTestStringConvertible, Sendable {
         var seed: Int

@@ -2,6 +2,7 @@ import ChronosConfig
 import Foundation
 import Replay
 import Testing
+import TestSupport
 import Workload
 
 /// The file-descriptor path of `chronos replay`: lines split across read buffers, over-long
@@ -72,11 +73,7 @@ import Workload
     }
 
     /// The `chronos` executable that `swift build` (which `make test` runs first) put in `.build`.
-    static var chronosBinary: URL? {
-        let build = DifferentialTests.root.appendingPathComponent(".build")
-        return ["debug", "release"].map { build.appendingPathComponent("\($0)/chronos") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
+    static var chronosBinary: URL? { TestSupport.chronosBinary }
 
     @Test func binaryReplaysStdinToStdoutAndRejectsBadConfigurationWithExitCode2() throws {
         let binary = try #require(Self.chronosBinary, "build the chronos executable first (swift build)")
