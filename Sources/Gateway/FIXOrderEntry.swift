@@ -135,7 +135,7 @@ struct FIXOrderEntry {
         m.append(38, String(order.orderQuantity))
         m.append(40, order.type == .market ? "1" : "2")
         if order.type == .limit { m.append(44, symbols.decimalPrice(order.price, symbol: order.symbol)) }
-        m.append(59, Self.timeInForceCode(order.timeInForce))
+        if order.timeInForce != .goodTillCancel { m.append(59, Self.timeInForceCode(order.timeInForce)) }
         if let last {
             m.append(32, String(last.quantity))
             m.append(31, symbols.decimalPrice(last.price, symbol: order.symbol))

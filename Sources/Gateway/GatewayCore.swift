@@ -5,6 +5,10 @@ import Logging
 import Metrics
 import NIOCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A session that owns orders: the core hands it the engine's answers about them.
 protocol OrderOwner: AnyObject {
     /// An engine event about order `orderID` (a fill concerns both of its orders' owners).
@@ -62,11 +66,17 @@ final class GatewayCore {
         }
     }
 
-    /// A gateway-local execution id (for reports the engine did not produce), unique per process run.
+    /// A gateway-local execution id (for reports the engine did not produce): the gateway id, the
+    /// wall-clock millisecond the process started and a counter, unique across restarts.
     func nextLocalExecutionID() -> String {
         localExecutionNumber += 1
-        return "G\(configuration.id)-\(UInt64(bitPattern: Int64(monotonicNanoseconds() / 1_000_000_000)))-\(localExecutionNumber)"
+        return "G\(configuration.id)-\(startMillis)-\(localExecutionNumber)"
     }
+    private let startMillis: Int64 = {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000 + Int64(ts.tv_nsec) / 1_000_000
+    }()
 
     /// Sends `command` for `owner`, who will hear the engine's answer.
     func send(_ command: EngineCommand, owner: OrderOwner, now: UInt64) {

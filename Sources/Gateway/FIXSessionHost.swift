@@ -1,0 +1,356 @@
+import ChronosConfig
+import ChronosCore
+import ChronosServices
+import FIX
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+
+/// One configured FIX session on the gateway: the FIX session layer (sequence numbers, store,
+/// heartbeats), the session's orders, and the connection it is bound to while logged on.
+///
+/// Lives on the gateway's event loop for the life of the process; connections come and go.
+final class FIXSessionHost: OrderOwner {
+    let settings: FIXSessionSettings
+    let session: FIXSession
+    private unowned let core: GatewayCore
+    private let entry: FIXOrderEntry
+    private var orders = OrderTable<String>()
+    private var rateLimiter: RateLimiter
+    /// The inbound message each live order's latest report answers, for reversed routing tags.
+    private(set) var channel: Channel?
+    private var logger: Logger
+    private let messagesIn = Counter(label: "chronos_gateway_fix_messages_in_total")
+    private let rejectedOrders = Counter(label: "chronos_gateway_fix_orders_refused_total")
+
+    init(settings: FIXSessionSettings, core: GatewayCore, stateDirectory: String) throws {
+        self.settings = settings
+        self.core = core
+        entry = FIXOrderEntry(symbols: core.symbols, accounts: settings.accounts)
+        rateLimiter = RateLimiter(messagesPerSecond: core.configuration.maxMessagesPerSecond)
+        let directory = "\(stateDirectory)/fix/\(settings.senderCompID)-\(settings.targetCompID)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let store = try FIXFileStore(directory: URL(fileURLWithPath: directory))
+        session = try FIXSession(
+            configuration: FIXSessionConfiguration(
+                senderCompID: settings.senderCompID, targetCompID: settings.targetCompID,
+                password: settings.password),
+            store: store)
+        logger = core.logger
+        logger[metadataKey: "fix_session"] = "\(settings.senderCompID)->\(settings.targetCompID)"
+    }
+
+    /// Whether a connection is bound to the session now.
+    var isConnected: Bool { channel != nil }
+
+    /// Binds a new connection (its first message named this session).
+    func attach(_ channel: Channel) {
+        self.channel = channel
+        session.connected(now: Self.wallClock())
+    }
+
+    /// The bound connection closed.
+    func detach(_ channel: Channel) {
+        guard self.channel === channel else { return }
+        self.channel = nil
+        session.disconnected()
+        logger.info("FIX connection closed")
+    }
+
+    /// A frame from the bound connection.
+    func receive(_ frame: FIXFrame) {
+        messagesIn.increment()
+        perform(session.receive(frame, now: Self.wallClock()))
+    }
+
+    /// Heartbeats, test requests and silence timeouts.
+    func timerTick() {
+        guard channel != nil else { return }
+        perform(session.timerTick(now: Self.wallClock()))
+    }
+
+    /// Logs out the bound connection (shutdown).
+    func logout(reason: String) {
+        guard let channel else { return }
+        // TODO(FIX session): a Logout with the reason before closing.
+        channel.close(promise: nil)
+    }
+
+    private func perform(_ actions: [FIXSessionAction]) {
+        guard !actions.isEmpty else { return }
+        var wrote = false
+        for action in actions {
+            switch action {
+            case .send(let bytes):
+                guard let channel else { continue }
+                channel.write(channel.allocator.buffer(bytes: bytes), promise: nil)
+                wrote = true
+            case .deliver(let message):
+                application(message)
+            case .disconnect(let reason):
+                logger.info("FIX session disconnects", metadata: ["reason": "\(reason)"])
+                if let channel {
+                    if wrote { channel.flush() }
+                    wrote = false
+                    channel.close(promise: nil)
+                }
+            case .loggedOn:
+                logger.info("FIX session logged on")
+            case .loggedOut:
+                logger.info("FIX session logged out")
+            }
+        }
+        if wrote { channel?.flush() }
+    }
+
+    private func send(_ message: FIXOutboundMessage, replyingTo inbound: FIXMessage?) {
+        perform(session.sendApplication(message, replyingTo: inbound, now: Self.wallClock()))
+    }
+
+    // MARK: Application messages
+
+    private func application(_ message: FIXMessage) {
+        let now = monotonicNanoseconds()
+        switch message.msgType {
+        case "D", "F", "G":
+            guard rateLimiter.allow(now: now) else {
+                refuse(message, FIXOrderEntry.Refusal(reason: .other, text: "rate_limited: more than \(core.configuration.maxMessagesPerSecond) messages per second"))
+                return
+            }
+            switch message.msgType {
+            case "D": newOrder(message, now: now)
+            case "F": cancel(message, now: now)
+            default: replace(message, now: now)
+            }
+        default:
+            var m = FIXOutboundMessage(msgType: "j")
+            m.append(45, String(message.msgSeqNum ?? 0))
+            m.append(372, message.msgType)
+            m.append(380, "3")
+            m.append(58, "Unsupported Message Type")
+            send(m, replyingTo: message)
+        }
+    }
+
+    /// Answers a request the gateway refuses before the engine (new: ExecutionReport; cancel or
+    /// replace: OrderCancelReject).
+    private func refuse(_ message: FIXMessage, _ refusal: FIXOrderEntry.Refusal) {
+        rejectedOrders.increment()
+        if message.msgType == "D" {
+            send(
+                entry.refusedNewOrder(message, refusal, execID: core.nextLocalExecutionID(), transactTime: Self.transactTime()),
+                replyingTo: message)
+        } else {
+            let orig = message.string(41) ?? "NONE"
+            send(
+                entry.cancelReject(
+                    clOrdID: message.string(11) ?? "NONE", origClOrdID: orig, order: orders.liveOrder(orig),
+                    responseTo: message.msgType == "F" ? "1" : "2", reason: 99, text: refusal.text),
+                replyingTo: message)
+        }
+    }
+
+    private func newOrder(_ message: FIXMessage, now: UInt64) {
+        guard core.acceptingOrders else {
+            refuse(message, .init(reason: .exchangeClosed, text: "exchange_closed: the gateway is shutting down"))
+            return
+        }
+        guard let clOrdID = message.string(11) else { return }
+        guard !orders.isKnown(clOrdID) else {
+            refuse(message, .init(reason: .duplicateOrder, text: "duplicate_client_order_id: ClOrdID \(clOrdID) was used before"))
+            return
+        }
+        switch entry.newOrder(message) {
+        case .failure(let refusal):
+            refuse(message, refusal)
+        case .success(var order):
+            guard let id = core.nextOrderID() else {
+                refuse(message, .init(reason: .other, text: "capacity_exhausted: the gateway cannot allocate an order id"))
+                return
+            }
+            order.id = id
+            var tracked = TrackedOrder<String>(
+                key: clOrdID, engineID: id, account: order.account, symbol: order.symbol, side: order.side,
+                type: order.type, timeInForce: order.timeInForce, price: order.price, orderQuantity: order.quantity,
+                leavesQuantity: order.quantity)
+            tracked.awaitingSince = now
+            orders.add(tracked)
+            core.send(.new(order), owner: self, now: now)
+        }
+    }
+
+    private func cancel(_ message: FIXMessage, now: UInt64) {
+        guard let clOrdID = message.string(11), let orig = message.string(41) else { return }
+        guard let order = changeTarget(message, clOrdID: clOrdID, orig: orig, responseTo: "1") else { return }
+        orders.beginChange(
+            PendingChange(kind: .cancel, requestKey: clOrdID, price: order.price, orderQuantity: order.orderQuantity),
+            on: order.engineID, at: now)
+        core.send(.cancel(CancelOrder(id: order.engineID, account: order.account, symbol: order.symbol)), owner: self, now: now)
+    }
+
+    private func replace(_ message: FIXMessage, now: UInt64) {
+        guard let clOrdID = message.string(11), let orig = message.string(41) else { return }
+        guard let order = changeTarget(message, clOrdID: clOrdID, orig: orig, responseTo: "2") else { return }
+        switch entry.replacement(message, of: order) {
+        case .failure(let refusal):
+            send(
+                entry.cancelReject(clOrdID: clOrdID, origClOrdID: orig, order: order, responseTo: "2", reason: 99, text: refusal.text),
+                replyingTo: message)
+        case .success(let (price, quantity)):
+            let open = quantity - order.cumulativeQuantity
+            guard open > 0 else {
+                send(
+                    entry.cancelReject(
+                        clOrdID: clOrdID, origClOrdID: orig, order: order, responseTo: "2", reason: 99,
+                        text: "invalid_qty: OrderQty \(quantity) is not above the filled quantity \(order.cumulativeQuantity)"),
+                    replyingTo: message)
+                return
+            }
+            orders.beginChange(
+                PendingChange(kind: .replace, requestKey: clOrdID, price: price, orderQuantity: quantity),
+                on: order.engineID, at: now)
+            core.send(
+                .replace(
+                    ReplaceOrder(
+                        id: order.engineID, account: order.account, symbol: order.symbol,
+                        price: price == order.price ? nil : price, quantity: open == order.leavesQuantity ? nil : open)),
+                owner: self, now: now)
+        }
+    }
+
+    /// The live order a cancel or replace names, or nil after answering why not.
+    private func changeTarget(_ message: FIXMessage, clOrdID: String, orig: String, responseTo: String)
+        -> TrackedOrder<String>?
+    {
+        func reject(_ reason: Int, _ text: String, _ order: TrackedOrder<String>? = nil) -> TrackedOrder<String>? {
+            rejectedOrders.increment()
+            send(
+                entry.cancelReject(clOrdID: clOrdID, origClOrdID: orig, order: order, responseTo: responseTo, reason: reason, text: text),
+                replyingTo: message)
+            return nil
+        }
+        if orders.isKnown(clOrdID) {
+            return reject(99, "duplicate_client_order_id: ClOrdID \(clOrdID) was used before")
+        }
+        guard let order = orders.liveOrder(orig) else {
+            return orders.isKnown(orig)
+                ? reject(0, "too_late: order \(orig) is no longer open") : reject(1, "unknown_order: no open order \(orig) on this session")
+        }
+        if let symbol = message.string(55), symbol != core.symbols[order.symbol].name {
+            return reject(1, "unknown_order: order \(orig) is not on \(symbol)", order)
+        }
+        if let side = message.string(54), side != (order.side == .buy ? "1" : "2") {
+            return reject(99, "side_mismatch: Side (54) differs from order \(orig)", order)
+        }
+        if case .failure(let refusal) = entry.account(message) { return reject(99, refusal.text, order) }
+        if message.string(1) != nil, case .success(let account) = entry.account(message), account != order.account.rawValue {
+            return reject(99, "account_mismatch: order \(orig) belongs to another account", order)
+        }
+        if order.pendingChange != nil {
+            return reject(3, "pending: a cancel or replace of \(orig) is already waiting for the engine", order)
+        }
+        guard order.acknowledged || order.cumulativeQuantity > 0 else {
+            return reject(3, "pending_new: order \(orig) is not acknowledged by the engine yet", order)
+        }
+        return order
+    }
+
+    // MARK: Engine answers
+
+    func engineEvent(_ event: EngineEvent, orderID: OrderID, shard: UInt16) {
+        guard let update = orders.apply(event, to: orderID) else { return }
+        // Unique across restarts of either side: engine order ids are never reused, and an order
+        // never sees the same event sequence twice.
+        let execID = "\(orderID.rawValue)-\(event.sequence)"
+        let time = Self.transactTime()
+        let report: FIXOutboundMessage
+        switch update {
+        case .accepted(let order):
+            report = entry.executionReport(order, execID: execID, execType: "0", ordStatus: FIXOrderEntry.ordStatus(order), transactTime: time)
+        case .rejected(let order, let reason):
+            report = entry.executionReport(
+                order, execID: execID, execType: "8", ordStatus: "8", rejectReason: FIXOrderEntry.ordRejReason(reason),
+                text: reason.description, transactTime: time)
+        case .filled(let order, let price, let quantity, _):
+            report = entry.executionReport(
+                order, execID: execID, execType: "F", ordStatus: order.leavesQuantity == 0 ? "2" : "1",
+                last: (price, quantity), transactTime: time)
+        case .canceled(let order, let requestKey, let reason):
+            report = entry.executionReport(
+                order, execID: execID, execType: "4", ordStatus: "4", clOrdID: requestKey ?? order.key,
+                origClOrdID: requestKey == nil ? nil : order.key,
+                text: requestKey == nil ? reason.description : nil, transactTime: time)
+        case .replaced(let order, let requestKey, let previousKey):
+            report = entry.executionReport(
+                order, execID: execID, execType: "5", ordStatus: FIXOrderEntry.ordStatus(order), clOrdID: requestKey,
+                origClOrdID: previousKey, transactTime: time)
+        case .changeRejected(let order, let change, let reason):
+            let tooLate = order.isDone || reason == .unknownOrder
+            report = entry.cancelReject(
+                clOrdID: change.requestKey, origClOrdID: order.key, order: order,
+                responseTo: change.kind == .cancel ? "1" : "2", reason: tooLate ? 0 : 99,
+                text: reason.description)
+        }
+        send(report, replyingTo: nil)
+        if !orders.isTracked(orderID) { core.release(orderID) }
+    }
+
+    func commandNotSent(_ command: EngineCommand, shardUnavailable: Bool) {
+        let text =
+            shardUnavailable
+            ? "shard_unavailable: the matching engine for \(core.symbols[command.symbolID].name) is not reachable"
+            : "unknown_symbol"
+        answerWithoutEngine(command.orderID, text: text, mayReachEngine: false)
+    }
+
+    func answerOverdue(orderID: OrderID, sentAt: UInt64) {
+        guard let order = orders.orders[orderID], order.awaitingSince == sentAt else { return }
+        core.noteOverdue()
+        answerWithoutEngine(
+            orderID,
+            text: "engine_timeout: no answer from the matching engine within \(core.configuration.ackTimeoutMilliseconds) ms",
+            mayReachEngine: true)
+    }
+
+    /// Tells the client its request got no answer from the engine.
+    /// `mayReachEngine`: the command was sent and may still arrive (a timeout), so a new order is
+    /// orphaned (canceled should the engine accept it late) rather than forgotten.
+    private func answerWithoutEngine(_ orderID: OrderID, text: String, mayReachEngine: Bool) {
+        guard let order = orders.orders[orderID] else { return }
+        let time = Self.transactTime()
+        if !order.acknowledged && order.cumulativeQuantity == 0 {
+            guard var dropped = orders.drop(orderID) else { return }
+            dropped.isDone = true
+            dropped.leavesQuantity = 0
+            send(
+                entry.executionReport(
+                    dropped, execID: core.nextLocalExecutionID(), execType: "8", ordStatus: "8", rejectReason: .other,
+                    text: text, transactTime: time),
+                replyingTo: nil)
+            if mayReachEngine {
+                core.orphan(orderID, account: order.account, symbol: order.symbol)
+            } else {
+                core.release(orderID)
+            }
+        } else if let change = orders.abandonChange(on: orderID) {
+            send(
+                entry.cancelReject(
+                    clOrdID: change.requestKey, origClOrdID: order.key, order: order,
+                    responseTo: change.kind == .cancel ? "1" : "2", reason: 99, text: text),
+                replyingTo: nil)
+        }
+    }
+
+    // MARK: Time
+
+    /// Wall-clock nanoseconds since the Unix epoch (FIX SendingTime is wall-clock).
+    static func wallClock() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    /// TransactTime (60) now, `YYYYMMDD-HH:MM:SS.sss` UTC.
+    static func transactTime() -> String { FIXTimestamp.string(wallClock()) }
+}
