@@ -23,11 +23,16 @@ public final class BinaryTCPClient: Sendable {
 
     let channel: any Channel
     let handler: NIOLoopBound<TCPClientHandler>
+    /// Completes with the first login answer (see `TCPClientHandler`).
+    let loginFuture: EventLoopFuture<LoginAccepted>
 
-    private init(channel: any Channel, handler: NIOLoopBound<TCPClientHandler>, messages: AsyncStream<ReceivedMessage>)
-    {
+    private init(
+        channel: any Channel, handler: NIOLoopBound<TCPClientHandler>, loginFuture: EventLoopFuture<LoginAccepted>,
+        messages: AsyncStream<ReceivedMessage>
+    ) {
         self.channel = channel
         self.handler = handler
+        self.loginFuture = loginFuture
         self.messages = messages
     }
 
@@ -61,7 +66,8 @@ public final class BinaryTCPClient: Sendable {
         let handler = try await channel.eventLoop.submit {
             NIOLoopBound(try channel.pipeline.syncOperations.handler(type: TCPClientHandler.self), eventLoop: eventLoop)
         }.get()
-        return BinaryTCPClient(channel: channel, handler: handler, messages: messages)
+        return BinaryTCPClient(
+            channel: channel, handler: handler, loginFuture: loginPromise.futureResult, messages: messages)
     }
 
     /// Sends `login` and waits for the answer.
@@ -84,7 +90,7 @@ public final class BinaryTCPClient: Sendable {
         }
         defer { timer.cancel() }
         try await send(.login(Login(username: user, password: secret, heartbeatIntervalMs: heartbeatIntervalMs)))
-        return try await handler.value.loginFuture.get()
+        return try await loginFuture.get()
     }
 
     /// Sends `message` and flushes.
@@ -140,10 +146,6 @@ final class TCPClientHandler: ChannelInboundHandler {
         self.continuation = continuation
         self.loginPromise = loginPromise
     }
-
-    /// Completes with the first `loginAccepted`, fails with the first `loginRejected` or when the
-    /// connection closes first.
-    var loginFuture: EventLoopFuture<LoginAccepted> { loginPromise.futureResult }
 
     func failLogin(_ error: any Error) {
         guard !loginDone else { return }

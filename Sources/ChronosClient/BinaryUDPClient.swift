@@ -22,6 +22,8 @@ public final class BinaryUDPClient: Sendable {
 
     let channel: any Channel
     let handler: NIOLoopBound<UDPClientHandler>
+    /// Completes with the first login answer (see `UDPClientHandler`).
+    let loginFuture: EventLoopFuture<LoginAccepted>
     private let state = Mutex(SessionState())
 
     /// The session once logged in, and the next client sequence number.
@@ -32,11 +34,13 @@ public final class BinaryUDPClient: Sendable {
 
     private init(
         channel: any Channel, remoteAddress: SocketAddress, handler: NIOLoopBound<UDPClientHandler>,
+        loginFuture: EventLoopFuture<LoginAccepted>,
         datagrams: AsyncStream<ReceivedDatagram>
     ) {
         self.channel = channel
         self.remoteAddress = remoteAddress
         self.handler = handler
+        self.loginFuture = loginFuture
         self.datagrams = datagrams
     }
 
@@ -75,7 +79,9 @@ public final class BinaryUDPClient: Sendable {
         let handler = try await channel.eventLoop.submit {
             NIOLoopBound(try channel.pipeline.syncOperations.handler(type: UDPClientHandler.self), eventLoop: eventLoop)
         }.get()
-        return BinaryUDPClient(channel: channel, remoteAddress: remote, handler: handler, datagrams: datagrams)
+        return BinaryUDPClient(
+            channel: channel, remoteAddress: remote, handler: handler, loginFuture: loginPromise.futureResult,
+            datagrams: datagrams)
     }
 
     /// The local port the client is bound to.
@@ -116,7 +122,7 @@ public final class BinaryUDPClient: Sendable {
             ClientDatagram(header: UDPHeader(sessionID: 0, sessionToken: 0, clientSequence: 0), message: login)
         )
         .get()
-        let accepted = try await handler.value.loginFuture.get()
+        let accepted = try await loginFuture.get()
         state.withLock { $0.session = accepted }
         return accepted
     }
@@ -189,10 +195,6 @@ final class UDPClientHandler: ChannelInboundHandler {
         self.continuation = continuation
         self.loginPromise = loginPromise
     }
-
-    /// Completes with the first `loginAccepted`, fails with the first `loginRejected`, a timeout,
-    /// or when the channel closes first.
-    var loginFuture: EventLoopFuture<LoginAccepted> { loginPromise.futureResult }
 
     func failLogin(_ error: any Error) {
         guard !loginDone else { return }
