@@ -41,7 +41,10 @@ public struct FIXFramer {
 
     /// Appends bytes read from the connection.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        if head > 0 && (head >= buffer.count || head > 4096) {
+        if head >= buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 4096 {
             buffer.removeSubrange(0..<head)
             head = 0
         }

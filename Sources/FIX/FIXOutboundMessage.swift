@@ -175,7 +175,8 @@ public enum FIXEncoder {
 
     /// Appends the encoded message to `out` (reserves the exact size first: one allocation when `out` is empty).
     public static func encode(msgType: String, body: [UInt8], header: FIXOutboundHeader, into out: inout [UInt8]) {
-        let extras = header.extraFields.filter { !$0.value.isEmpty }.sorted { $0.tag < $1.tag }
+        let extras =
+            header.extraFields.isEmpty ? [] : header.extraFields.filter { !$0.value.isEmpty }.sorted { $0.tag < $1.tag }
         // BodyLength: everything after "9=n|" up to the SOH before "10=".
         var length = 3 + msgType.utf8.count + 1
         length += 3 + decimalDigits(header.msgSeqNum) + 1
@@ -194,36 +195,30 @@ public enum FIXEncoder {
         out.append(FIXMessage.soh)
         appendField(35, msgType, &out)
         var extraIndex = 0
-        func flushExtras(below tag: Int, _ out: inout [UInt8]) {
-            while extraIndex < extras.count && extras[extraIndex].tag < tag {
-                appendField(extras[extraIndex].tag, extras[extraIndex].value, &out)
-                extraIndex += 1
-            }
-        }
-        flushExtras(below: 34, &out)
+        flushExtras(extras, below: 34, &extraIndex, &out)
         out.append(contentsOf: "34=".utf8)
         FIXOutboundMessage.appendInteger(header.msgSeqNum, to: &out)
         out.append(FIXMessage.soh)
         if header.possDupFlag {
-            flushExtras(below: 43, &out)
+            flushExtras(extras, below: 43, &extraIndex, &out)
             out.append(contentsOf: "43=Y".utf8)
             out.append(FIXMessage.soh)
         }
-        flushExtras(below: 49, &out)
+        flushExtras(extras, below: 49, &extraIndex, &out)
         appendField(49, header.senderCompID, &out)
-        flushExtras(below: 52, &out)
+        flushExtras(extras, below: 52, &extraIndex, &out)
         out.append(contentsOf: "52=".utf8)
         FIXTimestamp.append(header.sendingTime, to: &out)
         out.append(FIXMessage.soh)
-        flushExtras(below: 56, &out)
+        flushExtras(extras, below: 56, &extraIndex, &out)
         appendField(56, header.targetCompID, &out)
         if let orig = header.origSendingTime {
-            flushExtras(below: 122, &out)
+            flushExtras(extras, below: 122, &extraIndex, &out)
             out.append(contentsOf: "122=".utf8)
             FIXTimestamp.append(orig, to: &out)
             out.append(FIXMessage.soh)
         }
-        flushExtras(below: Int.max, &out)
+        flushExtras(extras, below: Int.max, &extraIndex, &out)
         out.append(contentsOf: body)
         var sum = 0
         for position in start..<out.count { sum &+= Int(out[position]) }
@@ -233,6 +228,15 @@ public enum FIXEncoder {
         out.append(UInt8(0x30 + checksum / 10 % 10))
         out.append(UInt8(0x30 + checksum % 10))
         out.append(FIXMessage.soh)
+    }
+
+    static func flushExtras(
+        _ extras: [(tag: Int, value: String)], below tag: Int, _ extraIndex: inout Int, _ out: inout [UInt8]
+    ) {
+        while extraIndex < extras.count && extras[extraIndex].tag < tag {
+            appendField(extras[extraIndex].tag, extras[extraIndex].value, &out)
+            extraIndex += 1
+        }
     }
 
     /// Computes the CheckSum (10) of `bytes`: the sum of all bytes modulo 256.
