@@ -49,14 +49,21 @@ memory-check:
 	$(SWIFT) build -c release --product chronos
 	bash scripts/replay-memory-check.sh 10000000
 
-# libFuzzer with AddressSanitizer on `chronos replay`'s input path (FUZZ_SECONDS, default 30).
-# The committed seeds are copied so that new corpus entries never dirty the tree.
+# libFuzzer with AddressSanitizer, FUZZ_SECONDS each (default 30): `chronos replay`'s input path
+# and the engine (ReplayFuzz), and every gateway parser a client can reach (GatewayFuzz: FIX
+# framing + session, binary TCP stream, UDP datagrams). The committed seeds are copied so that
+# new corpus entries never dirty the tree. `-sanitize=fuzzer` alone links libFuzzer but leaves
+# Swift code without coverage feedback: the explicit `-sanitize-coverage` gives the fuzzer its edges.
 FUZZ_SECONDS ?= 30
 fuzz:
-	cd Fuzz && $(SWIFT) build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -parse-as-library
-	rm -rf .build/fuzz-corpus && mkdir -p .build/fuzz-corpus && cp Fuzz/corpus/* .build/fuzz-corpus/
+	cd Fuzz && $(SWIFT) build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -parse-as-library \
+		-Xswiftc -sanitize-coverage=edge,trace-pc-guard,trace-cmp
+	rm -rf .build/fuzz-corpus .build/fuzz-corpus-gateway && mkdir -p .build/fuzz-corpus .build/fuzz-corpus-gateway
+	cp Fuzz/corpus/* .build/fuzz-corpus/ && cp Fuzz/corpus-gateway/* .build/fuzz-corpus-gateway/
 	Fuzz/.build/release/ReplayFuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
 		-artifact_prefix=.build/ .build/fuzz-corpus
+	Fuzz/.build/release/GatewayFuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
+		-artifact_prefix=.build/gateway- .build/fuzz-corpus-gateway
 
 # Measurements for the README's performance table.
 bench: bench-engine

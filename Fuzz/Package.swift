@@ -3,7 +3,8 @@ import PackageDescription
 
 // libFuzzer targets, in their own package so the fuzzing entry point (no `main`) never enters
 // the product build. Build and run with `make fuzz` from the repository root:
-//   swift build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -parse-as-library
+//   swift build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -parse-as-library \
+//     -Xswiftc -sanitize-coverage=edge,trace-pc-guard,trace-cmp
 //   .build/release/ReplayFuzz -max_total_time=60 corpus/
 let package = Package(
     name: "Fuzz",
@@ -18,6 +19,14 @@ let package = Package(
                 .product(name: "Replay", package: "chronos"),
                 .product(name: "MatchingEngine", package: "chronos"),
             ]
-        )
+        ),
+        // The gateway's parsers: FIX framing and session, binary TCP stream and UDP datagrams.
+        .executableTarget(
+            name: "GatewayFuzz",
+            dependencies: [
+                .product(name: "FIX", package: "chronos"),
+                .product(name: "BinaryProtocol", package: "chronos"),
+            ]
+        ),
     ]
 )
