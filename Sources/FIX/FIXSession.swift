@@ -174,6 +174,14 @@ public final class FIXSession {
         return takeActions()
     }
 
+    /// Starts a logout initiated by the exchange (e.g. shutdown): sends Logout with `text`; the
+    /// session disconnects when the client answers, or after the logout timeout.
+    public func logout(text: String, now: Int64) -> [FIXSessionAction] {
+        actions = []
+        if isLoggedOn && !sentLogout { sendLogout(text: text, now: now) }
+        return takeActions()
+    }
+
     // MARK: Inbound
 
     private func processFirst(_ message: FIXMessage, now: Int64) {

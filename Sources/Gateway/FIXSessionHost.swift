@@ -73,8 +73,7 @@ final class FIXSessionHost: OrderOwner {
     /// Logs out the bound connection (shutdown).
     func logout(reason: String) {
         guard let channel else { return }
-        // TODO(FIX session): a Logout with the reason before closing.
-        channel.close(promise: nil)
+        perform(session.logout(text: reason, now: Self.wallClock()))
     }
 
     private func perform(_ actions: [FIXSessionAction]) {
@@ -124,12 +123,7 @@ final class FIXSessionHost: OrderOwner {
             default: replace(message, now: now)
             }
         default:
-            var m = FIXOutboundMessage(msgType: "j")
-            m.append(45, String(message.msgSeqNum ?? 0))
-            m.append(372, message.msgType)
-            m.append(380, "3")
-            m.append(58, "Unsupported Message Type")
-            send(m, replyingTo: message)
+            send(.businessMessageReject(for: message, reason: 3, text: "Unsupported Message Type"), replyingTo: message)
         }
     }
 

@@ -166,7 +166,13 @@ public final class GatewayService: Service, @unchecked Sendable {
             for host in state.value.fix { host.logout(reason: "exchange shutting down") }
             for host in state.value.binary { host.logout(.gatewayShutdown) }
         }.get()
-        try? await Task.sleep(for: .milliseconds(50))
+        // FIX clients answer the Logout (or the session's logout timeout ends it): give them a moment.
+        let logoutDeadline = ContinuousClock.now + .seconds(1)
+        while ContinuousClock.now < logoutDeadline,
+            (try? await loop.submit({ state.value.fix.contains { $0.isConnected } }).get()) ?? false
+        {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         for channel in channels { try? await channel.close() }
         timer.cancel()
         bridge.stop()
