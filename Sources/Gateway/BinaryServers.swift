@@ -168,13 +168,20 @@ final class BinaryUDPHandler: ChannelInboundHandler {
                 }
                 return
             }
-            if case .tcp? = session.transport {
+            switch session.transport {
+            case .tcp?:
                 reply(.loginRejected(.alreadyLoggedIn), header: header, to: envelope.remoteAddress, context: context)
-                return
+            case .udp(_, let address)? where address == envelope.remoteAddress:
+                // The client's copy of the answer was lost: the same session, the same token.
+                session.repeatLoginAnswer()
+            case .udp?:
+                // Another address holds the session until it logs out or falls silent.
+                reply(.loginRejected(.alreadyLoggedIn), header: header, to: envelope.remoteAddress, context: context)
+            case nil:
+                session.attach(
+                    .udp(context.channel, envelope.remoteAddress), heartbeatIntervalMs: login.heartbeatIntervalMs,
+                    now: now, sequence: header.clientSequence)
             }
-            session.attach(
-                .udp(context.channel, envelope.remoteAddress), heartbeatIntervalMs: login.heartbeatIntervalMs, now: now,
-                sequence: header.clientSequence)
             return
         }
         guard let session = logins.session(id: header.sessionID), session.token != 0, session.token == header.sessionToken,

@@ -73,6 +73,15 @@ final class BinarySessionHost: OrderOwner {
             answering: sequence)
     }
 
+    /// Sends the login answer again (a UDP client whose copy was lost logs in again).
+    func repeatLoginAnswer() {
+        send(
+            .loginAccepted(
+                LoginAccepted(
+                    sessionID: sessionID, sessionToken: token, heartbeatIntervalMs: UInt32(heartbeatInterval / 1_000_000))),
+            answering: 0, record: false)
+    }
+
     /// The transport went away (TCP closed, UDP logout or silence).
     func detach() {
         guard transport != nil else { return }
@@ -82,9 +91,9 @@ final class BinarySessionHost: OrderOwner {
     }
 
     /// Ends the session with a Logout message, then closes a TCP connection.
-    func logout(_ reason: LogoutReason) {
+    func logout(_ reason: LogoutReason, answering sequence: UInt64 = 0) {
         guard let transport else { return }
-        send(.logout(reason), answering: 0)
+        send(.logout(reason), answering: sequence)
         if case .tcp(let channel) = transport { channel.close(promise: nil) }
         detach()
     }
@@ -109,8 +118,8 @@ final class BinarySessionHost: OrderOwner {
         transport = .udp(channel, address)  // answers follow the client's current address
         let sequence = header.clientSequence
         if sequence < expectedSequence {
-            // A resend: the original answers again (those known so far; later ones still come).
-            for answer in answers[sequence] ?? [] { send(answer, answering: sequence, record: false) }
+            // A resend: the original answer again (if not answered yet, it still comes).
+            if let first = answers[sequence]?.first { send(first, answering: sequence, record: false) }
             return
         }
         if sequence > expectedSequence {
@@ -132,9 +141,10 @@ final class BinarySessionHost: OrderOwner {
         case .login:
             send(.loginRejected(.alreadyLoggedIn), answering: sequence)
         case .heartbeat:
-            break
+            // Over UDP every datagram is answered, so that the client knows its sequence arrived.
+            if sequence != 0 { send(.heartbeat, answering: sequence) }
         case .logout:
-            logout(.requested)
+            logout(.requested, answering: sequence)
         case .newOrder(let request):
             guard rateLimiter.allow(now: now) else { return refuse(request.clientOrderID, 0, .newOrder, .rateLimited, sequence) }
             newOrder(request, sequence: sequence, now: now)
