@@ -194,6 +194,11 @@ public final class FIXSession {
         guard let sendingTime = message.sendingTime,
             abs(now - sendingTime) <= configuration.sendingTimeTolerance
         else { return disconnect("Logon SendingTime accuracy problem") }
+        // HeartBtInt: required by the dictionary; a negative or absurd interval cannot be honoured.
+        guard let interval = message.int(108), (0...86_400).contains(interval) else {
+            sendLogout(text: "HeartBtInt (108) must be 0…86400 seconds", now: now)
+            return disconnect("invalid HeartBtInt")
+        }
         if let password = configuration.password, !message.value(554, equals: password) {
             sendLogout(text: "Invalid username or password", now: now)
             return disconnect("invalid password")

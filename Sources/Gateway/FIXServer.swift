@@ -20,10 +20,24 @@ final class FIXConnectionHandler: ChannelInboundHandler {
     private static let oversized = Counter(label: "chronos_gateway_oversized_messages_total", dimensions: [("protocol", "fix")])
     private static let slowConsumers = Counter(label: "chronos_gateway_slow_consumers_total", dimensions: [("protocol", "fix")])
 
+    /// How long a new connection may take to send a valid Logon.
+    static let logonTimeout: TimeAmount = .seconds(10)
+    private var logonTimer: Scheduled<Void>?
+
     init(sessions: [FIXSessionHost], maxMessageSize: Int, logger: Logger) {
         self.sessions = sessions
         framer = FIXFramer(maxMessageSize: maxMessageSize)
         self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let channel = context.channel
+        logonTimer = context.eventLoop.scheduleTask(in: Self.logonTimeout) { [weak self] in
+            guard let self, self.host == nil else { return }
+            self.logger.info("no Logon within the logon timeout: disconnecting")
+            channel.close(promise: nil)
+        }
+        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -40,7 +54,12 @@ final class FIXConnectionHandler: ChannelInboundHandler {
                 host.receive(frame)
                 continue
             }
-            guard case .message(let message) = frame else { continue }  // garbled before logon: ignored
+            guard case .message(let message) = frame else {
+                // A garbled first message: nothing to log on with (QuickFIX 1d_InvalidLogonLengthInvalid).
+                logger.info("garbled message before Logon: disconnecting")
+                context.close(promise: nil)
+                return
+            }
             // The client's SenderCompID is our TargetCompID and vice versa.
             guard
                 let match = sessions.first(where: {
@@ -60,12 +79,14 @@ final class FIXConnectionHandler: ChannelInboundHandler {
                 return
             }
             host = match
+            logonTimer?.cancel()
             match.attach(context.channel)
             match.receive(frame)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        logonTimer?.cancel()
         host?.detach(context.channel)
         host = nil
     }

@@ -35,7 +35,10 @@ final class FIXSessionHost: OrderOwner {
         session = try FIXSession(
             configuration: FIXSessionConfiguration(
                 senderCompID: settings.senderCompID, targetCompID: settings.targetCompID,
-                password: settings.password),
+                password: settings.password,
+                // As QuickFIX's acceptor (ValidateUserDefinedFields=Y, acceptance test 14a): a tag
+                // the dictionary does not define is refused, user-defined range included.
+                allowsUserDefinedFields: false),
             store: store)
         logger = core.logger
         logger[metadataKey: "fix_session"] = "\(settings.senderCompID)->\(settings.targetCompID)"
@@ -262,6 +265,11 @@ final class FIXSessionHost: OrderOwner {
         switch update {
         case .accepted(let order):
             report = entry.executionReport(order, execID: execID, execType: "0", ordStatus: FIXOrderEntry.ordStatus(order), transactTime: time)
+        case .rejected(let order, let reason) where reason == .fillOrKillUnfillable:
+            // A valid fill-or-kill order that cannot fill entirely is killed, as FIX venues report
+            // it: Canceled with nothing done (the binary protocol reports `fok_unfillable`).
+            report = entry.executionReport(
+                order, execID: execID, execType: "4", ordStatus: "4", text: reason.description, transactTime: time)
         case .rejected(let order, let reason):
             report = entry.executionReport(
                 order, execID: execID, execType: "8", ordStatus: "8", rejectReason: FIXOrderEntry.ordRejReason(reason),
