@@ -84,17 +84,21 @@ final class BinaryTCPHandler: ChannelInboundHandler {
             reply(.rejected(RejectedReport(clientOrderID: 0, requestKind: .other, errorCode: .notLoggedIn)), context: context)
             return
         }
+        // A refused login closes the connection (docs/protocol.md): no password guessing on one socket.
         guard let session = logins.authenticate(login) else {
             logger.warning("binary login refused", metadata: ["username": "\(login.username.string)"])
             reply(.loginRejected(.badCredentials), context: context)
+            context.close(promise: nil)
             return
         }
         guard !session.isConnected else {
             reply(.loginRejected(.alreadyLoggedIn), context: context)
+            context.close(promise: nil)
             return
         }
         guard acceptedHeartbeatIntervals.contains(login.heartbeatIntervalMs) else {
             reply(.loginRejected(.invalidHeartbeatInterval), context: context)
+            context.close(promise: nil)
             return
         }
         host = session

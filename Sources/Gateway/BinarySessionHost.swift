@@ -28,19 +28,19 @@ final class BinarySessionHost: OrderOwner {
     let sessionID: UInt32
     private(set) var token: UInt64 = 0
     private unowned let core: GatewayCore
-    private var orders = OrderTable<UInt64>()
+    private var orders = OrderTable<UInt64>(requestKeysShareOrderKeys: false)
     private var rateLimiter: RateLimiter
     private(set) var transport: BinaryTransport?
     private var heartbeatInterval: UInt64 = 1_000_000_000
     private var lastReceived: UInt64 = 0
     private var lastSent: UInt64 = 0
     private var logger: Logger
-    // UDP: the next expected client sequence, answers by sequence, and the sequence each order's
-    // pending command came with.
+    // UDP: the next expected client sequence, answers by sequence, and the sequence each new
+    // order came with (a change's is in its PendingChange).
     private var expectedSequence: UInt64 = 1
     private var answers: [UInt64: [ServerMessage]] = [:]
     private var answerOrder: [UInt64] = []
-    private var sequenceOfCommand: [OrderID: UInt64] = [:]
+    private var sequenceOfNewOrder: [OrderID: UInt64] = [:]
     static let answersKept = 4096
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: BinaryFormat.maxMessageSize + UDPHeader.size, alignment: 8)
     private static let refused = Counter(label: "chronos_gateway_binary_requests_refused_total")
@@ -61,7 +61,8 @@ final class BinarySessionHost: OrderOwner {
     /// Binds a transport after a successful login and answers it.
     func attach(_ transport: BinaryTransport, heartbeatIntervalMs: UInt32, now: UInt64, sequence: UInt64 = 0) {
         self.transport = transport
-        token = UInt64.random(in: 1...UInt64.max)
+        // The token authenticates UDP datagrams; a TCP session has its connection instead (token 0).
+        if case .udp = transport { token = UInt64.random(in: 1...UInt64.max) } else { token = 0 }
         heartbeatInterval = UInt64(heartbeatIntervalMs) * 1_000_000
         lastReceived = now
         expectedSequence = sequence + 1
@@ -186,7 +187,7 @@ final class BinarySessionHost: OrderOwner {
             leavesQuantity: order.quantity)
         tracked.awaitingSince = now
         orders.add(tracked)
-        if sequence != 0 { sequenceOfCommand[id] = sequence }
+        if sequence != 0 { sequenceOfNewOrder[id] = sequence }
         core.send(.new(order), owner: self, now: now)
     }
 
@@ -194,7 +195,7 @@ final class BinarySessionHost: OrderOwner {
     private func changeTarget(
         clientOrderID: UInt64, requestID: UInt64, account: UInt32, kind: RequestKind, sequence: UInt64
     ) -> TrackedOrder<UInt64>? {
-        guard !orders.isKnown(requestID) else {
+        guard !orders.isKnownRequest(requestID) else {
             refuse(clientOrderID, requestID, kind, .duplicateRequestID, sequence)
             return nil
         }
@@ -206,10 +207,8 @@ final class BinarySessionHost: OrderOwner {
             refuse(clientOrderID, requestID, kind, orders.isKnown(clientOrderID) ? .unknownOrder : .unknownClientOrderID, sequence)
             return nil
         }
-        guard order.pendingChange == nil, order.acknowledged || order.cumulativeQuantity > 0 else {
-            refuse(clientOrderID, requestID, kind, .duplicateRequestID, sequence)
-            return nil
-        }
+        // Commands reach the engine in order: a cancel or replace may follow the order (or another
+        // change) before its answer; the engine answers each in turn.
         return order
     }
 
@@ -220,9 +219,10 @@ final class BinarySessionHost: OrderOwner {
                 sequence: sequence)
         else { return }
         orders.beginChange(
-            PendingChange(kind: .cancel, requestKey: request.requestID, price: order.price, orderQuantity: order.orderQuantity),
+            PendingChange(
+                kind: .cancel, requestKey: request.requestID, price: order.price, orderQuantity: order.orderQuantity,
+                clientSequence: sequence),
             on: order.engineID, at: now)
-        if sequence != 0 { sequenceOfCommand[order.engineID] = sequence }
         core.send(.cancel(CancelOrder(id: order.engineID, account: order.account, symbol: order.symbol)), owner: self, now: now)
     }
 
@@ -237,9 +237,8 @@ final class BinarySessionHost: OrderOwner {
         orders.beginChange(
             PendingChange(
                 kind: .replace, requestKey: request.requestID, price: price, orderQuantity: order.cumulativeQuantity + open,
-                rekeys: false),
+                rekeys: false, clientSequence: sequence),
             on: order.engineID, at: now)
-        if sequence != 0 { sequenceOfCommand[order.engineID] = sequence }
         core.send(
             .replace(
                 ReplaceOrder(
@@ -252,8 +251,17 @@ final class BinarySessionHost: OrderOwner {
     // MARK: Engine answers
 
     func engineEvent(_ event: EngineEvent, orderID: OrderID, shard: UInt16) {
+        let pendingBefore = orders.orders[orderID]?.pendingChange
         guard let update = orders.apply(event, to: orderID) else { return }
-        let sequence = event.answersCommand ? (sequenceOfCommand.removeValue(forKey: orderID) ?? 0) : 0
+        // The UDP sequence this event answers (0: unsolicited).
+        var sequence: UInt64 = 0
+        switch event {
+        case .accepted: sequence = sequenceOfNewOrder.removeValue(forKey: orderID) ?? 0
+        case .rejected(let e) where e.command == .new: sequence = sequenceOfNewOrder.removeValue(forKey: orderID) ?? 0
+        case .rejected, .replaced: sequence = pendingBefore?.clientSequence ?? 0
+        case .canceled(let e) where e.reason == .requested: sequence = pendingBefore?.clientSequence ?? 0
+        default: break
+        }
         let message: ServerMessage
         switch update {
         case .accepted(let order):
@@ -288,39 +296,55 @@ final class BinarySessionHost: OrderOwner {
         send(message, answering: sequence)
         if !orders.isTracked(orderID) {
             core.release(orderID)
-            sequenceOfCommand[orderID] = nil
+            sequenceOfNewOrder[orderID] = nil
         }
     }
 
-    func commandNotSent(_ command: EngineCommand, shardUnavailable: Bool) {
-        answerWithoutEngine(command.orderID, code: shardUnavailable ? .shardUnavailable : .unknownSymbol, mayReachEngine: false)
+    func commandNotSent(_ command: EngineCommand, sentAt: UInt64, shardUnavailable: Bool) {
+        let code: ErrorCode = shardUnavailable ? .shardUnavailable : .unknownSymbol
+        if case .new = command {
+            failNewOrder(command.orderID, code: code, mayReachEngine: false)
+        } else {
+            failChange(command.orderID, sentAt: sentAt, code: code)
+        }
     }
 
     func answerOverdue(orderID: OrderID, sentAt: UInt64) {
-        guard let order = orders.orders[orderID], order.awaitingSince == sentAt else { return }
-        core.noteOverdue()
-        answerWithoutEngine(orderID, code: .engineTimeout, mayReachEngine: true)
+        guard let order = orders.orders[orderID] else { return }
+        if !order.acknowledged && order.awaitingSince == sentAt {
+            core.noteOverdue()
+            failNewOrder(orderID, code: .engineTimeout, mayReachEngine: true)
+        } else if order.pendingChanges.contains(where: { $0.sentAt == sentAt }) {
+            core.noteOverdue()
+            failChange(orderID, sentAt: sentAt, code: .engineTimeout)
+        }
     }
 
-    private func answerWithoutEngine(_ orderID: OrderID, code: ErrorCode, mayReachEngine: Bool) {
-        guard let order = orders.orders[orderID] else { return }
-        let sequence = sequenceOfCommand.removeValue(forKey: orderID) ?? 0
-        if !order.acknowledged && order.cumulativeQuantity == 0 {
-            _ = orders.drop(orderID)
-            send(.rejected(RejectedReport(clientOrderID: order.key, requestKind: .newOrder, errorCode: code)), answering: sequence)
-            if mayReachEngine {
-                core.orphan(orderID, account: order.account, symbol: order.symbol)
-            } else {
-                core.release(orderID)
-            }
-        } else if let change = orders.abandonChange(on: orderID) {
-            send(
-                .rejected(
-                    RejectedReport(
-                        clientOrderID: order.key, requestID: change.requestKey,
-                        requestKind: change.kind == .cancel ? .cancel : .replace, errorCode: code)),
-                answering: sequence)
+    /// See ``FIXSessionHost``: a timed-out new order is orphaned, one never sent is forgotten.
+    private func failNewOrder(_ orderID: OrderID, code: ErrorCode, mayReachEngine: Bool) {
+        guard let order = orders.orders[orderID], !order.acknowledged, order.cumulativeQuantity == 0 else { return }
+        _ = orders.drop(orderID)
+        let sequence = sequenceOfNewOrder.removeValue(forKey: orderID) ?? 0
+        send(.rejected(RejectedReport(clientOrderID: order.key, requestKind: .newOrder, errorCode: code)), answering: sequence)
+        if mayReachEngine {
+            core.orphan(orderID, account: order.account, symbol: order.symbol)
+        } else {
+            core.release(orderID)
         }
+    }
+
+    private func failChange(_ orderID: OrderID, sentAt: UInt64, code: ErrorCode) {
+        guard let order = orders.orders[orderID], let change = orders.abandonChange(on: orderID, sentAt: sentAt) else {
+            return
+        }
+        let sequence = change.clientSequence
+        send(
+            .rejected(
+                RejectedReport(
+                    clientOrderID: order.key, requestID: change.requestKey,
+                    requestKind: change.kind == .cancel ? .cancel : .replace, errorCode: code)),
+            answering: sequence)
+        if !orders.isTracked(orderID) { core.release(orderID) }
     }
 
     // MARK: Outbound

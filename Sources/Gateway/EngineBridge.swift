@@ -15,8 +15,8 @@ public enum BridgeOutput: Sendable {
     /// A report from a shard (an execution report or a shard-local reject).
     case frame(WireFrame)
     /// A command that never left the gateway: its shard has no live connection or its symbol is
-    /// not in the shard map.
-    case notSent(EngineCommand, shardUnavailable: Bool)
+    /// not in the shard map. `sentAt` is the timestamp it was submitted with.
+    case notSent(EngineCommand, sentAt: UInt64, shardUnavailable: Bool)
 }
 
 /// The gateway's one thread that talks ZeroMQ to the engine shards.
@@ -134,8 +134,8 @@ public final class EngineBridge: @unchecked Sendable {
             for (command, timestamp) in pending {
                 switch client.submit(command, clientTimestampNanos: timestamp) {
                 case .sent: break
-                case .unknownSymbol: outputs.append(.notSent(command, shardUnavailable: false))
-                case .shardUnavailable: outputs.append(.notSent(command, shardUnavailable: true))
+                case .unknownSymbol: outputs.append(.notSent(command, sentAt: timestamp, shardUnavailable: false))
+                case .shardUnavailable: outputs.append(.notSent(command, sentAt: timestamp, shardUnavailable: true))
                 }
             }
             pending.removeAll(keepingCapacity: true)

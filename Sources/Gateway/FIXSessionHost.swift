@@ -244,12 +244,6 @@ final class FIXSessionHost: OrderOwner {
         if message.string(1) != nil, case .success(let account) = entry.account(message), account != order.account.rawValue {
             return reject(99, "account_mismatch: order \(orig) belongs to another account", order)
         }
-        if order.pendingChange != nil {
-            return reject(3, "pending: a cancel or replace of \(orig) is already waiting for the engine", order)
-        }
-        guard order.acknowledged || order.cumulativeQuantity > 0 else {
-            return reject(3, "pending_new: order \(orig) is not acknowledged by the engine yet", order)
-        }
         return order
     }
 
@@ -298,50 +292,62 @@ final class FIXSessionHost: OrderOwner {
         if !orders.isTracked(orderID) { core.release(orderID) }
     }
 
-    func commandNotSent(_ command: EngineCommand, shardUnavailable: Bool) {
+    func commandNotSent(_ command: EngineCommand, sentAt: UInt64, shardUnavailable: Bool) {
         let text =
             shardUnavailable
             ? "shard_unavailable: the matching engine for \(core.symbols[command.symbolID].name) is not reachable"
             : "unknown_symbol"
-        answerWithoutEngine(command.orderID, text: text, mayReachEngine: false)
+        if case .new = command {
+            failNewOrder(command.orderID, text: text, mayReachEngine: false)
+        } else {
+            failChange(command.orderID, sentAt: sentAt, text: text)
+        }
     }
 
     func answerOverdue(orderID: OrderID, sentAt: UInt64) {
-        guard let order = orders.orders[orderID], order.awaitingSince == sentAt else { return }
-        core.noteOverdue()
-        answerWithoutEngine(
-            orderID,
-            text: "engine_timeout: no answer from the matching engine within \(core.configuration.ackTimeoutMilliseconds) ms",
-            mayReachEngine: true)
+        guard let order = orders.orders[orderID] else { return }
+        let text = "engine_timeout: no answer from the matching engine within \(core.configuration.ackTimeoutMilliseconds) ms"
+        if !order.acknowledged && order.awaitingSince == sentAt {
+            core.noteOverdue()
+            failNewOrder(orderID, text: text, mayReachEngine: true)
+        } else if order.pendingChanges.contains(where: { $0.sentAt == sentAt }) {
+            core.noteOverdue()
+            failChange(orderID, sentAt: sentAt, text: text)
+        }
     }
 
-    /// Tells the client its request got no answer from the engine.
-    /// `mayReachEngine`: the command was sent and may still arrive (a timeout), so a new order is
-    /// orphaned (canceled should the engine accept it late) rather than forgotten.
-    private func answerWithoutEngine(_ orderID: OrderID, text: String, mayReachEngine: Bool) {
-        guard let order = orders.orders[orderID] else { return }
-        let time = Self.transactTime()
-        if !order.acknowledged && order.cumulativeQuantity == 0 {
-            guard var dropped = orders.drop(orderID) else { return }
-            dropped.isDone = true
-            dropped.leavesQuantity = 0
-            send(
-                entry.executionReport(
-                    dropped, execID: core.nextLocalExecutionID(), execType: "8", ordStatus: "8", rejectReason: .other,
-                    text: text, transactTime: time),
-                replyingTo: nil)
-            if mayReachEngine {
-                core.orphan(orderID, account: order.account, symbol: order.symbol)
-            } else {
-                core.release(orderID)
-            }
-        } else if let change = orders.abandonChange(on: orderID) {
-            send(
-                entry.cancelReject(
-                    clOrdID: change.requestKey, origClOrdID: order.key, order: order,
-                    responseTo: change.kind == .cancel ? "1" : "2", reason: 99, text: text),
-                replyingTo: nil)
+    /// Tells the client its new order got no answer from the engine. `mayReachEngine`: it was
+    /// sent and may still arrive (a timeout), so it is orphaned (canceled should the engine accept
+    /// it late) rather than forgotten.
+    private func failNewOrder(_ orderID: OrderID, text: String, mayReachEngine: Bool) {
+        guard let order = orders.orders[orderID], !order.acknowledged, order.cumulativeQuantity == 0,
+            var dropped = orders.drop(orderID)
+        else { return }
+        dropped.isDone = true
+        dropped.leavesQuantity = 0
+        send(
+            entry.executionReport(
+                dropped, execID: core.nextLocalExecutionID(), execType: "8", ordStatus: "8", rejectReason: .other,
+                text: text, transactTime: Self.transactTime()),
+            replyingTo: nil)
+        if mayReachEngine {
+            core.orphan(orderID, account: order.account, symbol: order.symbol)
+        } else {
+            core.release(orderID)
         }
+    }
+
+    /// Tells the client its cancel or replace got no answer from the engine.
+    private func failChange(_ orderID: OrderID, sentAt: UInt64, text: String) {
+        guard let order = orders.orders[orderID], let change = orders.abandonChange(on: orderID, sentAt: sentAt) else {
+            return
+        }
+        send(
+            entry.cancelReject(
+                clOrdID: change.requestKey, origClOrdID: order.key, order: order,
+                responseTo: change.kind == .cancel ? "1" : "2", reason: 99, text: text),
+            replyingTo: nil)
+        if !orders.isTracked(orderID) { core.release(orderID) }
     }
 
     // MARK: Time

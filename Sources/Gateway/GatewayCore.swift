@@ -13,8 +13,8 @@ import NIOCore
 protocol OrderOwner: AnyObject {
     /// An engine event about order `orderID` (a fill concerns both of its orders' owners).
     func engineEvent(_ event: EngineEvent, orderID: OrderID, shard: UInt16)
-    /// The command never left the gateway (its shard is down or unknown).
-    func commandNotSent(_ command: EngineCommand, shardUnavailable: Bool)
+    /// The command sent at `sentAt` never left the gateway (its shard is down or unknown).
+    func commandNotSent(_ command: EngineCommand, sentAt: UInt64, shardUnavailable: Bool)
     /// The engine has not answered the command sent for `orderID` at `sentAt` within the timeout.
     func answerOverdue(orderID: OrderID, sentAt: UInt64)
 }
@@ -111,11 +111,11 @@ final class GatewayCore {
                 guard case .event(let event, _) = frame.message else { continue }
                 if event.answersCommand && unansweredCommands > 0 { unansweredCommands -= 1 }
                 route(event, shard: frame.shard)
-            case .notSent(let command, let shardUnavailable):
+            case .notSent(let command, let sentAt, let shardUnavailable):
                 notSentCommands.increment()
                 if unansweredCommands > 0 { unansweredCommands -= 1 }
                 if let owner = owners[command.orderID] {
-                    owner.commandNotSent(command, shardUnavailable: shardUnavailable)
+                    owner.commandNotSent(command, sentAt: sentAt, shardUnavailable: shardUnavailable)
                 }
             }
         }

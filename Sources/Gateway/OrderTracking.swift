@@ -25,9 +25,12 @@ public struct TrackedOrder<Key: Hashable>: Sendable where Key: Sendable {
     public var acknowledged = false
     /// True once the order can no longer trade (filled, canceled, rejected).
     public var isDone = false
-    /// A cancel or replace sent to the engine and not answered yet.
-    public var pendingChange: PendingChange<Key>?
-    /// When the command the order waits on an answer for was sent (monotonic ns), or nil.
+    /// Cancels and replaces sent to the engine and not answered yet, oldest first (the engine
+    /// answers a shard's commands in the order they were sent).
+    public var pendingChanges: [PendingChange<Key>] = []
+    /// The oldest unanswered cancel or replace.
+    public var pendingChange: PendingChange<Key>? { pendingChanges.first }
+    /// When the new order was sent while its acceptance is awaited (monotonic ns), else nil.
     public var awaitingSince: UInt64?
 }
 
@@ -43,6 +46,10 @@ public struct PendingChange<Key: Hashable>: Sendable where Key: Sendable {
     /// Whether an accepted replace gives the order the request's key (FIX: the new ClOrdID) or the
     /// order keeps its key (binary protocol).
     public var rekeys: Bool = true
+    /// When the request was sent (monotonic ns), to find it when its answer is overdue.
+    public var sentAt: UInt64 = 0
+    /// The UDP client sequence the request came with (0 over TCP), for the answer's header.
+    public var clientSequence: UInt64 = 0
 }
 
 /// What an engine event did to a tracked order, for the session to report to its client.
@@ -66,12 +73,25 @@ public enum OrderUpdate<Key: Hashable & Sendable>: Sendable {
 public struct OrderTable<Key: Hashable & Sendable>: Sendable {
     /// How many client ids of finished orders are remembered.
     public let keyCapacity: Int
+    /// Whether cancel/replace request keys share the space of order keys (FIX: every ClOrdID is
+    /// unique in the session) or have their own (binary: request ids apart from client order ids).
+    public let requestKeysShareOrderKeys: Bool
     public private(set) var orders: [OrderID: TrackedOrder<Key>] = [:]
     private var engineIDOfKey: [Key: OrderID] = [:]
     private var keyHistory: [Key] = []
     private var historyHead = 0
+    private var requestKeys: Set<Key> = []
+    private var requestHistory: [Key] = []
+    private var requestHead = 0
 
-    public init(keyCapacity: Int = 1_000_000) { self.keyCapacity = keyCapacity }
+    public init(keyCapacity: Int = 1_000_000, requestKeysShareOrderKeys: Bool = true) {
+        self.keyCapacity = keyCapacity
+        self.requestKeysShareOrderKeys = requestKeysShareOrderKeys
+    }
+
+    /// Whether `key` was used for a cancel or replace request (always false when request keys
+    /// share the order keys' space: ask ``isKnown(_:)``).
+    public func isKnownRequest(_ key: Key) -> Bool { requestKeys.contains(key) }
 
     /// Whether the client has used `key` (for an order or a request) within memory.
     public func isKnown(_ key: Key) -> Bool { engineIDOfKey[key] != nil }
@@ -96,9 +116,23 @@ public struct OrderTable<Key: Hashable & Sendable>: Sendable {
 
     /// Records a cancel or replace sent for order `id`; its request key becomes known.
     public mutating func beginChange(_ change: PendingChange<Key>, on id: OrderID, at now: UInt64) {
-        orders[id]?.pendingChange = change
-        orders[id]?.awaitingSince = now
-        remember(change.requestKey, id)
+        var change = change
+        change.sentAt = now
+        orders[id]?.pendingChanges.append(change)
+        if requestKeysShareOrderKeys {
+            remember(change.requestKey, id)
+        } else {
+            requestKeys.insert(change.requestKey)
+            requestHistory.append(change.requestKey)
+            if requestHistory.count - requestHead > keyCapacity {
+                requestKeys.remove(requestHistory[requestHead])
+                requestHead += 1
+            }
+            if requestHead > 4096 && requestHead * 2 > requestHistory.count {
+                requestHistory.removeFirst(requestHead)
+                requestHead = 0
+            }
+        }
     }
 
     /// Applies an engine event about order `id`; nil when the event does not concern a tracked order.
@@ -112,14 +146,13 @@ public struct OrderTable<Key: Hashable & Sendable>: Sendable {
             order.leavesQuantity = e.quantity
             update = .accepted(order)
         case .rejected(let e):
-            if e.command == .new || !order.acknowledged {
+            if e.command == .new {
                 order.isDone = true
                 order.awaitingSince = nil
                 order.leavesQuantity = 0
                 update = .rejected(order, e.reason)
-            } else if let change = order.pendingChange {
-                order.pendingChange = nil
-                order.awaitingSince = nil
+            } else if !order.pendingChanges.isEmpty {
+                let change = order.pendingChanges.removeFirst()
                 update = .changeRejected(order, change, e.reason)
             } else {
                 return nil
@@ -136,25 +169,24 @@ public struct OrderTable<Key: Hashable & Sendable>: Sendable {
             var requestKey: Key?
             if e.reason == .requested, let change = order.pendingChange, change.kind == .cancel {
                 requestKey = change.requestKey
+                order.pendingChanges.removeFirst()
             }
-            order.pendingChange = nil
             order.awaitingSince = nil
             order.leavesQuantity = 0
             order.isDone = true
             update = .canceled(order, requestKey: requestKey, reason: e.reason)
         case .replaced(let e):
-            guard let change = order.pendingChange else { return nil }
+            guard let change = order.pendingChange, change.kind == .replace else { return nil }
+            order.pendingChanges.removeFirst()
             let previous = order.key
             if change.rekeys { order.key = change.requestKey }
             order.price = e.price
             order.leavesQuantity = e.quantity
             order.orderQuantity = order.cumulativeQuantity + e.quantity
-            order.pendingChange = nil
-            order.awaitingSince = nil
             update = .replaced(order, requestKey: change.requestKey, previousKey: previous)
         }
-        // A finished order waits for the answer to a change still pending (a "too late" reject).
-        if order.isDone && order.pendingChange == nil {
+        // A finished order waits for the answers to changes still pending ("too late" rejects).
+        if order.isDone && order.pendingChanges.isEmpty {
             orders[id] = nil
         } else {
             orders[id] = order
@@ -167,11 +199,18 @@ public struct OrderTable<Key: Hashable & Sendable>: Sendable {
         orders.removeValue(forKey: id)
     }
 
-    /// Clears a pending change that never reached the engine.
-    public mutating func abandonChange(on id: OrderID) -> PendingChange<Key>? {
-        let change = orders[id]?.pendingChange
-        orders[id]?.pendingChange = nil
-        orders[id]?.awaitingSince = nil
+    /// Gives up on the pending change of order `id` sent at `sentAt` (its answer is overdue, or it
+    /// never left the gateway: `sentAt` nil takes the newest), returning it.
+    public mutating func abandonChange(on id: OrderID, sentAt: UInt64? = nil) -> PendingChange<Key>? {
+        guard var order = orders[id] else { return nil }
+        let index = sentAt.map { t in order.pendingChanges.firstIndex { $0.sentAt == t } } ?? order.pendingChanges.indices.last
+        guard let index else { return nil }
+        let change = order.pendingChanges.remove(at: index)
+        if order.isDone && order.pendingChanges.isEmpty {
+            orders[id] = nil
+        } else {
+            orders[id] = order
+        }
         return change
     }
 
