@@ -33,6 +33,9 @@ import TOMLKit
 /// orders = "ipc:///tmp/chronos-0-orders"
 /// events = "ipc:///tmp/chronos-0-events"
 /// replay = "ipc:///tmp/chronos-0-replay"
+///
+/// [gateway]                   # see GatewayConfiguration (listeners, limits, sessions)
+/// fix_port = 9878
 /// ```
 ///
 /// Every unknown key and every wrong type is an error that names the key.
