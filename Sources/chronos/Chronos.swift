@@ -7,7 +7,8 @@ struct Chronos: AsyncParsableCommand {
         commandName: "chronos",
         abstract: "Chronos: a low-latency exchange.",
         subcommands: [
-            RunCommand.self, ReplayCommand.self, EngineProcessCommand.self, GatewayProcessCommand.self, BenchCommand.self, GenerateCommand.self,
+            RunCommand.self, ReplayCommand.self, EngineProcessCommand.self, GatewayProcessCommand.self,
+            BenchCommand.self, GenerateCommand.self, LoadgenCommand.self,
         ]
     )
 }
