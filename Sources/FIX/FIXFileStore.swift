@@ -3,8 +3,9 @@ import Foundation
 /// A store in a directory, surviving process restarts.
 ///
 /// Files:
-/// - `seqnums`: `<nextSender> <nextTarget>\n`, rewritten whole on every change through `seqnums.tmp` + rename, so a
-///   reader always sees a complete pair.
+/// - `seqnums`: `<nextSender> <nextTarget>\n` as two zero-padded 20-digit numbers: a fixed 42-byte record
+///   overwritten in place with one `pwrite` per change (a single small write at offset 0, so a crashed process
+///   leaves either the old or the new pair; no rename or temporary file on the per-message path).
 /// - `messages`: append-only records, each
 ///   ```
 ///   +-----------+--------------+------------------+
@@ -27,6 +28,8 @@ public final class FIXFileStore: FIXSessionStore {
     private var index: [Int: (offset: UInt64, length: Int)] = [:]
     private var messagesHandle: FileHandle
     private var messagesSize: UInt64
+    /// `seqnums`, open for the store's life.
+    private let seqnumsDescriptor: Int32
     /// The last I/O failure, nil when none.
     public private(set) var lastError: (any Error)?
 
@@ -44,6 +47,10 @@ public final class FIXFileStore: FIXSessionStore {
                 self.sender = sender
                 self.target = target
             }
+        }
+        seqnumsDescriptor = open(seqnumsURL.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard seqnumsDescriptor >= 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: seqnumsURL.path])
         }
         let messagesURL = directory.appendingPathComponent("messages")
         if !manager.fileExists(atPath: messagesURL.path) {
@@ -66,9 +73,16 @@ public final class FIXFileStore: FIXSessionStore {
         if offset < data.count { try messagesHandle.truncate(atOffset: UInt64(offset)) }
         messagesSize = UInt64(offset)
         try messagesHandle.seek(toOffset: messagesSize)
+        writeSequenceNumbers()
+        _ = ftruncate(seqnumsDescriptor, off_t(Self.seqnumsRecordSize))
     }
 
-    deinit { try? messagesHandle.close() }
+    deinit {
+        try? messagesHandle.close()
+        close(seqnumsDescriptor)
+    }
+
+    private static let seqnumsRecordSize = 42
 
     /// MsgSeqNum of the next message we send; setting it rewrites `seqnums`.
     public var nextSenderMsgSeqNum: Int {
@@ -137,21 +151,25 @@ public final class FIXFileStore: FIXSessionStore {
     }
 
     private func writeSequenceNumbers() {
-        let url = directory.appendingPathComponent("seqnums")
-        let temporary = directory.appendingPathComponent("seqnums.tmp")
-        let data = Data("\(sender) \(target)\n".utf8)
-        do {
-            try data.write(to: temporary)
-            if synchronizesWrites {
-                let handle = try FileHandle(forUpdating: temporary)
-                try handle.synchronize()
-                try handle.close()
-            }
-            if rename(temporary.path, url.path) != 0 {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
-            }
-        } catch {
-            lastError = error
+        var record = [UInt8](repeating: UInt8(ascii: "0"), count: Self.seqnumsRecordSize)
+        func put(_ value: Int, endingAt end: Int) {
+            var v = max(0, value)
+            var i = end
+            repeat {
+                record[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+                i -= 1
+            } while v > 0 && i >= end - 19
+        }
+        put(sender, endingAt: 19)
+        record[20] = UInt8(ascii: " ")
+        put(target, endingAt: 40)
+        record[41] = UInt8(ascii: "\n")
+        let written = record.withUnsafeBytes { pwrite(seqnumsDescriptor, $0.baseAddress, $0.count, 0) }
+        if written != record.count {
+            lastError = CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: directory.path + "/seqnums"])
+        } else if synchronizesWrites {
+            _ = fsync(seqnumsDescriptor)
         }
     }
 
