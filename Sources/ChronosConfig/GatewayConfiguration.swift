@@ -15,6 +15,7 @@
 /// max_messages_per_second = 5000 # per session (token bucket, burst = one second's worth)
 /// max_outbound_bytes = 4194304  # per session: a client that reads slower is disconnected
 /// ack_timeout_ms = 2000         # a command unanswered this long gets an `engine_timeout` reject
+/// cpu = 0                       # optional: pin the event loop and the bridge thread to this core
 ///
 /// [[gateway.fix_sessions]]
 /// sender_comp_id = "CHRONOS"    # the exchange's CompID (tag 49 of what the gateway sends)
@@ -42,6 +43,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var maxMessagesPerSecond = 5000
     public var maxOutboundBytes = 4 << 20
     public var ackTimeoutMilliseconds = 2000
+    /// Pins the gateway's event-loop thread and its bridge thread to this core (both on one core:
+    /// their hand-offs then cost a same-core wake-up instead of a cross-core one).
+    public var cpu: Int?
     public var fixSessions: [FIXSessionSettings] = GatewayConfiguration.defaultFIXSessions
     public var binarySessions: [BinarySessionSettings] = GatewayConfiguration.defaultBinarySessions
 
@@ -100,7 +104,7 @@ extension TableReader {
             table, path: path,
             known: [
                 "name", "id", "host", "fix_port", "binary_port", "udp_port", "state_dir", "max_message_size",
-                "max_messages_per_second", "max_outbound_bytes", "ack_timeout_ms", "fix_sessions",
+                "max_messages_per_second", "max_outbound_bytes", "ack_timeout_ms", "cpu", "fix_sessions",
                 "binary_sessions",
             ])
         if let v = string(table, "name", path: path) {
@@ -120,6 +124,9 @@ extension TableReader {
             }
         }
         if let v = string(table, "state_dir", path: path) { gateway.stateDirectory = v }
+        if let v = int(table, "cpu", path: path) {
+            if v >= 0 { gateway.cpu = v } else { errors.append("\(source): gateway.cpu: must be >= 0 (got \(v))") }
+        }
         for (key, keyPath, minimum) in [
             ("max_message_size", \GatewayConfiguration.maxMessageSize, 256),
             ("max_messages_per_second", \.maxMessagesPerSecond, 1),

@@ -1,3 +1,4 @@
+import CChronosSystem
 import ChronosConfig
 import ChronosCore
 import ChronosServices
@@ -39,11 +40,12 @@ public final class EngineBridge: @unchecked Sendable {
     private let shardMap: ShardMap
     private let name: String
     private let context: ZMQContext
+    private let cpu: Int?
 
     /// Starts the bridge thread, connected to every shard of `shardMap` as `name`.
     /// `deliver` runs on the bridge thread with each batch; it must hop to the event loop itself.
     public init(
-        context: ZMQContext, shardMap: ShardMap, name: String, logger: Logger,
+        context: ZMQContext, shardMap: ShardMap, name: String, cpu: Int? = nil, logger: Logger,
         deliver: @escaping @Sendable ([BridgeOutput]) -> Void
     ) throws {
         var fds: [Int32] = [0, 0]
@@ -59,6 +61,7 @@ public final class EngineBridge: @unchecked Sendable {
         self.shardMap = shardMap
         self.name = name
         self.context = context
+        self.cpu = cpu
         let box = Unmanaged.passRetained(self)
         var handle = pthread_t()
         let rc = pthread_create(
@@ -112,6 +115,7 @@ public final class EngineBridge: @unchecked Sendable {
     }
 
     private func run() {
+        if let cpu { _ = chronos_pin_current_thread(Int32(cpu)) }
         let client: ExchangeClient
         do {
             client = try ExchangeClient(context: context, shardMap: shardMap, name: name, wakeDescriptor: wakeDescriptor)

@@ -1,3 +1,4 @@
+import CChronosSystem
 import ChronosConfig
 import ChronosCore
 import ChronosServices
@@ -75,8 +76,13 @@ public final class GatewayService: Service, @unchecked Sendable {
             return NIOLoopBound(GatewayState(core: core, fix: fix, binary: binary), eventLoop: loop)
         }.get()
         // 2. The bridge to the shards; reports hop to the loop in batches.
+        if let cpu = configuration.cpu {
+            // Pinning is a request: without that core the loop still runs.
+            try await loop.submit { _ = chronos_pin_current_thread(Int32(cpu)) }.get()
+        }
         let bridge = try EngineBridge(
-            context: context, shardMap: exchange.shardMap, name: configuration.name, logger: logger
+            context: context, shardMap: exchange.shardMap, name: configuration.name, cpu: configuration.cpu,
+            logger: logger
         ) { outputs in
             loop.execute { state.value.core.handle(outputs) }
         }
