@@ -23,6 +23,16 @@ let package = Package(
             ],
             path: "Benchmarks/EngineBench",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        .executableTarget(
+            name: "GatewayBench",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "FIX", package: "chronos"),
+                .product(name: "BinaryProtocol", package: "chronos"),
+            ],
+            path: "Benchmarks/GatewayBench",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )
