@@ -73,7 +73,8 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "ChronosCore", "ChronosConfig", "ChronosServices", "Messaging", "FIX", "BinaryProtocol", "CChronosSystem",
+                "ChronosCore", "ChronosConfig", "ChronosServices", "Messaging", "FIX", "BinaryProtocol",
+                "CChronosSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,3 +1,5 @@
+import TOMLKit
+
 /// The gateway: where it listens, who may log on, and the limits that protect it.
 ///
 /// Keys (the `[gateway]` table and its session arrays; all optional, defaults in code):
@@ -115,12 +117,22 @@ extension TableReader {
             }
         }
         if let v = int(table, "id", path: path) {
-            if (1...65_535).contains(v) { gateway.id = v } else { errors.append("\(source): gateway.id: must be in 1...65535 (got \(v))") }
+            if (1...65_535).contains(v) {
+                gateway.id = v
+            } else {
+                errors.append("\(source): gateway.id: must be in 1...65535 (got \(v))")
+            }
         }
         if let v = string(table, "host", path: path) { gateway.host = v }
-        for (key, keyPath) in [("fix_port", \GatewayConfiguration.fixPort), ("binary_port", \.binaryPort), ("udp_port", \.udpPort)] {
+        for (key, keyPath) in [
+            ("fix_port", \GatewayConfiguration.fixPort), ("binary_port", \.binaryPort), ("udp_port", \.udpPort),
+        ] {
             if let v = int(table, key, path: path) {
-                if (-1...65_535).contains(v) { gateway[keyPath: keyPath] = v } else { errors.append("\(source): gateway.\(key): must be in -1...65535 (got \(v))") }
+                if (-1...65_535).contains(v) {
+                    gateway[keyPath: keyPath] = v
+                } else {
+                    errors.append("\(source): gateway.\(key): must be in -1...65535 (got \(v))")
+                }
             }
         }
         if let v = string(table, "state_dir", path: path) { gateway.stateDirectory = v }
@@ -134,7 +146,11 @@ extension TableReader {
             ("ack_timeout_ms", \.ackTimeoutMilliseconds, 1),
         ] {
             if let v = int(table, key, path: path) {
-                if v >= minimum { gateway[keyPath: keyPath] = v } else { errors.append("\(source): gateway.\(key): must be >= \(minimum) (got \(v))") }
+                if v >= minimum {
+                    gateway[keyPath: keyPath] = v
+                } else {
+                    errors.append("\(source): gateway.\(key): must be >= \(minimum) (got \(v))")
+                }
             }
         }
         if let value = table["fix_sessions"] {
@@ -146,16 +162,20 @@ extension TableReader {
                         errors.append("\(source): \(sessionPath): must be a table")
                         continue
                     }
-                    rejectUnknownKeys(t, path: sessionPath, known: ["sender_comp_id", "target_comp_id", "password", "accounts"])
+                    rejectUnknownKeys(
+                        t, path: sessionPath, known: ["sender_comp_id", "target_comp_id", "password", "accounts"])
                     let sender = requiredString(t, "sender_comp_id", path: sessionPath)
                     let target = requiredString(t, "target_comp_id", path: sessionPath)
                     let password = string(t, "password", path: sessionPath)
                     let accounts = accountList(t, path: sessionPath)
                     if let sender, let target, let accounts {
-                        if gateway.fixSessions.contains(where: { $0.senderCompID == sender && $0.targetCompID == target }) {
+                        if gateway.fixSessions.contains(where: {
+                            $0.senderCompID == sender && $0.targetCompID == target
+                        }) {
                             errors.append("\(source): \(sessionPath): session \(sender)→\(target) is configured twice")
                         }
-                        gateway.fixSessions.append(.init(senderCompID: sender, targetCompID: target, password: password, accounts: accounts))
+                        gateway.fixSessions.append(
+                            .init(senderCompID: sender, targetCompID: target, password: password, accounts: accounts))
                     }
                 }
             } else {
@@ -175,8 +195,12 @@ extension TableReader {
                     let username = requiredString(t, "username", path: sessionPath)
                     let password = requiredString(t, "password", path: sessionPath)
                     let accounts = accountList(t, path: sessionPath)
-                    if let username, username.utf8.count > 16 { errors.append("\(source): \(sessionPath).username: at most 16 bytes") }
-                    if let password, password.utf8.count > 32 { errors.append("\(source): \(sessionPath).password: at most 32 bytes") }
+                    if let username, username.utf8.count > 16 {
+                        errors.append("\(source): \(sessionPath).username: at most 16 bytes")
+                    }
+                    if let password, password.utf8.count > 32 {
+                        errors.append("\(source): \(sessionPath).password: at most 32 bytes")
+                    }
                     if let username, let password, let accounts {
                         if gateway.binarySessions.contains(where: { $0.username == username }) {
                             errors.append("\(source): \(sessionPath).username: \(username) is configured twice")
@@ -185,7 +209,8 @@ extension TableReader {
                     }
                 }
             } else {
-                errors.append("\(source): gateway.binary_sessions: must be an array of tables ([[gateway.binary_sessions]])")
+                errors.append(
+                    "\(source): gateway.binary_sessions: must be an array of tables ([[gateway.binary_sessions]])")
             }
         }
         return gateway
@@ -219,5 +244,3 @@ extension TableReader {
         return numbers.map { UInt32($0) }
     }
 }
-
-import TOMLKit

@@ -9,7 +9,9 @@ struct BinaryLogins {
     let sessions: [BinarySessionHost]
 
     func authenticate(_ login: Login) -> BinarySessionHost? {
-        sessions.first { $0.settings.username == login.username.string && $0.settings.password == login.password.string }
+        sessions.first {
+            $0.settings.username == login.username.string && $0.settings.password == login.password.string
+        }
     }
 
     func session(id: UInt32) -> BinarySessionHost? {
@@ -32,8 +34,10 @@ final class BinaryTCPHandler: ChannelInboundHandler {
     private var cumulation: ByteBuffer?
     private let logger: Logger
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
-    private static let badMessages = Counter(label: "chronos_gateway_malformed_messages_total", dimensions: [("protocol", "binary_tcp")])
-    private static let slowConsumers = Counter(label: "chronos_gateway_slow_consumers_total", dimensions: [("protocol", "binary_tcp")])
+    private static let badMessages = Counter(
+        label: "chronos_gateway_malformed_messages_total", dimensions: [("protocol", "binary_tcp")])
+    private static let slowConsumers = Counter(
+        label: "chronos_gateway_slow_consumers_total", dimensions: [("protocol", "binary_tcp")])
 
     init(logins: BinaryLogins, logger: Logger) {
         self.logins = logins
@@ -70,7 +74,9 @@ final class BinaryTCPHandler: ChannelInboundHandler {
                 }
                 buffer.moveReaderIndex(forwardBy: skip)
                 cumulation = buffer.readableBytes == 0 ? nil : buffer
-                reply(.rejected(RejectedReport(clientOrderID: 0, requestKind: .other, errorCode: error.errorCode)), context: context)
+                reply(
+                    .rejected(RejectedReport(clientOrderID: 0, requestKind: .other, errorCode: error.errorCode)),
+                    context: context)
             }
         }
     }
@@ -81,7 +87,9 @@ final class BinaryTCPHandler: ChannelInboundHandler {
             return
         }
         guard case .login(let login) = message else {
-            reply(.rejected(RejectedReport(clientOrderID: 0, requestKind: .other, errorCode: .notLoggedIn)), context: context)
+            reply(
+                .rejected(RejectedReport(clientOrderID: 0, requestKind: .other, errorCode: .notLoggedIn)),
+                context: context)
             return
         }
         // A refused login closes the connection (docs/protocol.md): no password guessing on one socket.
@@ -107,7 +115,9 @@ final class BinaryTCPHandler: ChannelInboundHandler {
 
     private func reply(_ message: ServerMessage, context: ChannelHandlerContext) {
         let n = message.encode(into: scratch)
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))), promise: nil)
+        context.writeAndFlush(
+            wrapOutboundOut(context.channel.allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))),
+            promise: nil)
     }
     typealias OutboundOut = ByteBuffer
 
@@ -188,18 +198,24 @@ final class BinaryUDPHandler: ChannelInboundHandler {
             }
             return
         }
-        guard let session = logins.session(id: header.sessionID), session.token != 0, session.token == header.sessionToken,
+        guard let session = logins.session(id: header.sessionID), session.token != 0,
+            session.token == header.sessionToken,
             case .udp? = session.transport
         else {
             Self.dropped.increment()
             return
         }
-        session.receiveDatagram(header, datagram.message, from: envelope.remoteAddress, channel: context.channel, now: now)
+        session.receiveDatagram(
+            header, datagram.message, from: envelope.remoteAddress, channel: context.channel, now: now)
     }
 
-    private func reply(_ message: ServerMessage, header: UDPHeader, to address: SocketAddress, context: ChannelHandlerContext) {
-        let n = ServerDatagram(header: UDPHeader(sessionID: 0, sessionToken: 0, clientSequence: header.clientSequence), message: message)
-            .encode(into: scratch)
+    private func reply(
+        _ message: ServerMessage, header: UDPHeader, to address: SocketAddress, context: ChannelHandlerContext
+    ) {
+        let n = ServerDatagram(
+            header: UDPHeader(sessionID: 0, sessionToken: 0, clientSequence: header.clientSequence), message: message
+        )
+        .encode(into: scratch)
         let buffer = context.channel.allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
         context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: address, data: buffer)), promise: nil)
     }

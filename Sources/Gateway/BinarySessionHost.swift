@@ -42,7 +42,8 @@ final class BinarySessionHost: OrderOwner {
     private var answerOrder: [UInt64] = []
     private var sequenceOfNewOrder: [OrderID: UInt64] = [:]
     static let answersKept = 4096
-    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: BinaryFormat.maxMessageSize + UDPHeader.size, alignment: 8)
+    private let scratch = UnsafeMutableRawBufferPointer.allocate(
+        byteCount: BinaryFormat.maxMessageSize + UDPHeader.size, alignment: 8)
     private static let refused = Counter(label: "chronos_gateway_binary_requests_refused_total")
 
     init(settings: BinarySessionSettings, sessionID: UInt32, core: GatewayCore) {
@@ -70,7 +71,8 @@ final class BinarySessionHost: OrderOwner {
         answerOrder = []
         logger.info("binary session logged in")
         send(
-            .loginAccepted(LoginAccepted(sessionID: sessionID, sessionToken: token, heartbeatIntervalMs: heartbeatIntervalMs)),
+            .loginAccepted(
+                LoginAccepted(sessionID: sessionID, sessionToken: token, heartbeatIntervalMs: heartbeatIntervalMs)),
             answering: sequence)
     }
 
@@ -79,7 +81,8 @@ final class BinarySessionHost: OrderOwner {
         send(
             .loginAccepted(
                 LoginAccepted(
-                    sessionID: sessionID, sessionToken: token, heartbeatIntervalMs: UInt32(heartbeatInterval / 1_000_000))),
+                    sessionID: sessionID, sessionToken: token,
+                    heartbeatIntervalMs: UInt32(heartbeatInterval / 1_000_000))),
             answering: 0, record: false)
     }
 
@@ -114,7 +117,9 @@ final class BinarySessionHost: OrderOwner {
     // MARK: Inbound
 
     /// A UDP datagram for this session with a valid token from `address`.
-    func receiveDatagram(_ header: UDPHeader, _ message: ClientMessage, from address: SocketAddress, channel: Channel, now: UInt64) {
+    func receiveDatagram(
+        _ header: UDPHeader, _ message: ClientMessage, from address: SocketAddress, channel: Channel, now: UInt64
+    ) {
         lastReceived = now
         transport = .udp(channel, address)  // answers follow the client's current address
         let sequence = header.clientSequence
@@ -147,28 +152,43 @@ final class BinarySessionHost: OrderOwner {
         case .logout:
             logout(.requested, answering: sequence)
         case .newOrder(let request):
-            guard rateLimiter.allow(now: now) else { return refuse(request.clientOrderID, 0, .newOrder, .rateLimited, sequence) }
+            guard rateLimiter.allow(now: now) else {
+                return refuse(request.clientOrderID, 0, .newOrder, .rateLimited, sequence)
+            }
             newOrder(request, sequence: sequence, now: now)
         case .cancel(let request):
-            guard rateLimiter.allow(now: now) else { return refuse(request.clientOrderID, request.requestID, .cancel, .rateLimited, sequence) }
+            guard rateLimiter.allow(now: now) else {
+                return refuse(request.clientOrderID, request.requestID, .cancel, .rateLimited, sequence)
+            }
             cancel(request, sequence: sequence, now: now)
         case .replace(let request):
-            guard rateLimiter.allow(now: now) else { return refuse(request.clientOrderID, request.requestID, .replace, .rateLimited, sequence) }
+            guard rateLimiter.allow(now: now) else {
+                return refuse(request.clientOrderID, request.requestID, .replace, .rateLimited, sequence)
+            }
             replace(request, sequence: sequence, now: now)
         }
     }
 
-    private func refuse(_ clientOrderID: UInt64, _ requestID: UInt64, _ kind: RequestKind, _ code: ErrorCode, _ sequence: UInt64) {
+    private func refuse(
+        _ clientOrderID: UInt64, _ requestID: UInt64, _ kind: RequestKind, _ code: ErrorCode, _ sequence: UInt64
+    ) {
         Self.refused.increment()
-        send(.rejected(RejectedReport(clientOrderID: clientOrderID, requestID: requestID, requestKind: kind, errorCode: code)), answering: sequence)
+        send(
+            .rejected(
+                RejectedReport(clientOrderID: clientOrderID, requestID: requestID, requestKind: kind, errorCode: code)),
+            answering: sequence)
     }
 
     private func newOrder(_ request: NewOrderRequest, sequence: UInt64, now: UInt64) {
         let key = request.clientOrderID
         guard core.acceptingOrders else { return refuse(key, 0, .newOrder, .shardUnavailable, sequence) }
         guard !orders.isKnown(key) else { return refuse(key, 0, .newOrder, .duplicateClientOrderID, sequence) }
-        guard settings.accounts.contains(request.account) else { return refuse(key, 0, .newOrder, .accountNotPermitted, sequence) }
-        guard let symbol = core.symbols.id(of: request.symbol.name) else { return refuse(key, 0, .newOrder, .unknownSymbol, sequence) }
+        guard settings.accounts.contains(request.account) else {
+            return refuse(key, 0, .newOrder, .accountNotPermitted, sequence)
+        }
+        guard let symbol = core.symbols.id(of: request.symbol.name) else {
+            return refuse(key, 0, .newOrder, .unknownSymbol, sequence)
+        }
         guard let id = core.nextOrderID() else { return refuse(key, 0, .newOrder, .capacityExhausted, sequence) }
         let order = NewOrder(
             id: id, account: AccountID(request.account), symbol: symbol, side: request.side == .buy ? .buy : .sell,
@@ -204,7 +224,9 @@ final class BinarySessionHost: OrderOwner {
             return nil
         }
         guard let order = orders.liveOrder(clientOrderID), order.account.rawValue == account else {
-            refuse(clientOrderID, requestID, kind, orders.isKnown(clientOrderID) ? .unknownOrder : .unknownClientOrderID, sequence)
+            refuse(
+                clientOrderID, requestID, kind, orders.isKnown(clientOrderID) ? .unknownOrder : .unknownClientOrderID,
+                sequence)
             return nil
         }
         // Commands reach the engine in order: a cancel or replace may follow the order (or another
@@ -215,7 +237,8 @@ final class BinarySessionHost: OrderOwner {
     private func cancel(_ request: CancelRequest, sequence: UInt64, now: UInt64) {
         guard
             let order = changeTarget(
-                clientOrderID: request.clientOrderID, requestID: request.requestID, account: request.account, kind: .cancel,
+                clientOrderID: request.clientOrderID, requestID: request.requestID, account: request.account,
+                kind: .cancel,
                 sequence: sequence)
         else { return }
         orders.beginChange(
@@ -223,7 +246,9 @@ final class BinarySessionHost: OrderOwner {
                 kind: .cancel, requestKey: request.requestID, price: order.price, orderQuantity: order.orderQuantity,
                 clientSequence: sequence),
             on: order.engineID, at: now)
-        core.send(.cancel(CancelOrder(id: order.engineID, account: order.account, symbol: order.symbol)), owner: self, now: now)
+        core.send(
+            .cancel(CancelOrder(id: order.engineID, account: order.account, symbol: order.symbol)), owner: self,
+            now: now)
     }
 
     private func replace(_ request: ReplaceRequest, sequence: UInt64, now: UInt64) {
@@ -236,7 +261,8 @@ final class BinarySessionHost: OrderOwner {
         let open = request.newQuantity == 0 ? order.leavesQuantity : request.newQuantity
         orders.beginChange(
             PendingChange(
-                kind: .replace, requestKey: request.requestID, price: price, orderQuantity: order.cumulativeQuantity + open,
+                kind: .replace, requestKey: request.requestID, price: price,
+                orderQuantity: order.cumulativeQuantity + open,
                 rekeys: false, clientSequence: sequence),
             on: order.engineID, at: now)
         core.send(
@@ -266,9 +292,12 @@ final class BinarySessionHost: OrderOwner {
         switch update {
         case .accepted(let order):
             message = .orderAccepted(
-                OrderAcceptedReport(clientOrderID: order.key, exchangeOrderID: order.engineID.rawValue, price: order.price, quantity: order.orderQuantity))
+                OrderAcceptedReport(
+                    clientOrderID: order.key, exchangeOrderID: order.engineID.rawValue, price: order.price,
+                    quantity: order.orderQuantity))
         case .rejected(let order, let reason):
-            message = .rejected(RejectedReport(clientOrderID: order.key, requestKind: .newOrder, errorCode: ErrorCode(reason)))
+            message = .rejected(
+                RejectedReport(clientOrderID: order.key, requestKind: .newOrder, errorCode: ErrorCode(reason)))
         case .filled(let order, let price, let quantity, let tradeID):
             message = .fill(
                 FillReport(
@@ -286,7 +315,9 @@ final class BinarySessionHost: OrderOwner {
             let kept: Bool
             if case .replaced(let e) = event { kept = e.keptPriority } else { kept = false }
             message = .replaced(
-                ReplacedReport(requestID: requestKey, clientOrderID: order.key, price: order.price, leavesQuantity: order.leavesQuantity, keptPriority: kept))
+                ReplacedReport(
+                    requestID: requestKey, clientOrderID: order.key, price: order.price,
+                    leavesQuantity: order.leavesQuantity, keptPriority: kept))
         case .changeRejected(let order, let change, let reason):
             message = .rejected(
                 RejectedReport(
@@ -325,7 +356,9 @@ final class BinarySessionHost: OrderOwner {
         guard let order = orders.orders[orderID], !order.acknowledged, order.cumulativeQuantity == 0 else { return }
         _ = orders.drop(orderID)
         let sequence = sequenceOfNewOrder.removeValue(forKey: orderID) ?? 0
-        send(.rejected(RejectedReport(clientOrderID: order.key, requestKind: .newOrder, errorCode: code)), answering: sequence)
+        send(
+            .rejected(RejectedReport(clientOrderID: order.key, requestKind: .newOrder, errorCode: code)),
+            answering: sequence)
         if mayReachEngine {
             core.orphan(orderID, account: order.account, symbol: order.symbol)
         } else {
@@ -364,7 +397,8 @@ final class BinarySessionHost: OrderOwner {
         switch transport {
         case .tcp(let channel):
             let n = message.encode(into: scratch)
-            channel.writeAndFlush(channel.allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: scratch[0..<n])), promise: nil)
+            channel.writeAndFlush(
+                channel.allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: scratch[0..<n])), promise: nil)
         case .udp(let channel, let address):
             let n = ServerDatagram(
                 header: UDPHeader(sessionID: sessionID, sessionToken: token, clientSequence: sequence), message: message

@@ -118,7 +118,8 @@ public final class EngineBridge: @unchecked Sendable {
         if let cpu { _ = chronos_pin_current_thread(Int32(cpu)) }
         let client: ExchangeClient
         do {
-            client = try ExchangeClient(context: context, shardMap: shardMap, name: name, wakeDescriptor: wakeDescriptor)
+            client = try ExchangeClient(
+                context: context, shardMap: shardMap, name: name, wakeDescriptor: wakeDescriptor)
         } catch {
             started.lock()
             startError = error

@@ -37,13 +37,18 @@ struct FIXOrderEntry {
         switch message.string(54) {
         case "1": side = .buy
         case "2": side = .sell
-        default: return .failure(Refusal(reason: .unsupportedCharacteristic, text: "unsupported Side (54): only 1 buy and 2 sell"))
+        default:
+            return .failure(
+                Refusal(reason: .unsupportedCharacteristic, text: "unsupported Side (54): only 1 buy and 2 sell"))
         }
         let type: OrderType
         switch message.string(40) {
         case "1": type = .market
         case "2": type = .limit
-        default: return .failure(Refusal(reason: .unsupportedCharacteristic, text: "unsupported OrdType (40): only 1 market and 2 limit"))
+        default:
+            return .failure(
+                Refusal(reason: .unsupportedCharacteristic, text: "unsupported OrdType (40): only 1 market and 2 limit")
+            )
         }
         let timeInForce: TimeInForce
         switch message.string(59) {
@@ -51,11 +56,13 @@ struct FIXOrderEntry {
         case "3": timeInForce = .immediateOrCancel
         case "4": timeInForce = .fillOrKill
         default:
-            return .failure(Refusal(reason: .unsupportedCharacteristic, text: "unsupported TimeInForce (59): only 0, 1, 3 and 4"))
+            return .failure(
+                Refusal(reason: .unsupportedCharacteristic, text: "unsupported TimeInForce (59): only 0, 1, 3 and 4"))
         }
         let postOnly = message.string(18).map { $0.split(separator: " ").contains("6") } ?? false
         guard let quantity = message.decimal(38)?.scaled(toDecimals: 0), quantity > 0 else {
-            return .failure(Refusal(reason: .incorrectQuantity, text: "invalid_qty: OrderQty (38) must be a positive whole number"))
+            return .failure(
+                Refusal(reason: .incorrectQuantity, text: "invalid_qty: OrderQty (38) must be a positive whole number"))
         }
         var price: Price = 0
         if type == .limit {
@@ -66,7 +73,8 @@ struct FIXOrderEntry {
                 return .failure(
                     Refusal(
                         reason: .other,
-                        text: "invalid_price: \(message.string(44) ?? "") is not a multiple of the tick (\(symbols.decimalPrice(configuration.tickSize, symbol: symbol)))"
+                        text:
+                            "invalid_price: \(message.string(44) ?? "") is not a multiple of the tick (\(symbols.decimalPrice(configuration.tickSize, symbol: symbol)))"
                     ))
             }
             price = units
@@ -81,7 +89,9 @@ struct FIXOrderEntry {
     func account(_ message: FIXMessage) -> Result<UInt32, Refusal> {
         guard let text = message.string(1) else { return .success(accounts[0]) }
         guard let value = UInt32(text), accounts.contains(value) else {
-            return .failure(Refusal(reason: .unknownAccount, text: "account_not_permitted: \(text) is not an account of this session"))
+            return .failure(
+                Refusal(
+                    reason: .unknownAccount, text: "account_not_permitted: \(text) is not an account of this session"))
         }
         return .success(value)
     }
@@ -91,14 +101,17 @@ struct FIXOrderEntry {
         var price = order.price
         if let decimal = message.decimal(44) {
             guard let units = decimal.scaled(toDecimals: symbols[order.symbol].priceDecimals) else {
-                return .failure(Refusal(reason: .other, text: "invalid_price: \(message.string(44) ?? "") is off the tick"))
+                return .failure(
+                    Refusal(reason: .other, text: "invalid_price: \(message.string(44) ?? "") is off the tick"))
             }
             price = units
         }
         var quantity = order.orderQuantity
         if message.string(38) != nil {
             guard let q = message.decimal(38)?.scaled(toDecimals: 0), q > 0 else {
-                return .failure(Refusal(reason: .incorrectQuantity, text: "invalid_qty: OrderQty (38) must be a positive whole number"))
+                return .failure(
+                    Refusal(
+                        reason: .incorrectQuantity, text: "invalid_qty: OrderQty (38) must be a positive whole number"))
             }
             quantity = q
         }
@@ -122,7 +135,10 @@ struct FIXOrderEntry {
         rejectReason: OrdRejReason? = nil, text: String? = nil, transactTime: String
     ) -> FIXOutboundMessage {
         var m = FIXOutboundMessage(msgType: "8")
-        m.append(37, order.acknowledged || order.cumulativeQuantity > 0 ? String(order.engineID.rawValue) : (execType == "8" ? "NONE" : String(order.engineID.rawValue)))
+        m.append(
+            37,
+            order.acknowledged || order.cumulativeQuantity > 0
+                ? String(order.engineID.rawValue) : (execType == "8" ? "NONE" : String(order.engineID.rawValue)))
         m.append(11, clOrdID ?? order.key)
         if let origClOrdID { m.append(41, origClOrdID) }
         m.append(17, execID)

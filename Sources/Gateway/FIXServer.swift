@@ -17,8 +17,10 @@ final class FIXConnectionHandler: ChannelInboundHandler {
     private var host: FIXSessionHost?
     private let logger: Logger
     private static let unknownSessions = Counter(label: "chronos_gateway_fix_unknown_sessions_total")
-    private static let oversized = Counter(label: "chronos_gateway_oversized_messages_total", dimensions: [("protocol", "fix")])
-    private static let slowConsumers = Counter(label: "chronos_gateway_slow_consumers_total", dimensions: [("protocol", "fix")])
+    private static let oversized = Counter(
+        label: "chronos_gateway_oversized_messages_total", dimensions: [("protocol", "fix")])
+    private static let slowConsumers = Counter(
+        label: "chronos_gateway_slow_consumers_total", dimensions: [("protocol", "fix")])
 
     /// How long a new connection may take to send a valid Logon.
     static let logonTimeout: TimeAmount = .seconds(10)

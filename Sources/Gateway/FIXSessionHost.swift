@@ -117,7 +117,11 @@ final class FIXSessionHost: OrderOwner {
         switch message.msgType {
         case "D", "F", "G":
             guard rateLimiter.allow(now: now) else {
-                refuse(message, FIXOrderEntry.Refusal(reason: .other, text: "rate_limited: more than \(core.configuration.maxMessagesPerSecond) messages per second"))
+                refuse(
+                    message,
+                    FIXOrderEntry.Refusal(
+                        reason: .other,
+                        text: "rate_limited: more than \(core.configuration.maxMessagesPerSecond) messages per second"))
                 return
             }
             switch message.msgType {
@@ -136,7 +140,8 @@ final class FIXSessionHost: OrderOwner {
         rejectedOrders.increment()
         if message.msgType == "D" {
             send(
-                entry.refusedNewOrder(message, refusal, execID: core.nextLocalExecutionID(), transactTime: Self.transactTime()),
+                entry.refusedNewOrder(
+                    message, refusal, execID: core.nextLocalExecutionID(), transactTime: Self.transactTime()),
                 replyingTo: message)
         } else {
             let orig = message.string(41) ?? "NONE"
@@ -155,7 +160,9 @@ final class FIXSessionHost: OrderOwner {
         }
         guard let clOrdID = message.string(11) else { return }
         guard !orders.isKnown(clOrdID) else {
-            refuse(message, .init(reason: .duplicateOrder, text: "duplicate_client_order_id: ClOrdID \(clOrdID) was used before"))
+            refuse(
+                message,
+                .init(reason: .duplicateOrder, text: "duplicate_client_order_id: ClOrdID \(clOrdID) was used before"))
             return
         }
         switch entry.newOrder(message) {
@@ -163,7 +170,8 @@ final class FIXSessionHost: OrderOwner {
             refuse(message, refusal)
         case .success(var order):
             guard let id = core.nextOrderID() else {
-                refuse(message, .init(reason: .other, text: "capacity_exhausted: the gateway cannot allocate an order id"))
+                refuse(
+                    message, .init(reason: .other, text: "capacity_exhausted: the gateway cannot allocate an order id"))
                 return
             }
             order.id = id
@@ -183,7 +191,9 @@ final class FIXSessionHost: OrderOwner {
         orders.beginChange(
             PendingChange(kind: .cancel, requestKey: clOrdID, price: order.price, orderQuantity: order.orderQuantity),
             on: order.engineID, at: now)
-        core.send(.cancel(CancelOrder(id: order.engineID, account: order.account, symbol: order.symbol)), owner: self, now: now)
+        core.send(
+            .cancel(CancelOrder(id: order.engineID, account: order.account, symbol: order.symbol)), owner: self,
+            now: now)
     }
 
     private func replace(_ message: FIXMessage, now: UInt64) {
@@ -192,7 +202,8 @@ final class FIXSessionHost: OrderOwner {
         switch entry.replacement(message, of: order) {
         case .failure(let refusal):
             send(
-                entry.cancelReject(clOrdID: clOrdID, origClOrdID: orig, order: order, responseTo: "2", reason: 99, text: refusal.text),
+                entry.cancelReject(
+                    clOrdID: clOrdID, origClOrdID: orig, order: order, responseTo: "2", reason: 99, text: refusal.text),
                 replyingTo: message)
         case .success(let (price, quantity)):
             let open = quantity - order.cumulativeQuantity
@@ -200,7 +211,9 @@ final class FIXSessionHost: OrderOwner {
                 send(
                     entry.cancelReject(
                         clOrdID: clOrdID, origClOrdID: orig, order: order, responseTo: "2", reason: 99,
-                        text: "invalid_qty: OrderQty \(quantity) is not above the filled quantity \(order.cumulativeQuantity)"),
+                        text:
+                            "invalid_qty: OrderQty \(quantity) is not above the filled quantity \(order.cumulativeQuantity)"
+                    ),
                     replyingTo: message)
                 return
             }
@@ -223,7 +236,9 @@ final class FIXSessionHost: OrderOwner {
         func reject(_ reason: Int, _ text: String, _ order: TrackedOrder<String>? = nil) -> TrackedOrder<String>? {
             rejectedOrders.increment()
             send(
-                entry.cancelReject(clOrdID: clOrdID, origClOrdID: orig, order: order, responseTo: responseTo, reason: reason, text: text),
+                entry.cancelReject(
+                    clOrdID: clOrdID, origClOrdID: orig, order: order, responseTo: responseTo, reason: reason,
+                    text: text),
                 replyingTo: message)
             return nil
         }
@@ -232,7 +247,8 @@ final class FIXSessionHost: OrderOwner {
         }
         guard let order = orders.liveOrder(orig) else {
             return orders.isKnown(orig)
-                ? reject(0, "too_late: order \(orig) is no longer open") : reject(1, "unknown_order: no open order \(orig) on this session")
+                ? reject(0, "too_late: order \(orig) is no longer open")
+                : reject(1, "unknown_order: no open order \(orig) on this session")
         }
         if let symbol = message.string(55), symbol != core.symbols[order.symbol].name {
             return reject(1, "unknown_order: order \(orig) is not on \(symbol)", order)
@@ -241,7 +257,9 @@ final class FIXSessionHost: OrderOwner {
             return reject(99, "side_mismatch: Side (54) differs from order \(orig)", order)
         }
         if case .failure(let refusal) = entry.account(message) { return reject(99, refusal.text, order) }
-        if message.string(1) != nil, case .success(let account) = entry.account(message), account != order.account.rawValue {
+        if message.string(1) != nil, case .success(let account) = entry.account(message),
+            account != order.account.rawValue
+        {
             return reject(99, "account_mismatch: order \(orig) belongs to another account", order)
         }
         return order
@@ -258,7 +276,8 @@ final class FIXSessionHost: OrderOwner {
         let report: FIXOutboundMessage
         switch update {
         case .accepted(let order):
-            report = entry.executionReport(order, execID: execID, execType: "0", ordStatus: FIXOrderEntry.ordStatus(order), transactTime: time)
+            report = entry.executionReport(
+                order, execID: execID, execType: "0", ordStatus: FIXOrderEntry.ordStatus(order), transactTime: time)
         case .rejected(let order, let reason) where reason == .fillOrKillUnfillable:
             // A valid fill-or-kill order that cannot fill entirely is killed, as FIX venues report
             // it: Canceled with nothing done (the binary protocol reports `fok_unfillable`).
@@ -306,7 +325,8 @@ final class FIXSessionHost: OrderOwner {
 
     func answerOverdue(orderID: OrderID, sentAt: UInt64) {
         guard let order = orders.orders[orderID] else { return }
-        let text = "engine_timeout: no answer from the matching engine within \(core.configuration.ackTimeoutMilliseconds) ms"
+        let text =
+            "engine_timeout: no answer from the matching engine within \(core.configuration.ackTimeoutMilliseconds) ms"
         if !order.acknowledged && order.awaitingSince == sentAt {
             core.noteOverdue()
             failNewOrder(orderID, text: text, mayReachEngine: true)

@@ -145,7 +145,8 @@ final class GatewayCore {
             switch event {
             case .accepted:
                 logger.warning("late accept of a timed-out order: canceling it", metadata: ["order": "\(id.rawValue)"])
-                bridge?.submit(.cancel(CancelOrder(id: id, account: orphan.account, symbol: orphan.symbol)), timestampNanos: 0)
+                bridge?.submit(
+                    .cancel(CancelOrder(id: id, account: orphan.account, symbol: orphan.symbol)), timestampNanos: 0)
             default:
                 orphans[id] = nil
             }

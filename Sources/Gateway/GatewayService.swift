@@ -111,7 +111,8 @@ public final class GatewayService: Service, @unchecked Sendable {
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(
-                                FIXConnectionHandler(sessions: state.value.fix, maxMessageSize: maxSize, logger: logger))
+                                FIXConnectionHandler(sessions: state.value.fix, maxMessageSize: maxSize, logger: logger)
+                            )
                         }
                     }
                     .bind(host: configuration.host, port: configuration.fixPort).get()
@@ -165,7 +166,9 @@ public final class GatewayService: Service, @unchecked Sendable {
         for channel in tcpListeners { try? await channel.close() }
         try? await loop.submit { state.value.core.stopAcceptingOrders() }.get()
         let deadline = ContinuousClock.now + drainTimeout
-        while ContinuousClock.now < deadline, (try? await loop.submit({ state.value.core.unansweredCommands }).get()) ?? 0 > 0 {
+        while ContinuousClock.now < deadline,
+            (try? await loop.submit({ state.value.core.unansweredCommands }).get()) ?? 0 > 0
+        {
             try? await Task.sleep(for: .milliseconds(10))
         }
         try? await loop.submit {

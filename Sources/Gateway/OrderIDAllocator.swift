@@ -40,7 +40,9 @@ public struct OrderIDAllocator {
     public mutating func next() throws -> OrderID {
         if nextCounter >= reservedEnd {
             reservedEnd = nextCounter + Self.blockSize
-            guard reservedEnd < 1 << 48 else { throw GatewayError.configuration("order ids of gateway \(gatewayID) are exhausted") }
+            guard reservedEnd < 1 << 48 else {
+                throw GatewayError.configuration("order ids of gateway \(gatewayID) are exhausted")
+            }
             if let path { try Self.write("\(reservedEnd)\n", to: path) }
         }
         let id = UInt64(gatewayID) << 48 | nextCounter

@@ -203,7 +203,8 @@ public struct OrderTable<Key: Hashable & Sendable>: Sendable {
     /// never left the gateway: `sentAt` nil takes the newest), returning it.
     public mutating func abandonChange(on id: OrderID, sentAt: UInt64? = nil) -> PendingChange<Key>? {
         guard var order = orders[id] else { return nil }
-        let index = sentAt.map { t in order.pendingChanges.firstIndex { $0.sentAt == t } } ?? order.pendingChanges.indices.last
+        let index =
+            sentAt.map { t in order.pendingChanges.firstIndex { $0.sentAt == t } } ?? order.pendingChanges.indices.last
         guard let index else { return nil }
         let change = order.pendingChanges.remove(at: index)
         if order.isDone && order.pendingChanges.isEmpty {

@@ -3,8 +3,8 @@ import ChronosCore
 import ChronosServices
 import Foundation
 import Messaging
-import Testing
 import TestSupport
+import Testing
 
 /// The built `chronos` binary as separate engine processes, reached over ipc and tcp.
 @Suite(.serialized) struct MultiProcessTests {

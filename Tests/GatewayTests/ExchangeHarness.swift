@@ -24,7 +24,9 @@ final class ExchangeHarness: @unchecked Sendable {
         var exchange = try ExchangeConfiguration.parse(toml: toml)
         let state =
             requested
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent("chronos-gw-\(UInt64.random(in: 0...UInt64.max))")
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+                "chronos-gw-\(UInt64.random(in: 0...UInt64.max))"
+            )
             .path
         exchange.gateway.stateDirectory = state
         if exchange.gateway.fixPort > 0 { exchange.gateway.fixPort = 0 }
@@ -46,7 +48,9 @@ final class ExchangeHarness: @unchecked Sendable {
         var logger = Logger(label: "test.exchange")
         logger.logLevel = .warning
         let context = try ZMQContext()
-        let shards = exchange.shards.indices.map { EngineShard(EngineShard.Configuration(exchange, shard: $0), context: context) }
+        let shards = exchange.shards.indices.map {
+            EngineShard(EngineShard.Configuration(exchange, shard: $0), context: context)
+        }
         for shard in shards { try shard.start() }
         self.shards = shards
         let (stream, continuation) = AsyncStream<GatewayAddresses>.makeStream()

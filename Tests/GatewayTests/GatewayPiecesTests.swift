@@ -43,7 +43,8 @@ import Testing
 
 @Suite struct OrderIDAllocatorTests {
     @Test func idsCarryTheGatewayAndSurviveARestart() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronos-ids-\(UInt64.random(in: 0...UInt64.max))")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "chronos-ids-\(UInt64.random(in: 0...UInt64.max))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("order-ids").path
@@ -59,7 +60,9 @@ import Testing
     }
 
     @Test func aCorruptReservationFileIsAnError() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("chronos-bad-ids-\(UInt64.random(in: 0...UInt64.max))").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "chronos-bad-ids-\(UInt64.random(in: 0...UInt64.max))"
+        ).path
         try "not a number".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(throws: GatewayError.self) { _ = try OrderIDAllocator(gatewayID: 1, path: path) }
@@ -89,13 +92,18 @@ import Testing
         let gateway = exchange.gateway
         #expect(gateway.name == "gw-a" && gateway.id == 7 && gateway.fixPort == 0 && gateway.udpPort == -1)
         #expect(gateway.maxMessagesPerSecond == 100)
-        #expect(gateway.fixSessions == [FIXSessionSettings(senderCompID: "EX", targetCompID: "C1", password: "pw", accounts: [1, 2])])
+        #expect(
+            gateway.fixSessions == [
+                FIXSessionSettings(senderCompID: "EX", targetCompID: "C1", password: "pw", accounts: [1, 2])
+            ])
         #expect(gateway.binarySessions == [BinarySessionSettings(username: "u1", password: "p1", accounts: [9])])
     }
 
     @Test func defaultsServeLoopbackWithDemoSessions() throws {
         let gateway = try ExchangeConfiguration.parse(toml: "").gateway
-        #expect(gateway.host == "127.0.0.1" && gateway.fixPort == 9878 && gateway.binaryPort == 9879 && gateway.udpPort == 9880)
+        #expect(
+            gateway.host == "127.0.0.1" && gateway.fixPort == 9878 && gateway.binaryPort == 9879
+                && gateway.udpPort == 9880)
         #expect(!gateway.fixSessions.isEmpty && !gateway.binarySessions.isEmpty)
     }
 
@@ -105,9 +113,18 @@ import Testing
             ("[gateway]\nfix_port = 70000", "gateway.fix_port"),
             ("[gateway]\nmax_message_size = 10", "gateway.max_message_size"),
             ("[gateway]\nbogus = 1", "gateway.bogus"),
-            ("[[gateway.fix_sessions]]\nsender_comp_id = \"A\"\naccounts = [1]", "gateway.fix_sessions[0].target_comp_id"),
-            ("[[gateway.fix_sessions]]\nsender_comp_id = \"A\"\ntarget_comp_id = \"B\"\naccounts = []", "gateway.fix_sessions[0].accounts"),
-            ("[[gateway.binary_sessions]]\nusername = \"a-very-long-user-name\"\npassword = \"p\"\naccounts = [1]", "gateway.binary_sessions[0].username"),
+            (
+                "[[gateway.fix_sessions]]\nsender_comp_id = \"A\"\naccounts = [1]",
+                "gateway.fix_sessions[0].target_comp_id"
+            ),
+            (
+                "[[gateway.fix_sessions]]\nsender_comp_id = \"A\"\ntarget_comp_id = \"B\"\naccounts = []",
+                "gateway.fix_sessions[0].accounts"
+            ),
+            (
+                "[[gateway.binary_sessions]]\nusername = \"a-very-long-user-name\"\npassword = \"p\"\naccounts = [1]",
+                "gateway.binary_sessions[0].username"
+            ),
             (
                 "[[gateway.binary_sessions]]\nusername = \"u\"\npassword = \"p\"\naccounts = [1]\n[[gateway.binary_sessions]]\nusername = \"u\"\npassword = \"q\"\naccounts = [2]",
                 "gateway.binary_sessions[1].username"

@@ -37,9 +37,11 @@ import Testing
         table.add(order("A", id: 1))
         guard case .accepted(let a)? = table.apply(accepted(1), to: OrderID(1)) else { Issue.record("no ack"); return }
         #expect(a.acknowledged && a.leavesQuantity == 100)
-        _ = table.apply(fill(taker: 7, maker: 1, quantity: 30, price: 1_000, takerLeaves: 0, makerLeaves: 70), to: OrderID(1))
-        guard case .filled(let f, _, _, _)? = table.apply(
-            fill(taker: 8, maker: 1, quantity: 70, price: 1_003, takerLeaves: 0, makerLeaves: 0), to: OrderID(1))
+        _ = table.apply(
+            fill(taker: 7, maker: 1, quantity: 30, price: 1_000, takerLeaves: 0, makerLeaves: 70), to: OrderID(1))
+        guard
+            case .filled(let f, _, _, _)? = table.apply(
+                fill(taker: 8, maker: 1, quantity: 70, price: 1_003, takerLeaves: 0, makerLeaves: 0), to: OrderID(1))
         else { Issue.record("no fill"); return }
         #expect(f.cumulativeQuantity == 100 && f.leavesQuantity == 0 && f.isDone)
         #expect(SymbolDirectory.averagePrice(notional: f.notional, quantity: 100, decimals: 2) == "10.021000")
@@ -52,7 +54,8 @@ import Testing
         var table = OrderTable<String>()
         table.add(order("A", id: 1))
         _ = table.apply(accepted(1), to: OrderID(1))
-        table.beginChange(.init(kind: .cancel, requestKey: "C", price: 1_000, orderQuantity: 100), on: OrderID(1), at: 5)
+        table.beginChange(
+            .init(kind: .cancel, requestKey: "C", price: 1_000, orderQuantity: 100), on: OrderID(1), at: 5)
         #expect(table.isKnown("C"))
         let event = EngineEvent.canceled(
             OrderCanceled(
@@ -70,8 +73,10 @@ import Testing
         var table = OrderTable<String>()
         table.add(order("A", id: 1))
         _ = table.apply(accepted(1), to: OrderID(1))
-        _ = table.apply(fill(taker: 7, maker: 1, quantity: 40, price: 1_000, takerLeaves: 0, makerLeaves: 60), to: OrderID(1))
-        table.beginChange(.init(kind: .replace, requestKey: "B", price: 1_010, orderQuantity: 90), on: OrderID(1), at: 5)
+        _ = table.apply(
+            fill(taker: 7, maker: 1, quantity: 40, price: 1_000, takerLeaves: 0, makerLeaves: 60), to: OrderID(1))
+        table.beginChange(
+            .init(kind: .replace, requestKey: "B", price: 1_010, orderQuantity: 90), on: OrderID(1), at: 5)
         let event = EngineEvent.replaced(
             OrderReplaced(
                 sequence: 4, id: OrderID(1), account: AccountID(1), symbol: symbol, side: .buy, price: 1_010,
@@ -90,8 +95,10 @@ import Testing
         var table = OrderTable<String>()
         table.add(order("A", id: 1))
         _ = table.apply(accepted(1), to: OrderID(1))
-        table.beginChange(.init(kind: .cancel, requestKey: "C", price: 1_000, orderQuantity: 100), on: OrderID(1), at: 5)
-        _ = table.apply(fill(taker: 7, maker: 1, quantity: 100, price: 1_000, takerLeaves: 0, makerLeaves: 0), to: OrderID(1))
+        table.beginChange(
+            .init(kind: .cancel, requestKey: "C", price: 1_000, orderQuantity: 100), on: OrderID(1), at: 5)
+        _ = table.apply(
+            fill(taker: 7, maker: 1, quantity: 100, price: 1_000, takerLeaves: 0, makerLeaves: 0), to: OrderID(1))
         #expect(table.isTracked(OrderID(1)), "kept until the pending cancel is answered")
         #expect(table.liveOrder("A") == nil)
         let reject = EngineEvent.rejected(

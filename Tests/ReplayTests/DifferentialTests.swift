@@ -1,7 +1,7 @@
 import Foundation
 import Replay
-import Testing
 import TestSupport
+import Testing
 
 /// `chronos replay` against an independent, deliberately naive implementation of the spec
 /// (tools/reference/replay_reference.py, written without reading the engine): the same seeded

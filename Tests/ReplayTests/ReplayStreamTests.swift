@@ -1,8 +1,8 @@
 import ChronosConfig
 import Foundation
 import Replay
-import Testing
 import TestSupport
+import Testing
 import Workload
 
 /// The file-descriptor path of `chronos replay`: lines split across read buffers, over-long

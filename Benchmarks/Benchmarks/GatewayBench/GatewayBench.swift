@@ -1,5 +1,5 @@
-import BinaryProtocol
 import Benchmark
+import BinaryProtocol
 import FIX
 
 // The gateway's per-message protocol work, 1,000 messages per iteration (results per message):
@@ -19,7 +19,8 @@ private let newOrderSingle: [UInt8] = {
     body.append(40, "2")
     body.append(44, "150.25")
     body.append(59, "0")
-    let header = FIXOutboundHeader(senderCompID: "CLIENT1", targetCompID: "CHRONOS", msgSeqNum: 42, sendingTime: 1_795_608_000_000_000_000)
+    let header = FIXOutboundHeader(
+        senderCompID: "CLIENT1", targetCompID: "CHRONOS", msgSeqNum: 42, sendingTime: 1_795_608_000_000_000_000)
     return FIXEncoder.encode(body, header: header)
 }()
 
@@ -66,7 +67,9 @@ let benchmarks: @Sendable () -> Void = {
             m.append(6, "150.250000")
             m.append(60, "20261125-12:00:00.000")
             seq += 1
-            let header = FIXOutboundHeader(senderCompID: "CHRONOS", targetCompID: "CLIENT1", msgSeqNum: seq, sendingTime: 1_795_608_000_000_000_000)
+            let header = FIXOutboundHeader(
+                senderCompID: "CHRONOS", targetCompID: "CLIENT1", msgSeqNum: seq, sendingTime: 1_795_608_000_000_000_000
+            )
             blackHole(FIXEncoder.encode(m, header: header))
         }
     }
@@ -75,7 +78,8 @@ let benchmarks: @Sendable () -> Void = {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
         defer { buffer.deallocate() }
         let order = ClientMessage.newOrder(
-            NewOrderRequest(clientOrderID: 1, account: 101, symbol: SymbolCode("AAPL")!, side: .buy, price: 15_025, quantity: 100))
+            NewOrderRequest(
+                clientOrderID: 1, account: 101, symbol: SymbolCode("AAPL")!, side: .buy, price: 15_025, quantity: 100))
         let n = order.encode(into: buffer)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {

@@ -7,7 +7,8 @@ import FIX
 // out-of-bounds access is a crash; a trap anywhere is a finding.
 
 private let logon = Array(
-    "8=FIX.4.4\u{1}9=70\u{1}35=A\u{1}34=1\u{1}49=TW\u{1}52=20261125-12:00:00.000\u{1}56=ISLD\u{1}98=0\u{1}108=30\u{1}10=000\u{1}".utf8)
+    "8=FIX.4.4\u{1}9=70\u{1}35=A\u{1}34=1\u{1}49=TW\u{1}52=20261125-12:00:00.000\u{1}56=ISLD\u{1}98=0\u{1}108=30\u{1}10=000\u{1}"
+        .utf8)
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
