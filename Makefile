@@ -4,7 +4,7 @@
 SWIFT ?= swift
 CHRONOS := .build/release/chronos
 
-.PHONY: deps build run test lint test-debug test-release test-reference test-fix-acceptance bench-gate memory-check fuzz bench bench-engine clean
+.PHONY: deps build run test lint test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check fuzz bench bench-engine clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -19,7 +19,7 @@ run: build
 # with the zero-allocation tests), the zero-allocation tests again in release, the reference
 # implementation's own tests, the package-benchmark malloc gate, the replay memory check and a
 # short libFuzzer + AddressSanitizer run over the replay edge and the engine.
-test: deps lint test-debug test-release test-reference test-fix-acceptance bench-gate memory-check fuzz
+test: deps lint test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check fuzz
 	@echo "make test: all passed"
 
 lint:
@@ -40,6 +40,11 @@ test-reference:
 # (scenarios after QuickFIX's acceptance suite; Tests/FIXAcceptance/README.md).
 test-fix-acceptance:
 	CHRONOS_BIN=.build/debug/chronos python3 -m unittest discover -s Tests/FIXAcceptance -v
+
+# QuickFIX (C++) as a real FIX 4.4 peer of the built binary, with its session layer and data
+# dictionary validation on (Tests/QuickFIXPeer/README.md).
+test-quickfix:
+	bash Tests/QuickFIXPeer/run.sh
 
 # Fails when any benchmarked command allocates (thresholds in Benchmarks/Thresholds).
 bench-gate:

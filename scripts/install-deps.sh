@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
     libzmq3-dev   # ZeroMQ 4.3 headers and library (CZeroMQ)
+    libquickfix-dev  # QuickFIX C++ FIX engine: the interoperability peer (Tests/QuickFIXPeer)
     python3       # the independent reference replay (tools/reference)
     time          # /usr/bin/time for the replay memory check
 )
