@@ -130,7 +130,13 @@ final class FIXSessionHost: OrderOwner {
             default: replace(message, now: now)
             }
         default:
-            send(.businessMessageReject(for: message, reason: 3, text: "Unsupported Message Type"), replyingTo: message)
+            var reject = FIXOutboundMessage.businessMessageReject(
+                for: message, reason: 3, text: "Unsupported Message Type")
+            // BusinessRejectRefID: the rejected message's business-level id, when it has one.
+            if let refID = Self.businessIDTags.lazy.compactMap({ message.string($0) }).first {
+                reject.append(379, refID)
+            }
+            send(reject, replyingTo: message)
         }
     }
 
@@ -369,6 +375,14 @@ final class FIXSessionHost: OrderOwner {
             replyingTo: nil)
         if !orders.isTracked(orderID) { core.release(orderID) }
     }
+
+    /// Tags that carry a message's business-level id (FIX 4.4), in the order they are looked for:
+    /// ClOrdID, MDReqID, QuoteReqID, QuoteID, SecurityReqID, TradSesReqID, MassStatusReqID,
+    /// OrdStatusReqID, PosReqID, TradeRequestID, AllocID, ConfirmID, SettlInstReqID, ListID,
+    /// BidID, RFQReqID, CollReqID, UserRequestID, NetworkRequestID.
+    static let businessIDTags = [
+        11, 262, 131, 117, 320, 335, 584, 790, 710, 568, 70, 664, 791, 66, 390, 644, 894, 923, 933,
+    ]
 
     // MARK: Time
 

@@ -4,7 +4,9 @@
 # Needs libquickfix-dev (scripts/install-deps.sh) and a built chronos (CHRONOS_BIN).
 #
 #   CHRONOS_BIN               binary under test (default .build/debug/chronos)
-#   QUICKFIX_DATA_DICTIONARY  FIX 4.4 dictionary for QuickFIX (default: the copy in spec/)
+#   QUICKFIX_DATA_DICTIONARY  FIX 4.4 dictionary for QuickFIX (default: QuickFIX's own spec/FIX44.xml,
+#                             taken from the quickfix source package on PyPI into .build/ on first
+#                             use: Debian's libquickfix-dev ships no dictionaries)
 #   QUICKFIX_PEER_KEEP_TMP    set: keep the temp dir (config, state, QuickFIX logs)
 set -euo pipefail
 
@@ -13,7 +15,7 @@ root="$(cd "$here/../.." && pwd)"
 cd "$root"
 
 CHRONOS_BIN="${CHRONOS_BIN:-.build/debug/chronos}"
-DICTIONARY="${QUICKFIX_DATA_DICTIONARY:-$here/spec/FIX44.xml}"
+DICTIONARY="${QUICKFIX_DATA_DICTIONARY:-.build/quickfix-spec/FIX44.xml}"
 PEER=.build/quickfix-peer
 READY_TIMEOUT=60
 PEER_TIMEOUT=120
@@ -24,6 +26,13 @@ fail() { echo "test-quickfix: $*" >&2; exit 1; }
 command -v g++ >/dev/null || fail "g++ not found"
 [ -f /usr/include/quickfix/Application.h ] || fail "QuickFIX headers missing: install libquickfix-dev (make deps)"
 [ -x "$CHRONOS_BIN" ] || fail "$CHRONOS_BIN not found: swift build --product chronos"
+if [ -z "${QUICKFIX_DATA_DICTIONARY:-}" ] && [ ! -f "$DICTIONARY" ]; then
+    echo "test-quickfix: fetching QuickFIX's FIX44.xml (quickfix 1.16.0 source package, PyPI)"
+    mkdir -p .build/quickfix-spec
+    python3 -m pip download --quiet --no-deps --no-binary :all: quickfix==1.16.0 -d .build/quickfix-spec
+    tar -xzf .build/quickfix-spec/quickfix-1.16.0.tar.gz -C .build/quickfix-spec --strip-components=2 \
+        quickfix-1.16.0/spec/FIX44.xml
+fi
 [ -f "$DICTIONARY" ] || fail "data dictionary $DICTIONARY not found"
 
 # Build the peer when missing or older than its source or this script. QuickFIX 1.15's headers
