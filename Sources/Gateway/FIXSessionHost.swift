@@ -17,6 +17,10 @@ final class FIXSessionHost: OrderOwner {
     private unowned let core: GatewayCore
     private let entry: FIXOrderEntry
     private var orders = OrderTable<String>()
+    /// The NewOrderSingle of each live order that came with routing tags (OnBehalfOf/DeliverTo…),
+    /// so that its later reports reverse them as the immediate answers do.
+    private var routedOrders: [OrderID: FIXMessage] = [:]
+    private static let routingTags = [115, 116, 128, 129, 144, 145]
     private var rateLimiter: RateLimiter
     /// The inbound message each live order's latest report answers, for reversed routing tags.
     private(set) var channel: Channel?
@@ -187,6 +191,7 @@ final class FIXSessionHost: OrderOwner {
                 leavesQuantity: order.quantity)
             tracked.awaitingSince = now
             orders.add(tracked)
+            if Self.routingTags.contains(where: { message.contains($0) }) { routedOrders[id] = message }
             core.send(.new(order), owner: self, now: now)
         }
     }
@@ -313,8 +318,11 @@ final class FIXSessionHost: OrderOwner {
                 responseTo: change.kind == .cancel ? "1" : "2", reason: tooLate ? 0 : 99,
                 text: reason.description)
         }
-        send(report, replyingTo: nil)
-        if !orders.isTracked(orderID) { core.release(orderID) }
+        send(report, replyingTo: routedOrders[orderID])
+        if !orders.isTracked(orderID) {
+            core.release(orderID)
+            routedOrders[orderID] = nil
+        }
     }
 
     func commandNotSent(_ command: EngineCommand, sentAt: UInt64, shardUnavailable: Bool) {
@@ -355,7 +363,7 @@ final class FIXSessionHost: OrderOwner {
             entry.executionReport(
                 dropped, execID: core.nextLocalExecutionID(), execType: "8", ordStatus: "8", rejectReason: .other,
                 text: text, transactTime: Self.transactTime()),
-            replyingTo: nil)
+            replyingTo: routedOrders.removeValue(forKey: orderID))
         if mayReachEngine {
             core.orphan(orderID, account: order.account, symbol: order.symbol)
         } else {
@@ -372,8 +380,11 @@ final class FIXSessionHost: OrderOwner {
             entry.cancelReject(
                 clOrdID: change.requestKey, origClOrdID: order.key, order: order,
                 responseTo: change.kind == .cancel ? "1" : "2", reason: 99, text: text),
-            replyingTo: nil)
-        if !orders.isTracked(orderID) { core.release(orderID) }
+            replyingTo: routedOrders[orderID])
+        if !orders.isTracked(orderID) {
+            core.release(orderID)
+            routedOrders[orderID] = nil
+        }
     }
 
     /// Tags that carry a message's business-level id (FIX 4.4), in the order they are looked for:
