@@ -62,7 +62,7 @@ memory-check:
 FUZZ_SECONDS ?= 30
 fuzz:
 	cd Fuzz && $(SWIFT) build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -parse-as-library \
-		-Xswiftc -sanitize-coverage=edge,trace-pc-guard,trace-cmp
+		-Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp
 	rm -rf .build/fuzz-corpus .build/fuzz-corpus-gateway && mkdir -p .build/fuzz-corpus .build/fuzz-corpus-gateway
 	cp Fuzz/corpus/* .build/fuzz-corpus/ && cp Fuzz/corpus-gateway/* .build/fuzz-corpus-gateway/
 	Fuzz/.build/release/ReplayFuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \

@@ -4,7 +4,7 @@ import PackageDescription
 // libFuzzer targets, in their own package so the fuzzing entry point (no `main`) never enters
 // the product build. Build and run with `make fuzz` from the repository root:
 //   swift build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -parse-as-library \
-//     -Xswiftc -sanitize-coverage=edge,trace-pc-guard,trace-cmp
+//     -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp
 //   .build/release/ReplayFuzz -max_total_time=60 corpus/
 let package = Package(
     name: "Fuzz",

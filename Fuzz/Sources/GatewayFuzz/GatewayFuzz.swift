@@ -6,28 +6,29 @@ import FIX
 // binary protocol's TCP stream decoder and its UDP datagram decoder. Under AddressSanitizer any
 // out-of-bounds access is a crash; a trap anywhere is a finding.
 
-private let logon = Array(
-    "8=FIX.4.4\u{1}9=70\u{1}35=A\u{1}34=1\u{1}49=TW\u{1}52=20261125-12:00:00.000\u{1}56=ISLD\u{1}98=0\u{1}108=30\u{1}10=000\u{1}"
-        .utf8)
+/// A valid Logon from TW to ISLD, so that the input reaches a logged-on session.
+private let logon: [UInt8] = {
+    var body = FIXOutboundMessage(msgType: "A")
+    body.append(98, "0")
+    body.append(108, "30")
+    return FIXEncoder.encode(
+        body, header: FIXOutboundHeader(senderCompID: "TW", targetCompID: "ISLD", msgSeqNum: 1, sendingTime: now))
+}()
+
+/// 2026-11-25 12:00:00 UTC, the session's clock throughout.
+private let now: Int64 = 1_795_608_000_000_000_000
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: data, count: size)
     // 1. FIX: the input as a stream after a logon, cut in two reads at a point the input chooses.
-    let now: Int64 = 1_795_608_000_000_000_000  // 2026-11-25 12:00:00 UTC
     if let session = try? FIXSession(
         configuration: FIXSessionConfiguration(senderCompID: "ISLD", targetCompID: "TW", password: nil),
         store: FIXMemoryStore())
     {
         session.connected(now: now)
         var framer = FIXFramer(maxMessageSize: 4096)
-        var fixedLogon = logon
-        // A correct checksum for the canned logon.
-        let sum = fixedLogon[0..<(fixedLogon.count - 7)].reduce(0) { ($0 + Int($1)) % 256 }
-        let digits = Array(String(sum).utf8)
-        let padded = Array(repeating: UInt8(ascii: "0"), count: 3 - digits.count) + digits
-        fixedLogon.replaceSubrange((fixedLogon.count - 4)..<(fixedLogon.count - 1), with: padded)
-        fixedLogon.withUnsafeBytes { framer.append($0) }
+        logon.withUnsafeBytes { framer.append($0) }
         let cut = size == 0 ? 0 : Int(bytes[0]) % (size + 1)
         framer.append(UnsafeRawBufferPointer(rebasing: bytes[0..<cut]))
         var frames = 0
