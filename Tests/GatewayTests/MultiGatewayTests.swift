@@ -196,19 +196,35 @@ import Testing
         for (i, symbol) in ["AAPL", "MSFT"].enumerated() {
             let makerOrder = UInt64(10 + i)
             let takerOrder = UInt64(20 + i)
-            // The shards may still be connecting: retry the resting order until it is accepted.
-            var accepted: ServerMessage?
-            for attempt in 0..<50 where accepted == nil {
-                try await maker.client.send(
-                    Self.order(makerOrder + UInt64(attempt) * 100, account: 1, symbol: symbol, side: .sell))
-                accepted = await maker.first(within: 0.3) {
-                    if case .orderAccepted(let a) = $0 {
-                        a.clientOrderID == makerOrder + UInt64(attempt) * 100
+            // The shards may still be connecting: probe with IOC orders (they never rest) until one
+            // is answered by the engine rather than refused as `shard_unavailable`, through both gateways.
+            for (inbox, account) in [(maker, UInt32(1)), (taker, UInt32(2))] {
+                var reached = false
+                for attempt in 0..<100 where !reached {
+                    let probe = UInt64(1_000 + 100 * i + attempt) + (account == 1 ? 0 : 50_000)
+                    try await inbox.client.send(
+                        .newOrder(
+                            NewOrderRequest(
+                                clientOrderID: probe, account: account, symbol: SymbolCode(symbol)!, side: .buy,
+                                timeInForce: .immediateOrCancel, price: 1, quantity: 1)))
+                    let answer = await inbox.first(within: 5) {
+                        switch $0 {
+                        case .orderAccepted(let a): a.clientOrderID == probe
+                        case .rejected(let r): r.clientOrderID == probe
+                        default: false
+                        }
+                    }
+                    if case .orderAccepted? = answer {
+                        reached = true
                     } else {
-                        false
+                        try await Task.sleep(for: .milliseconds(50))
                     }
                 }
-                if accepted == nil { try await Task.sleep(for: .milliseconds(100)) }
+                #expect(reached, "\(symbol) must become reachable")
+            }
+            try await maker.client.send(Self.order(makerOrder, account: 1, symbol: symbol, side: .sell))
+            let accepted = await maker.first(within: 10) {
+                if case .orderAccepted(let a) = $0 { a.clientOrderID == makerOrder } else { false }
             }
             guard case .orderAccepted(let resting)? = accepted else {
                 Issue.record("\(symbol): the resting order was never accepted")
@@ -216,10 +232,10 @@ import Testing
             }
             makerIDs.append(resting.exchangeOrderID)
             try await taker.client.send(Self.order(takerOrder, account: 2, symbol: symbol, side: .buy))
-            let takerFill = await taker.first {
+            let takerFill = await taker.first(within: 10) {
                 if case .fill(let f) = $0 { f.clientOrderID == takerOrder } else { false }
             }
-            let makerFill = await maker.first {
+            let makerFill = await maker.first(within: 10) {
                 if case .fill(let f) = $0 { f.clientOrderID == resting.clientOrderID } else { false }
             }
             guard case .fill(let t)? = takerFill, case .fill(let m)? = makerFill else {
