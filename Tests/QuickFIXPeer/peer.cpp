@@ -103,7 +103,61 @@ struct Results {
 Results results;
 
 // ------------------------------------------------------------------------------------------------
+// Watchdog. Every wait below has its own deadline and reports a failed check when it expires, so
+// a run ends long before run.sh's `timeout`. Should the peer nevertheless get stuck (a wait
+// without deadline slipped in, initiator.stop() joining a QuickFIX thread that never returns),
+// the watchdog fails the run with the step it was in instead of a bare timeout.
+
+const double kWatchdogSeconds = 110;  // below run.sh's PEER_TIMEOUT (120 s)
+
+struct Watchdog {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool done = false;
+  std::string step = "start";
+  std::thread thread;
+
+  void at(const std::string &s) {
+    std::lock_guard<std::mutex> lock(mutex);
+    step = s;
+  }
+  void start(double seconds) {
+    thread = std::thread([this, seconds] {
+      std::unique_lock<std::mutex> lock(mutex);
+      if (cv.wait_for(lock, std::chrono::milliseconds(long(seconds * 1000)), [this] { return done; })) return;
+      // Deliberately touches no other lock (a stuck peer may hold them): report and leave.
+      std::cout << "  FAIL  quickfix-peer: no result after " << int(seconds) << " s; stuck in: " << step
+                << "\n\nquickfix-peer: watchdog expired (see QuickFIX's logs for the last session events)\n";
+      std::cout.flush();
+      std::_Exit(1);
+    });
+  }
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      done = true;
+    }
+    cv.notify_all();
+    if (thread.joinable()) thread.join();
+  }
+};
+
+Watchdog watchdog;
+
+// ------------------------------------------------------------------------------------------------
 // What QuickFIX saw: received messages per session, its events, the rejects it sent.
+//
+// Threads and locks. QuickFIX's initiator thread (one for both sessions: reads, timers,
+// heartbeats) calls the Application callbacks and the Log; it calls the Log (onIncoming,
+// onOutgoing, onEvent) while holding the session's SessionState mutex, and Session getters such
+// as getExpectedTargetNum() take that same mutex. The callbacks here only record into `rec`
+// under rec.mutex and notify rec.changed; they never wait. So the lock order is
+// QuickFIX's locks -> rec.mutex, and the scenario thread must never call into QuickFIX (Session
+// getters, isLoggedOn, send, logout, stop) while it holds rec.mutex -- in particular not from a
+// waitFor predicate, which runs under rec.mutex. (Doing so deadlocked scenario 7 on a loaded
+// machine: the predicate called getExpectedTargetNum() under rec.mutex while QuickFIX, holding
+// A's SessionState mutex, logged "Received SequenceReset" and waited for rec.mutex; the whole
+// initiator thread stopped, neither session sent another heartbeat.)
 
 struct Received {
   FIX::Message message;
@@ -126,13 +180,20 @@ struct Recorder {
   std::vector<Event> events;
   std::vector<std::string> unexpectedEvents;
   std::vector<std::string> rejectsSent;  // 35=3 / 35=j that QuickFIX sent to the gateway
-  std::map<std::string, int> logons, logouts;
+  std::map<std::string, int> logons, logouts;  // onLogon / onLogout calls per session
+  // Gap-related events are benign only while the sequence-gap scenario runs (read by onEvent).
+  bool gapScenario = false;
 
   void notify() { changed.notify_all(); }
 
-  bool waitUntil(const std::function<bool()> &pred, double seconds) {
+  // Waits until `pred` holds, at most `seconds`. `pred` runs under `mutex` and may only read the
+  // recorded state above (never call into QuickFIX, see above). It is evaluated before the first
+  // wait, so something recorded before the call counts (no lost wake-up).
+  bool waitFor(const std::string &what, const std::function<bool()> &pred, double seconds) {
+    watchdog.at(what);
+    auto deadline = Clock::now() + std::chrono::milliseconds(long(seconds * 1000));
     std::unique_lock<std::mutex> lock(mutex);
-    return changed.wait_for(lock, std::chrono::milliseconds(long(seconds * 1000)), pred);
+    return changed.wait_until(lock, deadline, pred);
   }
 };
 
@@ -145,10 +206,8 @@ std::string sessionName(const FIX::SessionID &id) {
 
 // Events QuickFIX logs in a healthy session. Anything else (a Reject, "Invalid message",
 // "Timed out waiting for heartbeat", "MsgSeqNum too low", ...) fails the run. Gap-related
-// events are allowed only while the sequence-gap scenario runs.
-bool gapScenario = false;
-
-bool benignEvent(const std::string &e) {
+// events are allowed only while the sequence-gap scenario runs. Called under rec.mutex.
+bool benignEvent(const std::string &e, bool gapScenario) {
   static const char *always[] = {
       "Created session",
       "Connecting to ",
@@ -199,7 +258,7 @@ class RecordingLog : public FIX::Log {
     {
       std::lock_guard<std::mutex> lock(rec.mutex);
       rec.events.push_back({m_session, s});
-      if (!m_session.empty() && !benignEvent(s)) {
+      if (!m_session.empty() && !benignEvent(s, rec.gapScenario)) {
         std::string line = "session " + m_session + ": QuickFIX event \"" + s + "\"";
         // A rejected message: show it as received.
         auto p = s.find("Message ");
@@ -322,10 +381,9 @@ std::string failuresSoFar() {
 
 // Next application message received on a session (in arrival order), or nothing after the wait.
 bool nextApp(const std::string &s, Received &out, double seconds) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(long(seconds * 1000));
   std::unique_lock<std::mutex> lock(rec.mutex);
-  if (!rec.changed.wait_for(lock, std::chrono::milliseconds(long(seconds * 1000)),
-                            [&] { return !rec.appQueue[s].empty(); }))
-    return false;
+  if (!rec.changed.wait_until(lock, deadline, [&] { return !rec.appQueue[s].empty(); })) return false;
   out = rec.appQueue[s].front();
   rec.appQueue[s].pop_front();
   return true;
@@ -386,6 +444,7 @@ bool fieldsMatch(const FIX::Message &m, const Expect &expect, std::string &why) 
 
 // Waits for the next application message on a session and checks its fields.
 bool expectApp(const std::string &s, const std::string &what, const Expect &expect, FIX::Message *out = nullptr) {
+  watchdog.at(what);
   Received r;
   if (!nextApp(s, r, waitSeconds)) {
     results.check(false, what, "nothing received on session " + s + " within " + std::to_string(int(waitSeconds)) +
@@ -414,8 +473,40 @@ size_t receivedCount(const std::string &s) {
   return rec.all[s].size();
 }
 
-bool waitLoggedOn(FIX::Session *session, double seconds) {
-  return rec.waitUntil([&] { return session->isLoggedOn(); }, seconds);
+int logonCount(const std::string &s) {
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  return rec.logons[s];
+}
+
+int logoutCount(const std::string &s) {
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  return rec.logouts[s];
+}
+
+// Waits for QuickFIX's onLogon on a session beyond `before` calls, then confirms with QuickFIX's
+// own state (outside rec.mutex).
+bool waitLoggedOn(const std::string &s, FIX::Session *session, int before, double seconds) {
+  bool called = rec.waitFor("session " + s + ": waiting for QuickFIX's onLogon",
+                            [&] { return rec.logons[s] > before; }, seconds);
+  return called && session->isLoggedOn();
+}
+
+// Waits until a condition on QuickFIX's own session state holds, at most `seconds`. QuickFIX does
+// not tell the application when e.g. its expected target MsgSeqNum changes, and its getters take
+// its SessionState mutex, so this polls (every 5 ms) without holding rec.mutex.
+bool pollQuickFIX(const std::string &what, const std::function<bool()> &pred, double seconds) {
+  watchdog.at(what);
+  auto deadline = Clock::now() + std::chrono::milliseconds(long(seconds * 1000));
+  for (;;) {
+    if (pred()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+void setGapScenario(bool on) {
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  rec.gapScenario = on;
 }
 
 void sleepSeconds(double s) { std::this_thread::sleep_for(std::chrono::milliseconds(long(s * 1000))); }
@@ -470,6 +561,7 @@ bool lastReceived(const std::string &s, const std::string &type, FIX::Message &o
 
 // No application message arrived that no scenario expected.
 void checkNothingUnexpected(const std::string &phase) {
+  watchdog.at(phase + ": checking for unexpected application messages");
   sleepSeconds(0.3);
   std::string detail;
   {
@@ -485,7 +577,11 @@ void logoutAndCheck(FIX::Initiator &initiator, const std::string &phase) {
   checkNothingUnexpected(phase);
   std::cout << "Scenario 8 (" << phase << "): Logout from the initiator\n";
   std::map<std::string, size_t> before;
-  for (const std::string s : {"A", "B"}) before[s] = receivedCount(s);
+  std::map<std::string, int> logoutsBefore;
+  for (const std::string s : {"A", "B"}) {
+    before[s] = receivedCount(s);
+    logoutsBefore[s] = logoutCount(s);
+  }
   size_t eventsBefore;
   {
     std::lock_guard<std::mutex> lock(rec.mutex);
@@ -494,7 +590,10 @@ void logoutAndCheck(FIX::Initiator &initiator, const std::string &phase) {
   for (const std::string s : {"A", "B"}) FIX::Session::lookupSession(sid(s))->logout("peer done");
   for (const std::string s : {"A", "B"}) {
     FIX::Session *session = FIX::Session::lookupSession(sid(s));
-    bool loggedOut = rec.waitUntil([&] { return !session->isLoggedOn(); }, 8);
+    // QuickFIX calls onLogout after it has cleared its logged-on state.
+    bool loggedOut = rec.waitFor("session " + s + " (" + phase + "): waiting for QuickFIX's onLogout",
+                                 [&] { return rec.logouts[s] > logoutsBefore[s]; }, 8) &&
+                     !session->isLoggedOn();
     int logoutsIn = countAdmin(s, "5", before[s]);
     bool sawResponse = false, sawTimeout = false;
     {
@@ -512,6 +611,7 @@ void logoutAndCheck(FIX::Initiator &initiator, const std::string &phase) {
                       ", response event=" + std::to_string(sawResponse) + ", timeout event=" + std::to_string(sawTimeout));
   }
   checkQuickFIXVerdict("logout (" + phase + ")");
+  watchdog.at(phase + ": initiator.stop()");
   initiator.stop();
 }
 
@@ -531,6 +631,7 @@ int runPhaseOne(const std::string &settingsText, PhaseOneRecord &p1) {
   FIX::FileStoreFactory store(settings);
   RecordingLogFactory logs(settings);
   FIX::SocketInitiator initiator(app, store, settings, logs);
+  int logonsA = logonCount("A"), logonsB = logonCount("B");
   initiator.start();
 
   FIX::Session *a = FIX::Session::lookupSession(sidA);
@@ -538,7 +639,7 @@ int runPhaseOne(const std::string &settingsText, PhaseOneRecord &p1) {
 
   // ---- Scenario 1: logon, heartbeats at HeartBtInt=1
   std::cout << "Scenario 1: Logon of both sessions, heartbeats at HeartBtInt=1\n";
-  bool upA = waitLoggedOn(a, 15), upB = waitLoggedOn(b, 15);
+  bool upA = waitLoggedOn("A", a, logonsA, 15), upB = waitLoggedOn("B", b, logonsB, 15);
   results.check(upA && upB, "both sessions logged on",
                 "A=" + std::to_string(upA) + " B=" + std::to_string(upB) + "\n          " + failuresSoFar());
   if (!(upA && upB)) {
@@ -554,6 +655,7 @@ int runPhaseOne(const std::string &settingsText, PhaseOneRecord &p1) {
                   got ? why + "\n          got: " + printable(logon.toString()) : "no Logon");
   }
   size_t startA = receivedCount("A"), startB = receivedCount("B");
+  watchdog.at("scenario 1: 3.5 s idle");
   sleepSeconds(3.5);
   int hbA = countAdmin("A", "0", startA), hbB = countAdmin("B", "0", startB);
   results.check(hbA >= 2 && hbB >= 2 && a->isLoggedOn() && b->isLoggedOn(),
@@ -563,7 +665,8 @@ int runPhaseOne(const std::string &settingsText, PhaseOneRecord &p1) {
     FIX44::TestRequest tr(FIX::TestReqID("PEER-TR-1"));
     size_t from = receivedCount("A");
     send(tr, "A");
-    bool answered = rec.waitUntil(
+    bool answered = rec.waitFor(
+        "session A: waiting for the Heartbeat 112=PEER-TR-1",
         [&] {
           auto &v = rec.all["A"];
           for (size_t i = from; i < v.size(); ++i)
@@ -751,17 +854,22 @@ void runPhaseTwo(const std::string &settingsText, const PhaseOneRecord &p1) {
   const int gapFrom = p1.firstReportSeqA;
   a->setNextTargetMsgSeqNum(gapFrom);  // QuickFIX now believes it missed gapFrom .. nextTargetA-1
   std::map<std::string, size_t> outBefore;
+  size_t eventsBefore;
+  int logonsA, logonsB;
   {
     std::lock_guard<std::mutex> lock(rec.mutex);
     rec.appQueue.clear();
     rec.all.clear();
     outBefore["A"] = rec.rawOut["A"].size();
     outBefore["B"] = rec.rawOut["B"].size();
+    eventsBefore = rec.events.size();
+    logonsA = rec.logons["A"];
+    logonsB = rec.logons["B"];
+    rec.gapScenario = true;
   }
-  gapScenario = true;
   initiator.start();
 
-  bool upA = waitLoggedOn(a, 15), upB = waitLoggedOn(b, 15);
+  bool upA = waitLoggedOn("A", a, logonsA, 15), upB = waitLoggedOn("B", b, logonsB, 15);
   results.check(upA && upB, "both sessions logged on again", failuresSoFar());
   if (!(upA && upB)) {
     initiator.stop(true);
@@ -791,10 +899,13 @@ void runPhaseTwo(const std::string &settingsText, const PhaseOneRecord &p1) {
                   got ? "got: " + printable(logonIn.toString()) : "no Logon received");
   }
   // The gap on A: QuickFIX sends ResendRequest(gapFrom, 0) and must accept what comes back.
-  bool satisfied = rec.waitUntil(
+  bool satisfied = rec.waitFor(
+      "session A: waiting for QuickFIX's \"ResendRequest ... has been satisfied\" event",
       [&] {
-        for (auto &e : rec.events)
+        for (size_t i = eventsBefore; i < rec.events.size(); ++i) {
+          const Event &e = rec.events[i];
           if (e.session == "A" && e.text.rfind("ResendRequest for messages FROM: ", 0) == 0) return true;
+        }
         return false;
       },
       kWaitSeconds * 2);
@@ -808,12 +919,15 @@ void runPhaseTwo(const std::string &settingsText, const PhaseOneRecord &p1) {
   results.check(tagOfRaw(resendSent, "7") == std::to_string(gapFrom),
                 "A: QuickFIX sent ResendRequest 7=" + std::to_string(gapFrom), "sent: " + printable(resendSent));
   // Expected target after the gap is filled: everything up to the gateway's Logon, plus the Logon.
-  bool caughtUp = rec.waitUntil([&] { return a->getExpectedTargetNum() >= p1.nextTargetA + 1; }, kWaitSeconds);
+  // QuickFIX's own counter: polled, never read under rec.mutex (see Recorder).
+  bool caughtUp = pollQuickFIX("session A: waiting for QuickFIX to expect 34=" + std::to_string(p1.nextTargetA + 1),
+                               [&] { return a->getExpectedTargetNum() >= p1.nextTargetA + 1; }, kWaitSeconds);
   results.check(satisfied && caughtUp,
                 "A: QuickFIX reports the ResendRequest satisfied and expects 34=" + std::to_string(p1.nextTargetA + 1) +
                     " next",
                 "satisfied event=" + std::to_string(satisfied) + ", expected target=" +
                     std::to_string(a->getExpectedTargetNum()) + "\n          " + failuresSoFar());
+  watchdog.at("scenario 7: checking the resent messages");
   sleepSeconds(0.3);
   // Resent application messages: the same ExecutionReports, 43=Y, 122 = original SendingTime.
   std::map<int, Received> resent;
@@ -856,7 +970,7 @@ void runPhaseTwo(const std::string &settingsText, const PhaseOneRecord &p1) {
   results.check(gapFills >= 1, "A: administrative messages in the gap came as SequenceReset-GapFill (123=Y)",
                 "gap fills received: " + std::to_string(gapFills));
   checkQuickFIXVerdict("scenario 7 (resend)");
-  gapScenario = false;
+  setGapScenario(false);
 
   // The sessions trade after the resend: a fresh order on A, canceled, on the resumed sequence.
   {
@@ -896,12 +1010,14 @@ int main(int argc, char **argv) {
     std::cerr << "quickfix-peer: cannot read " << argv[1] << "\n";
     return 2;
   }
+  watchdog.start(kWatchdogSeconds);
   try {
     PhaseOneRecord p1;
     if (runPhaseOne(settingsText, p1) == 0) runPhaseTwo(settingsText, p1);
   } catch (std::exception &e) {
     results.check(false, "QuickFIX peer ran without exception", e.what());
   }
+  watchdog.stop();
   // Anything QuickFIX objected to that no scenario check has reported yet.
   checkQuickFIXVerdict("whole run");
   std::cout << "\nquickfix-peer: " << results.passed << " passed, " << results.failed << " failed\n";
