@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "ChronosCore", targets: ["ChronosCore"]),
         .library(name: "MatchingEngine", targets: ["MatchingEngine"]),
+        .library(name: "RiskEngine", targets: ["RiskEngine"]),
         .library(name: "Replay", targets: ["Replay"]),
         .library(name: "Workload", targets: ["Workload"]),
         .library(name: "Messaging", targets: ["Messaging"]),
@@ -30,13 +31,17 @@ let package = Package(
         .target(name: "ChronosCore"),
         // The limit order book and the multi-symbol engine. No I/O, no clock, no Foundation.
         .target(name: "MatchingEngine", dependencies: ["ChronosCore"]),
+        // Pre-trade risk checks (static limits; the spoofing model later). No I/O, no clock, no Foundation.
+        .target(name: "RiskEngine", dependencies: ["ChronosCore"]),
         // The TOML configuration file: engine capacities and symbols (later: shards, gateways, risk).
         .target(
             name: "ChronosConfig",
-            dependencies: ["ChronosCore", "MatchingEngine", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: [
+                "ChronosCore", "MatchingEngine", "RiskEngine", .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
         ),
         // JSON Lines edge of the engine: `chronos replay` (parsing and printing, no matching logic).
-        .target(name: "Replay", dependencies: ["ChronosCore", "MatchingEngine", "ChronosConfig"]),
+        .target(name: "Replay", dependencies: ["ChronosCore", "MatchingEngine", "RiskEngine", "ChronosConfig"]),
         // ZeroMQ (Debian's libzmq3-dev) and its safe Swift wrapper.
         .systemLibrary(name: "CZeroMQ"),
         .target(name: "Messaging", dependencies: ["CZeroMQ"]),
@@ -105,6 +110,7 @@ let package = Package(
         .testTarget(
             name: "MatchingEngineTests", dependencies: ["MatchingEngine", "ChronosCore", "Workload", "AllocCounter"]
         ),
+        .testTarget(name: "RiskEngineTests", dependencies: ["RiskEngine", "ChronosCore", "AllocCounter"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "AllocCounter"]),
         .testTarget(
             name: "ChronosServicesTests",
@@ -126,8 +132,9 @@ let package = Package(
             name: "ReplayTests",
             dependencies: [
                 "Replay", "MatchingEngine", "ChronosCore", "ChronosConfig", "Workload", "AllocCounter", "TestSupport",
+                "RiskEngine",
             ],
-            exclude: ["Scenarios"]
+            exclude: ["Scenarios", "RiskScenarios"]
         ),
     ]
 )

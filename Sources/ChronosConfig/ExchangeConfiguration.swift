@@ -1,6 +1,7 @@
 import ChronosCore
 import Foundation
 import MatchingEngine
+import RiskEngine
 import TOMLKit
 
 /// The exchange's configuration file (TOML), as far as the built services read it.
@@ -36,6 +37,9 @@ import TOMLKit
 ///
 /// [gateway]                   # see GatewayConfiguration (listeners, limits, sessions)
 /// fix_port = 9878
+///
+/// [risk]                      # see RiskConfiguration (RiskEngine) and docs/risk.md: static limits
+/// max_notional_usd = 1000000
 /// ```
 ///
 /// Every unknown key and every wrong type is an error that names the key.
@@ -50,6 +54,8 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var metrics = MetricsConfiguration()
     /// The gateway's listeners, sessions and limits (`[gateway]`).
     public var gateway = GatewayConfiguration()
+    /// The risk engine's static limits (`[risk]`).
+    public var risk = RiskConfiguration()
 
     /// The embedded default: default capacities, no configured symbols, one inproc shard.
     public init(
@@ -97,7 +103,7 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         }
         var reader = TableReader(source: source)
         var configuration = ExchangeConfiguration()
-        reader.rejectUnknownKeys(root, path: "", known: ["engine", "symbols", "shards", "metrics", "gateway"])
+        reader.rejectUnknownKeys(root, path: "", known: ["engine", "symbols", "shards", "metrics", "gateway", "risk"])
         if let gateway = reader.table(root, "gateway", path: "") { configuration.gateway = reader.gateway(gateway) }
         if let metrics = reader.table(root, "metrics", path: "") {
             reader.rejectUnknownKeys(metrics, path: "metrics", known: ["host", "port", "enabled"])
@@ -160,6 +166,9 @@ public struct ExchangeConfiguration: Sendable, Equatable {
             } else {
                 reader.errors.append("\(source): shards: must be an array of tables ([[shards]])")
             }
+        }
+        if let risk = reader.table(root, "risk", path: "") {
+            configuration.risk = reader.risk(risk, symbolNames: configuration.symbols.map(\.name))
         }
         if reader.errors.isEmpty { reader.errors += configuration.shardMap.validationErrors(source: source) }
         guard reader.errors.isEmpty else { throw ConfigurationError(reader.errors) }

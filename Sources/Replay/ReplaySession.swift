@@ -1,6 +1,7 @@
 import ChronosConfig
 import ChronosCore
 import MatchingEngine
+import RiskEngine
 
 #if canImport(Glibc)
     import Glibc
@@ -25,13 +26,20 @@ public final class ReplaySession {
     private var accountNames = ByteInterner()
     private var writer: JSONLinesWriter
     private let createsSymbolsOnUse: Bool
+    /// Risk mode (`--risk`): the risk engine every `new` and `replace` passes first; nil otherwise.
+    public let risk: RiskEngine?
+    private let riskConfiguration: RiskConfiguration
 
     /// The symbol capacity used when no configuration limits the symbols.
     public static let defaultSymbolCapacity = 65_536
 
     /// A session. With `configuration.symbols` empty, every symbol is created on first use with
-    /// tick 1 and lot 1; otherwise only the configured symbols exist.
-    public init(configuration: ExchangeConfiguration = ExchangeConfiguration(), output: OutputTarget) throws {
+    /// tick 1 and lot 1; otherwise only the configured symbols exist. With `risk`, every `new` and
+    /// `replace` passes a ``RiskEngine`` built from `configuration.risk` first (risk mode, docs/replay.md).
+    public init(
+        configuration: ExchangeConfiguration = ExchangeConfiguration(), risk riskMode: Bool = false,
+        output: OutputTarget
+    ) throws {
         var engineConfiguration = configuration.engine
         createsSymbolsOnUse = configuration.symbols.isEmpty
         if createsSymbolsOnUse {
@@ -39,10 +47,27 @@ public final class ReplaySession {
         }
         engine = try Engine(configuration: engineConfiguration)
         writer = JSONLinesWriter(target: output)
+        riskConfiguration = configuration.risk
+        if riskMode {
+            var riskEngineConfiguration = configuration.risk
+            riskEngineConfiguration.symbolCapacity = engineConfiguration.symbolCapacity
+            let problems = riskEngineConfiguration.validationErrors
+            guard problems.isEmpty else { throw ConfigurationError(problems) }
+            risk = RiskEngine(configuration: riskEngineConfiguration)
+        } else {
+            risk = nil
+        }
         for symbol in configuration.symbols {
             let id = try engine.addSymbol(symbol)
             Array(symbol.name.utf8).withUnsafeBufferPointer { _ = symbolNames.intern($0) }
             symbolIDs.append(id)
+            risk?.setSymbolLimits(configuration.risk.symbolLimits(named: symbol.name), for: id)
+        }
+        if let risk {
+            for account in configuration.risk.accounts {
+                let id = Array(account.account.utf8).withUnsafeBufferPointer { accountNames.intern($0) }
+                risk.setAccountLimits(configuration.risk.accountLimits(named: account.account), for: AccountID(id))
+            }
         }
     }
 
@@ -131,11 +156,23 @@ public final class ReplaySession {
         } else {
             return writeRejected(id: id, "malformed")
         }
-        guard let symbolID = resolveSymbol(symbol, id: id) else { return }
+        var now: UInt64 = 0
+        if risk != nil {
+            guard let time = riskTime() else { return writeRejected(id: id, "malformed") }
+            now = time
+        }
+        guard let symbolID = resolveSymbol(symbol, id: id, riskAccount: account) else { return }
         let order = NewOrder(
             id: OrderID(id), account: resolveAccount(account), symbol: symbolID, side: side,
             type: type, timeInForce: tif, price: price, quantity: qty.positiveInt64OrZero,
             postOnly: postOnly)
+        if let risk {
+            let decision = risk.check(order, now: now)
+            writeRisk(id: id, account: account, decision)
+            if let reason = decision.reason, decision.action == .reject {
+                return writeRejected(id: id, reason.rejectCodeLiteral)
+            }
+        }
         engine.submit(.new(order))
         writeEvents()
     }
@@ -161,11 +198,23 @@ public final class ReplaySession {
             qtyValue.kind == .absent || qtyValue.kind == .integer,
             priceValue.kind != .absent || qtyValue.kind != .absent
         else { return writeRejected(id: id, "malformed") }
-        guard let symbolID = resolveSymbol(symbol, id: id) else { return }
+        var now: UInt64 = 0
+        if risk != nil {
+            guard let time = riskTime() else { return writeRejected(id: id, "malformed") }
+            now = time
+        }
+        guard let symbolID = resolveSymbol(symbol, id: id, riskAccount: account) else { return }
         let replace = ReplaceOrder(
             id: OrderID(id), account: resolveAccount(account), symbol: symbolID,
             price: priceValue.kind == .integer ? priceValue.positiveInt64OrZero : nil,
             quantity: qtyValue.kind == .integer ? qtyValue.positiveInt64OrZero : nil)
+        if let risk {
+            let decision = risk.checkReplace(replace, now: now)
+            writeRisk(id: id, account: account, decision)
+            if let reason = decision.reason, decision.action == .reject {
+                return writeRejected(id: id, reason.rejectCodeLiteral)
+            }
+        }
         engine.submit(.replace(replace))
         writeEvents()
     }
@@ -202,22 +251,36 @@ public final class ReplaySession {
     // MARK: Names
 
     /// The engine symbol for a name, creating it on first use when allowed; on failure the
-    /// rejection is written and nil returned.
-    private func resolveSymbol(_ value: ScannedValue, id: UInt64?) -> SymbolID? {
+    /// rejection is written and nil returned. In risk mode a `new` or `replace` (`riskAccount`)
+    /// that fails here still gets its `risk` event first: a pass, since no limit can apply to a
+    /// symbol that does not exist.
+    private func resolveSymbol(_ value: ScannedValue, id: UInt64?, riskAccount: ScannedValue? = nil) -> SymbolID? {
         let bytes = scanner.bytes(of: value)
         if let n = symbolNames.find(bytes) { return symbolIDs[Int(n)] }
         guard createsSymbolsOnUse else {
+            if risk != nil, let riskAccount, let id { writeRisk(id: id, account: riskAccount, .pass) }
             writeRejected(id: id, "unknown_symbol")
             return nil
         }
-        guard let symbolID = try? engine.addSymbol(SymbolConfiguration(name: String(decoding: bytes, as: UTF8.self)))
-        else {
+        let name = String(decoding: bytes, as: UTF8.self)
+        guard let symbolID = try? engine.addSymbol(SymbolConfiguration(name: name)) else {
+            if risk != nil, let riskAccount, let id { writeRisk(id: id, account: riskAccount, .pass) }
             writeRejected(id: id, "capacity_exhausted")
             return nil
         }
         _ = symbolNames.intern(bytes)
         symbolIDs.append(symbolID)
+        risk?.setSymbolLimits(riskConfiguration.symbolLimits(named: name), for: symbolID)
         return symbolID
+    }
+
+    /// Risk mode: the command's `ts` (nanoseconds), 0 when absent; nil when it is not an
+    /// integer in 0…2^64−1 (the line is then malformed).
+    private func riskTime() -> UInt64? {
+        let ts = scanner[.ts]
+        if ts.kind == .absent { return 0 }
+        guard ts.kind == .integer else { return nil }
+        return ts.uint64
     }
 
     private func resolveAccount(_ value: ScannedValue) -> AccountID {
@@ -234,7 +297,47 @@ public final class ReplaySession {
         writer.append("\"}\n")
     }
 
+    /// `{"ev":"risk","id":…,"account":"…","score":…,"action":"…","reason":…}`. Without a model the
+    /// score is `null` and a pass says why: `"reason":"model_off"` (docs/replay.md).
+    private func writeRisk(id: UInt64, account: ScannedValue, _ decision: RiskDecision) {
+        writer.append("{\"ev\":\"risk\",\"id\":")
+        writer.append(id)
+        writer.append(",\"account\":")
+        writer.appendJSONString(scanner.bytes(of: account))
+        writer.append(",\"score\":")
+        if let score = decision.score {
+            // Thousandths, rounded half up (the model is not built yet; a probability in 0…1).
+            let thousandths = Int64((min(max(score, 0), 1) * 1_000).rounded())
+            writer.append(thousandths / 1_000)
+            writer.append(byte: UInt8(ascii: "."))
+            let fraction = thousandths % 1_000
+            if fraction < 100 { writer.append(byte: UInt8(ascii: "0")) }
+            if fraction < 10 { writer.append(byte: UInt8(ascii: "0")) }
+            writer.append(fraction)
+        } else {
+            writer.append("null")
+        }
+        writer.append(",\"action\":\"")
+        writer.append(decision.action.codeLiteral)
+        writer.append("\",\"reason\":")
+        if let reason = decision.reason {
+            writer.append(byte: UInt8(ascii: "\""))
+            writer.append(reason.codeLiteral)
+            writer.append(byte: UInt8(ascii: "\""))
+        } else if decision.model == .off {
+            writer.append("\"model_off\"")
+        } else if decision.model == .failed {
+            writer.append("\"model_failed\"")
+        } else {
+            writer.append("null")
+        }
+        writer.append("}\n")
+    }
+
     private func writeEvents() {
+        if let risk {
+            for event in engine.events { risk.apply(event) }
+        }
         for event in engine.events {
             switch event {
             case .accepted(let e):
@@ -319,10 +422,10 @@ extension ReplaySession {
     }
 
     /// Replays an in-memory stream and returns the output bytes (tests, tools).
-    public static func replay(_ input: [UInt8], configuration: ExchangeConfiguration = ExchangeConfiguration())
-        throws -> [UInt8]
-    {
-        let session = try ReplaySession(configuration: configuration, output: .memory)
+    public static func replay(
+        _ input: [UInt8], configuration: ExchangeConfiguration = ExchangeConfiguration(), risk: Bool = false
+    ) throws -> [UInt8] {
+        let session = try ReplaySession(configuration: configuration, risk: risk, output: .memory)
         input.withUnsafeBufferPointer { all in
             var start = 0
             while start < all.count {

@@ -24,6 +24,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .long, help: "Blocks of 64 used order ids the engine remembers (overrides the config file).")
     var idCapacity: Int?
 
+    @Flag(name: .long, help: "Risk mode: every new and replace passes the risk engine ([risk] limits) first.")
+    var risk = false
+
     func run() throws {
         var configuration = try loadConfiguration(config, command: "replay")
         if orderCapacity != nil || idCapacity != nil {
@@ -34,7 +37,7 @@ struct ReplayCommand: ParsableCommand {
         }
         let session: ReplaySession
         do {
-            session = try ReplaySession(configuration: configuration, output: .fileDescriptor(1))
+            session = try ReplaySession(configuration: configuration, risk: risk, output: .fileDescriptor(1))
         } catch {
             FileHandleOutput.standardError("chronos replay: \(error)\n")
             throw ExitCode(2)

@@ -1,0 +1,131 @@
+/// What the risk engine decided for one order or replace.
+@frozen
+public enum RiskAction: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    /// The command goes on to the matching engine.
+    case pass = 0
+    /// Goes on, marked for surveillance (reserved for the spoofing model; static checks never flag).
+    case flag = 1
+    /// Goes on, slowed down by the caller (reserved for the spoofing model).
+    case throttle = 2
+    /// Refused: the command never reaches the book.
+    case reject = 3
+
+    /// `"pass"`, `"flag"`, `"throttle"` or `"reject"`, as in the replay protocol.
+    public var codeLiteral: StaticString {
+        switch self {
+        case .pass: "pass"
+        case .flag: "flag"
+        case .throttle: "throttle"
+        case .reject: "reject"
+        }
+    }
+
+    public var description: String { codeLiteral.description }
+}
+
+/// The static limit that rejected a command. ``code`` is the stable reason string (snake_case);
+/// clients see ``rejectCode`` (`risk_` + code).
+///
+/// The first check that fails is reported; ``RiskEngine`` lists the order they run in.
+@frozen
+public enum RiskReason: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    /// A preallocated risk table (accounts, positions or working orders) is full.
+    case capacityExhausted = 0
+    /// The account's kill switch is on.
+    case killSwitch = 1
+    /// The account's token bucket is empty.
+    case messageRate = 2
+    /// Quantity above the symbol's `max_order_qty`.
+    case maxOrderQuantity = 3
+    /// A market order on a symbol with neither a last trade nor a configured reference price.
+    case noReferencePrice = 4
+    /// Limit price outside the band around the reference price.
+    case priceBand = 5
+    /// price × qty × tick value above the notional limit.
+    case notionalLimit = 6
+    /// One more resting-capable order than `max_open_orders`.
+    case openOrdersLimit = 7
+    /// The position plus working orders on the order's side would exceed `max_position`.
+    case positionLimit = 8
+    /// Credit usage plus the order's notional would exceed the credit limit (buy orders).
+    case creditLimit = 9
+
+    /// The reason code, e.g. `"notional_limit"`.
+    public var code: String { codeLiteral.description }
+
+    /// ``code`` as a static literal, for writers on the hot path.
+    public var codeLiteral: StaticString {
+        switch self {
+        case .capacityExhausted: "capacity_exhausted"
+        case .killSwitch: "kill_switch"
+        case .messageRate: "message_rate"
+        case .maxOrderQuantity: "max_order_qty"
+        case .noReferencePrice: "no_reference_price"
+        case .priceBand: "price_band"
+        case .notionalLimit: "notional_limit"
+        case .openOrdersLimit: "open_orders_limit"
+        case .positionLimit: "position_limit"
+        case .creditLimit: "credit_limit"
+        }
+    }
+
+    /// The rejection reason a client sees: `"risk_"` + ``code``, e.g. `"risk_notional_limit"`.
+    public var rejectCodeLiteral: StaticString {
+        switch self {
+        case .capacityExhausted: "risk_capacity_exhausted"
+        case .killSwitch: "risk_kill_switch"
+        case .messageRate: "risk_message_rate"
+        case .maxOrderQuantity: "risk_max_order_qty"
+        case .noReferencePrice: "risk_no_reference_price"
+        case .priceBand: "risk_price_band"
+        case .notionalLimit: "risk_notional_limit"
+        case .openOrdersLimit: "risk_open_orders_limit"
+        case .positionLimit: "risk_position_limit"
+        case .creditLimit: "risk_credit_limit"
+        }
+    }
+
+    public var description: String { code }
+}
+
+/// Whether a model scored the command (the spoofing model is not built yet: always ``off``).
+@frozen
+public enum ModelStatus: UInt8, Sendable {
+    /// No model is configured: ``RiskDecision/score`` is nil.
+    case off = 0
+    /// The model failed or ran out of its time budget (fail-open): ``RiskDecision/score`` is nil.
+    case failed = 1
+    /// The model scored the command: ``RiskDecision/score`` holds its probability.
+    case scored = 2
+}
+
+/// The answer to one ``RiskEngine/check(_:now:)`` or ``RiskEngine/checkReplace(_:now:)``.
+/// A plain value: building one never allocates.
+@frozen
+public struct RiskDecision: Hashable, Sendable {
+    /// Pass or reject (flag and throttle are reserved for the model).
+    public var action: RiskAction
+    /// The static limit that rejected, nil when nothing did.
+    public var reason: RiskReason?
+    /// The model's probability (0…1) that the order is spoofing; nil without a model.
+    public var score: Double?
+    /// Whether ``score`` comes from a model.
+    public var model: ModelStatus
+
+    /// A decision.
+    @inlinable
+    public init(action: RiskAction, reason: RiskReason?, score: Double? = nil, model: ModelStatus = .off) {
+        self.action = action
+        self.reason = reason
+        self.score = score
+        self.model = model
+    }
+
+    /// The command passes every static limit (no model).
+    public static let pass = RiskDecision(action: .pass, reason: nil)
+
+    /// Rejected by `reason`.
+    @inlinable public static func reject(_ reason: RiskReason) -> RiskDecision {
+        RiskDecision(action: .reject, reason: reason)
+    }
+}
