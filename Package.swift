@@ -79,7 +79,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "ChronosCore", "ChronosConfig", "ChronosServices", "Messaging", "FIX", "BinaryProtocol",
-                "CChronosSystem",
+                "CChronosSystem", "RiskEngine",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -201,6 +201,11 @@ final class BinarySessionHost: OrderOwner {
                 }
             }(), price: request.orderType == .limit ? request.price : 0, quantity: request.quantity,
             postOnly: request.postOnly)
+        let decision = core.checkRisk(order, now: now)
+        if decision.action == .reject, let reason = decision.reason {
+            logger.info("order refused by risk", metadata: ["reason": "\(reason.code)", "client_order_id": "\(key)"])
+            return refuse(key, 0, .newOrder, .riskRejected, sequence)
+        }
         var tracked = TrackedOrder<UInt64>(
             key: key, engineID: id, account: order.account, symbol: symbol, side: order.side, type: order.type,
             timeInForce: order.timeInForce, price: order.price, orderQuantity: order.quantity,
@@ -257,6 +262,15 @@ final class BinarySessionHost: OrderOwner {
                 clientOrderID: request.clientOrderID, requestID: request.requestID, account: request.account,
                 kind: .replace, sequence: sequence)
         else { return }
+        let replace = ReplaceOrder(
+            id: order.engineID, account: order.account, symbol: order.symbol,
+            price: request.newPrice == 0 ? nil : request.newPrice,
+            quantity: request.newQuantity == 0 ? nil : request.newQuantity)
+        let decision = core.checkRisk(replace, now: now)
+        if decision.action == .reject, let reason = decision.reason {
+            logger.info("replace refused by risk", metadata: ["reason": "\(reason.code)"])
+            return refuse(request.clientOrderID, request.requestID, .replace, .riskRejected, sequence)
+        }
         let price = request.newPrice == 0 ? order.price : request.newPrice
         let open = request.newQuantity == 0 ? order.leavesQuantity : request.newQuantity
         orders.beginChange(
@@ -265,13 +279,7 @@ final class BinarySessionHost: OrderOwner {
                 orderQuantity: order.cumulativeQuantity + open,
                 rekeys: false, clientSequence: sequence),
             on: order.engineID, at: now)
-        core.send(
-            .replace(
-                ReplaceOrder(
-                    id: order.engineID, account: order.account, symbol: order.symbol,
-                    price: request.newPrice == 0 ? nil : request.newPrice,
-                    quantity: request.newQuantity == 0 ? nil : request.newQuantity)),
-            owner: self, now: now)
+        core.send(.replace(replace), owner: self, now: now)
     }
 
     // MARK: Engine answers

@@ -1,6 +1,7 @@
 import ChronosConfig
 import ChronosCore
 import FIX
+import RiskEngine
 
 /// FIX 4.4 application messages ↔ engine commands and execution reports: pure translation,
 /// no I/O. The session host feeds it validated messages and engine updates and sends what it
@@ -217,6 +218,15 @@ struct FIXOrderEntry {
         m.append(102, String(reason))
         m.append(58, text)
         return m
+    }
+
+    /// OrdRejReason for a risk refusal: 3 (order exceeds limit) for the size and exposure limits,
+    /// 99 (other) for the rest; the Text names the exact check.
+    static func ordRejReason(risk reason: RiskReason) -> OrdRejReason {
+        switch reason {
+        case .maxOrderQuantity, .notionalLimit, .openOrdersLimit, .positionLimit, .creditLimit: .exceedsLimit
+        default: .other
+        }
     }
 
     /// OrdRejReason for an engine reject code.

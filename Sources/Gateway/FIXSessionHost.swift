@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import Metrics
 import NIOCore
+import RiskEngine
 
 /// One configured FIX session on the gateway: the FIX session layer (sequence numbers, store,
 /// heartbeats), the session's orders, and the connection it is bound to while logged on.
@@ -185,6 +186,13 @@ final class FIXSessionHost: OrderOwner {
                 return
             }
             order.id = id
+            let decision = core.checkRisk(order, now: now)
+            if decision.action == .reject, let reason = decision.reason {
+                refuse(
+                    message,
+                    .init(reason: FIXOrderEntry.ordRejReason(risk: reason), text: "risk_\(reason.code): refused by pre-trade risk checks"))
+                return
+            }
             var tracked = TrackedOrder<String>(
                 key: clOrdID, engineID: id, account: order.account, symbol: order.symbol, side: order.side,
                 type: order.type, timeInForce: order.timeInForce, price: order.price, orderQuantity: order.quantity,
@@ -228,15 +236,22 @@ final class FIXSessionHost: OrderOwner {
                     replyingTo: message)
                 return
             }
+            let replace = ReplaceOrder(
+                id: order.engineID, account: order.account, symbol: order.symbol,
+                price: price == order.price ? nil : price, quantity: open == order.leavesQuantity ? nil : open)
+            let decision = core.checkRisk(replace, now: now)
+            if decision.action == .reject, let reason = decision.reason {
+                send(
+                    entry.cancelReject(
+                        clOrdID: clOrdID, origClOrdID: orig, order: order, responseTo: "2", reason: 99,
+                        text: "risk_\(reason.code): refused by pre-trade risk checks"),
+                    replyingTo: message)
+                return
+            }
             orders.beginChange(
                 PendingChange(kind: .replace, requestKey: clOrdID, price: price, orderQuantity: quantity),
                 on: order.engineID, at: now)
-            core.send(
-                .replace(
-                    ReplaceOrder(
-                        id: order.engineID, account: order.account, symbol: order.symbol,
-                        price: price == order.price ? nil : price, quantity: open == order.leavesQuantity ? nil : open)),
-                owner: self, now: now)
+            core.send(.replace(replace), owner: self, now: now)
         }
     }
 

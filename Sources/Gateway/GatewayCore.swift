@@ -4,6 +4,7 @@ import ChronosServices
 import Logging
 import Metrics
 import NIOCore
+import RiskEngine
 
 #if canImport(Glibc)
     import Glibc
@@ -37,6 +38,10 @@ final class GatewayCore {
     /// Orders whose client was told `engine_timeout`: if the engine accepts one late, it is canceled.
     private var orphans: [OrderID: (account: AccountID, symbol: SymbolID)] = [:]
     var bridge: EngineBridge?
+    /// Inline pre-trade risk (static limits, docs/risk.md): every new order and replace is checked
+    /// before it leaves for the engine; every engine event this gateway receives updates its state.
+    let risk: RiskEngine
+    let riskRejects = Counter(label: "chronos_gateway_risk_rejects_total")
     /// False once shutdown began: new orders are refused, answers still flow.
     private(set) var acceptingOrders = true
 
@@ -47,13 +52,60 @@ final class GatewayCore {
 
     init(
         loop: EventLoop, symbols: SymbolDirectory, configuration: GatewayConfiguration, allocator: OrderIDAllocator,
-        logger: Logger
+        riskConfiguration: RiskConfiguration = RiskConfiguration(), logger: Logger
     ) {
         self.loop = loop
         self.symbols = symbols
         self.configuration = configuration
         self.allocator = allocator
         self.logger = logger
+        risk = RiskEngine(configuration: riskConfiguration)
+        for (i, symbol) in symbols.symbols.enumerated() {
+            risk.setSymbolLimits(riskConfiguration.symbolLimits(named: symbol.name), for: SymbolID(UInt32(i)))
+        }
+        // Gateway accounts are numbers: `[[risk.accounts]] account = "101"` (or 101) applies to account 101.
+        for account in riskConfiguration.accounts {
+            if let number = UInt32(account.account) {
+                risk.setAccountLimits(riskConfiguration.accountLimits(named: account.account), for: AccountID(number))
+            }
+        }
+    }
+
+    /// The risk decision for a new order; a refusal is counted. A passed order is held against the
+    /// account's limits until the engine's events release it (``forgetUnsent(_:)`` if it never leaves).
+    func checkRisk(_ order: NewOrder, now: UInt64) -> RiskDecision {
+        // An order the engine refuses anyway (quantity or price outside the symbol's static terms)
+        // goes on to the engine, so that the client hears the engine's precise reason.
+        if engineWillRefuse(order) { return RiskDecision(action: .pass, reason: nil) }
+        let decision = risk.check(order, now: now)
+        if decision.action == .reject { riskRejects.increment() }
+        return decision
+    }
+
+    /// Whether the engine will refuse `order` on the symbol's static terms (SymbolConfiguration).
+    private func engineWillRefuse(_ order: NewOrder) -> Bool {
+        let terms = symbols[order.symbol]
+        let q = order.quantity
+        if q < terms.minQuantity || q > terms.maxQuantity || q % terms.lotSize != 0 { return true }
+        guard order.type == .limit else { return false }
+        let p = order.price
+        return p < terms.minPrice || p > terms.maxPrice || p % terms.tickSize != 0
+    }
+
+    /// The risk decision for a replace.
+    func checkRisk(_ replace: ReplaceOrder, now: UInt64) -> RiskDecision {
+        let decision = risk.checkReplace(replace, now: now)
+        if decision.action == .reject { riskRejects.increment() }
+        return decision
+    }
+
+    /// Releases the risk engine's hold on a new order that never reached the engine.
+    func forgetUnsent(_ order: NewOrder) {
+        risk.apply(
+            .rejected(
+                OrderRejected(
+                    sequence: 0, id: order.id, account: order.account, symbol: order.symbol, command: .new,
+                    reason: .malformed)))
     }
 
     /// A fresh engine order id, or nil (logged) when the id space or its reservation file fails.
@@ -109,11 +161,13 @@ final class GatewayCore {
             switch output {
             case .frame(let frame):
                 guard case .event(let event, _) = frame.message else { continue }
+                risk.apply(event)
                 if event.answersCommand && unansweredCommands > 0 { unansweredCommands -= 1 }
                 route(event, shard: frame.shard)
             case .notSent(let command, let sentAt, let shardUnavailable):
                 notSentCommands.increment()
                 if unansweredCommands > 0 { unansweredCommands -= 1 }
+                if case .new(let order) = command { forgetUnsent(order) }
                 if let owner = owners[command.orderID] {
                     owner.commandNotSent(command, sentAt: sentAt, shardUnavailable: shardUnavailable)
                 }

@@ -62,11 +62,13 @@ public final class GatewayService: Service, @unchecked Sendable {
         let allocator = try OrderIDAllocator(
             gatewayID: UInt16(configuration.id), path: "\(configuration.stateDirectory)/order-ids")
         let symbols = SymbolDirectory(exchange.liveSymbols)
+        let risk = exchange.risk
         let logger = self.logger
         // 1. The shared state and the sessions, on the loop.
         let state = try await loop.submit {
             let core = GatewayCore(
-                loop: loop, symbols: symbols, configuration: configuration, allocator: allocator, logger: logger)
+                loop: loop, symbols: symbols, configuration: configuration, allocator: allocator,
+                riskConfiguration: risk, logger: logger)
             let fix = try configuration.fixSessions.map {
                 try FIXSessionHost(settings: $0, core: core, stateDirectory: configuration.stateDirectory)
             }

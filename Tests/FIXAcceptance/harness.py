@@ -93,6 +93,11 @@ def write_config(path: Path, state_dir: Path, symbols=SYMBOLS, sessions=SESSIONS
         f"state_dir = {_toml_value(str(state_dir))}",
         "",
     ]
+    # Pre-trade risk: a reference price per symbol (as an operator sets the previous close) so that
+    # market orders can be valued before the first trade, and no price band (these tests place
+    # orders far apart on purpose; risk limits have their own tests).
+    for name in symbols:
+        lines += ["[[risk.symbols]]", f"name = {_toml_value(name)}", "reference_price = 15000", "price_band_bps = 0", ""]
     for session in sessions:
         lines.append("[[gateway.fix_sessions]]")
         for key, value in session.items():
