@@ -190,7 +190,9 @@ final class FIXSessionHost: OrderOwner {
             if decision.action == .reject, let reason = decision.reason {
                 refuse(
                     message,
-                    .init(reason: FIXOrderEntry.ordRejReason(risk: reason), text: "risk_\(reason.code): refused by pre-trade risk checks"))
+                    .init(
+                        reason: FIXOrderEntry.ordRejReason(risk: reason),
+                        text: "risk_\(reason.code): refused by pre-trade risk checks"))
                 return
             }
             var tracked = TrackedOrder<String>(
