@@ -103,41 +103,33 @@ public final class GatewayService: Service, @unchecked Sendable {
         let outbound = configuration.maxOutboundBytes
         let watermark = ChannelOptions.Types.WriteBufferWaterMark(low: outbound / 2, high: outbound)
         do {
+            /// A TCP listener whose connections each get the handler `makeHandler` builds (on the loop).
+            func listen(port: Int, _ makeHandler: @escaping @Sendable () -> ChannelHandler) async throws -> Channel {
+                let channel = try await ServerBootstrap(group: group)
+                    .serverChannelOption(.backlog, value: 256)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .childChannelOption(.writeBufferWaterMark, value: watermark)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(makeHandler())
+                        }
+                    }
+                    .bind(host: configuration.host, port: port).get()
+                channels.append(channel)
+                tcpListeners.append(channel)
+                return channel
+            }
             if configuration.fixPort >= 0 {
                 let maxSize = configuration.maxMessageSize
-                let channel = try await ServerBootstrap(group: group)
-                    .serverChannelOption(.backlog, value: 256)
-                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                    .childChannelOption(.writeBufferWaterMark, value: watermark)
-                    .childChannelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(
-                                FIXConnectionHandler(sessions: state.value.fix, maxMessageSize: maxSize, logger: logger)
-                            )
-                        }
-                    }
-                    .bind(host: configuration.host, port: configuration.fixPort).get()
-                channels.append(channel)
-                tcpListeners.append(channel)
-                addresses.fix = channel.localAddress
+                addresses.fix = try await listen(port: configuration.fixPort) {
+                    FIXConnectionHandler(sessions: state.value.fix, maxMessageSize: maxSize, logger: logger)
+                }.localAddress
             }
             if configuration.binaryPort >= 0 {
-                let channel = try await ServerBootstrap(group: group)
-                    .serverChannelOption(.backlog, value: 256)
-                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                    .childChannelOption(.writeBufferWaterMark, value: watermark)
-                    .childChannelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(
-                                BinaryTCPHandler(logins: BinaryLogins(sessions: state.value.binary), logger: logger))
-                        }
-                    }
-                    .bind(host: configuration.host, port: configuration.binaryPort).get()
-                channels.append(channel)
-                tcpListeners.append(channel)
-                addresses.binary = channel.localAddress
+                addresses.binary = try await listen(port: configuration.binaryPort) {
+                    BinaryTCPHandler(logins: BinaryLogins(sessions: state.value.binary), logger: logger)
+                }.localAddress
             }
             if configuration.udpPort >= 0 {
                 let channel = try await DatagramBootstrap(group: group)
