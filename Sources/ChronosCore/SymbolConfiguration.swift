@@ -37,6 +37,20 @@ public struct SymbolConfiguration: Hashable, Sendable {
         self.priceDecimals = priceDecimals
     }
 
+    /// Whether `price` is a valid limit price of the symbol: positive, within min/max price and a
+    /// multiple of the tick (the matching engine's rule, which keeps its own copy of these terms).
+    @inlinable
+    public func isValidPrice(_ price: Price) -> Bool {
+        price > 0 && price >= minPrice && price <= maxPrice && price % tickSize == 0
+    }
+
+    /// Whether `quantity` is a valid order quantity of the symbol: positive, within min/max
+    /// quantity and a multiple of the lot (the engine also caps it by its pool's quantity ceiling).
+    @inlinable
+    public func isValidQuantity(_ quantity: Quantity) -> Bool {
+        quantity > 0 && quantity >= minQuantity && quantity <= maxQuantity && quantity % lotSize == 0
+    }
+
     /// Problems that make this configuration unusable, each naming the bad key; empty when valid.
     public var validationErrors: [String] {
         var errors: [String] = []

@@ -11,12 +11,6 @@ import NIOCore
 enum BinaryTransport {
     case tcp(Channel)
     case udp(Channel, SocketAddress)
-
-    var channel: Channel {
-        switch self {
-        case .tcp(let channel), .udp(let channel, _): channel
-        }
-    }
 }
 
 /// One configured login of the binary protocol (docs/protocol.md), over TCP or UDP: its orders,
@@ -35,13 +29,13 @@ final class BinarySessionHost: OrderOwner {
     private var lastReceived: UInt64 = 0
     private var lastSent: UInt64 = 0
     private var logger: Logger
-    // UDP: the next expected client sequence, answers by sequence, and the sequence each new
-    // order came with (a change's is in its PendingChange).
+    // UDP: the next expected client sequence, the first answer to each of the last `answersKept`
+    // sequences (sequences are processed one by one, so the window is `expected - answersKept…`),
+    // and the sequence each new order came with (a change's is in its PendingChange).
     private var expectedSequence: UInt64 = 1
-    private var answers: [UInt64: [ServerMessage]] = [:]
-    private var answerOrder: [UInt64] = []
+    private var firstAnswers: [UInt64: ServerMessage] = [:]
     private var sequenceOfNewOrder: [OrderID: UInt64] = [:]
-    static let answersKept = 4096
+    static let answersKept: UInt64 = 4096
     private let scratch = UnsafeMutableRawBufferPointer.allocate(
         byteCount: BinaryFormat.maxMessageSize + UDPHeader.size, alignment: 8)
     private static let refused = Counter(label: "chronos_gateway_binary_requests_refused_total")
@@ -67,8 +61,7 @@ final class BinarySessionHost: OrderOwner {
         heartbeatInterval = UInt64(heartbeatIntervalMs) * 1_000_000
         lastReceived = now
         expectedSequence = sequence + 1
-        answers = [:]
-        answerOrder = []
+        firstAnswers = [:]
         logger.info("binary session logged in")
         send(
             .loginAccepted(
@@ -125,7 +118,7 @@ final class BinarySessionHost: OrderOwner {
         let sequence = header.clientSequence
         if sequence < expectedSequence {
             // A resend: the original answer again (if not answered yet, it still comes).
-            if let first = answers[sequence]?.first { send(first, answering: sequence, record: false) }
+            if let first = firstAnswers[sequence] { send(first, answering: sequence, record: false) }
             return
         }
         if sequence > expectedSequence {
@@ -247,9 +240,7 @@ final class BinarySessionHost: OrderOwner {
                 sequence: sequence)
         else { return }
         orders.beginChange(
-            PendingChange(
-                kind: .cancel, requestKey: request.requestID, price: order.price, orderQuantity: order.orderQuantity,
-                clientSequence: sequence),
+            PendingChange(kind: .cancel, requestKey: request.requestID, clientSequence: sequence),
             on: order.engineID, at: now)
         core.send(
             .cancel(CancelOrder(id: order.engineID, account: order.account, symbol: order.symbol)), owner: self,
@@ -271,13 +262,8 @@ final class BinarySessionHost: OrderOwner {
             logger.info("replace refused by risk", metadata: ["reason": "\(reason.code)"])
             return refuse(request.clientOrderID, request.requestID, .replace, .riskRejected, sequence)
         }
-        let price = request.newPrice == 0 ? order.price : request.newPrice
-        let open = request.newQuantity == 0 ? order.leavesQuantity : request.newQuantity
         orders.beginChange(
-            PendingChange(
-                kind: .replace, requestKey: request.requestID, price: price,
-                orderQuantity: order.cumulativeQuantity + open,
-                rekeys: false, clientSequence: sequence),
+            PendingChange(kind: .replace, requestKey: request.requestID, rekeys: false, clientSequence: sequence),
             on: order.engineID, at: now)
         core.send(.replace(replace), owner: self, now: now)
     }
@@ -391,14 +377,12 @@ final class BinarySessionHost: OrderOwner {
     // MARK: Outbound
 
     /// Sends `message` to the bound transport; over UDP it answers client sequence `sequence`
-    /// (0: unsolicited) and is kept for resends of that sequence when `record`.
+    /// (0: unsolicited) and, when `record` and it is the sequence's first answer, is kept for
+    /// resends of that sequence.
     private func send(_ message: ServerMessage, answering sequence: UInt64, record: Bool = true) {
-        if record && sequence != 0, case .udp = transport {
-            if answers[sequence] == nil {
-                answerOrder.append(sequence)
-                if answerOrder.count > Self.answersKept { answers[answerOrder.removeFirst()] = nil }
-            }
-            answers[sequence, default: []].append(message)
+        if record && sequence != 0, case .udp = transport, firstAnswers[sequence] == nil {
+            firstAnswers[sequence] = message
+            if sequence > Self.answersKept { firstAnswers[sequence - Self.answersKept] = nil }
         }
         guard let transport else { return }
         lastSent = monotonicNanoseconds()

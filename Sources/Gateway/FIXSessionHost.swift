@@ -23,7 +23,7 @@ final class FIXSessionHost: OrderOwner {
     private var routedOrders: [OrderID: FIXMessage] = [:]
     private static let routingTags = [115, 116, 128, 129, 144, 145]
     private var rateLimiter: RateLimiter
-    /// The inbound message each live order's latest report answers, for reversed routing tags.
+    /// The connection bound to the session while one is.
     private(set) var channel: Channel?
     private var logger: Logger
     private let messagesIn = Counter(label: "chronos_gateway_fix_messages_in_total")
@@ -55,7 +55,7 @@ final class FIXSessionHost: OrderOwner {
     /// Binds a new connection (its first message named this session).
     func attach(_ channel: Channel) {
         self.channel = channel
-        session.connected(now: Self.wallClock())
+        session.connected(now: wallClockNanoseconds())
     }
 
     /// The bound connection closed.
@@ -69,19 +69,19 @@ final class FIXSessionHost: OrderOwner {
     /// A frame from the bound connection.
     func receive(_ frame: FIXFrame) {
         messagesIn.increment()
-        perform(session.receive(frame, now: Self.wallClock()))
+        perform(session.receive(frame, now: wallClockNanoseconds()))
     }
 
     /// Heartbeats, test requests and silence timeouts.
     func timerTick() {
         guard channel != nil else { return }
-        perform(session.timerTick(now: Self.wallClock()))
+        perform(session.timerTick(now: wallClockNanoseconds()))
     }
 
     /// Logs out the bound connection (shutdown).
     func logout(reason: String) {
-        guard let channel else { return }
-        perform(session.logout(text: reason, now: Self.wallClock()))
+        guard channel != nil else { return }
+        perform(session.logout(text: reason, now: wallClockNanoseconds()))
     }
 
     private func perform(_ actions: [FIXSessionAction]) {
@@ -112,7 +112,7 @@ final class FIXSessionHost: OrderOwner {
     }
 
     private func send(_ message: FIXOutboundMessage, replyingTo inbound: FIXMessage?) {
-        perform(session.sendApplication(message, replyingTo: inbound, now: Self.wallClock()))
+        perform(session.sendApplication(message, replyingTo: inbound, now: wallClockNanoseconds()))
     }
 
     // MARK: Application messages
@@ -210,7 +210,7 @@ final class FIXSessionHost: OrderOwner {
         guard let clOrdID = message.string(11), let orig = message.string(41) else { return }
         guard let order = changeTarget(message, clOrdID: clOrdID, orig: orig, responseTo: "1") else { return }
         orders.beginChange(
-            PendingChange(kind: .cancel, requestKey: clOrdID, price: order.price, orderQuantity: order.orderQuantity),
+            PendingChange(kind: .cancel, requestKey: clOrdID),
             on: order.engineID, at: now)
         core.send(
             .cancel(CancelOrder(id: order.engineID, account: order.account, symbol: order.symbol)), owner: self,
@@ -251,7 +251,7 @@ final class FIXSessionHost: OrderOwner {
                 return
             }
             orders.beginChange(
-                PendingChange(kind: .replace, requestKey: clOrdID, price: price, orderQuantity: quantity),
+                PendingChange(kind: .replace, requestKey: clOrdID),
                 on: order.engineID, at: now)
             core.send(.replace(replace), owner: self, now: now)
         }
@@ -414,13 +414,6 @@ final class FIXSessionHost: OrderOwner {
 
     // MARK: Time
 
-    /// Wall-clock nanoseconds since the Unix epoch (FIX SendingTime is wall-clock).
-    static func wallClock() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
-
     /// TransactTime (60) now, `YYYYMMDD-HH:MM:SS.sss` UTC.
-    static func transactTime() -> String { FIXTimestamp.string(wallClock()) }
+    static func transactTime() -> String { FIXTimestamp.string(wallClockNanoseconds()) }
 }

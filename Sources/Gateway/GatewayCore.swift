@@ -10,6 +10,13 @@ import RiskEngine
     import Glibc
 #endif
 
+/// Wall-clock nanoseconds since the Unix epoch (FIX timestamps, execution ids).
+func wallClockNanoseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}
+
 /// A session that owns orders: the core hands it the engine's answers about them.
 protocol OrderOwner: AnyObject {
     /// An engine event about order `orderID` (a fill concerns both of its orders' owners).
@@ -85,11 +92,7 @@ final class GatewayCore {
     /// Whether the engine will refuse `order` on the symbol's static terms (SymbolConfiguration).
     private func engineWillRefuse(_ order: NewOrder) -> Bool {
         let terms = symbols[order.symbol]
-        let q = order.quantity
-        if q < terms.minQuantity || q > terms.maxQuantity || q % terms.lotSize != 0 { return true }
-        guard order.type == .limit else { return false }
-        let p = order.price
-        return p < terms.minPrice || p > terms.maxPrice || p % terms.tickSize != 0
+        return !terms.isValidQuantity(order.quantity) || (order.type == .limit && !terms.isValidPrice(order.price))
     }
 
     /// The risk decision for a replace.
@@ -100,13 +103,7 @@ final class GatewayCore {
     }
 
     /// Releases the risk engine's hold on a new order that never reached the engine.
-    func forgetUnsent(_ order: NewOrder) {
-        risk.apply(
-            .rejected(
-                OrderRejected(
-                    sequence: 0, id: order.id, account: order.account, symbol: order.symbol, command: .new,
-                    reason: .malformed)))
-    }
+    func forgetUnsent(_ order: NewOrder) { risk.release(order.id) }
 
     /// A fresh engine order id, or nil (logged) when the id space or its reservation file fails.
     func nextOrderID() -> OrderID? {
@@ -124,11 +121,7 @@ final class GatewayCore {
         localExecutionNumber += 1
         return "G\(configuration.id)-\(startMillis)-\(localExecutionNumber)"
     }
-    private let startMillis: Int64 = {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000 + Int64(ts.tv_nsec) / 1_000_000
-    }()
+    private let startMillis = wallClockNanoseconds() / 1_000_000
 
     /// Sends `command` for `owner`, who will hear the engine's answer.
     func send(_ command: EngineCommand, owner: OrderOwner, now: UInt64) {

@@ -40,9 +40,6 @@ public struct PendingChange<Key: Hashable>: Sendable where Key: Sendable {
     public var kind: Kind
     /// The client's id for this request (FIX: the new ClOrdID; binary: the request id).
     public var requestKey: Key
-    /// Replace: the new price and total quantity asked for.
-    public var price: Price
-    public var orderQuantity: Quantity
     /// Whether an accepted replace gives the order the request's key (FIX: the new ClOrdID) or the
     /// order keeps its key (binary protocol).
     public var rekeys: Bool = true

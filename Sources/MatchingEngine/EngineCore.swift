@@ -72,6 +72,8 @@ struct BookState {
     mutating func addLevelCount(_ side: Side, _ delta: Int32) {
         if side == .buy { levelCount.bid &+= delta } else { levelCount.ask &+= delta }
     }
+    // The same rules as SymbolConfiguration.isValidPrice/isValidQuantity, on this hot copy of the
+    // terms (quantity also capped by the pool's ceiling).
     func isValidPrice(_ price: Int64) -> Bool {
         price > 0 && price >= minPrice && price <= maxPrice && price % tickSize == 0
     }

@@ -288,6 +288,13 @@ public final class RiskEngine {
 
     // MARK: Engine events
 
+    /// Releases the reservation of a passed new order that the engine will never see (e.g. its
+    /// shard was down), as an engine reject of it does. Only a new order's own reservation is
+    /// pending; an id that names a live (accepted) order is left alone. O(1); never allocates.
+    public func release(_ id: OrderID) {
+        if let slot = orderIndex.find(id.rawValue), orders[slot].pending { removeWorking(slot) }
+    }
+
     /// Follows one matching-engine event (every event, in the engine's order): accepted orders
     /// become live, fills move positions and release quantity, cancels and rejected new orders
     /// release their reservation, replaces resize. O(1); never allocates.
@@ -300,10 +307,7 @@ public final class RiskEngine {
                 trackUnchecked(e)
             }
         case .rejected(let e):
-            // Only a new order's own reservation is pending; a duplicate id names a live order.
-            if e.command == .new, let slot = orderIndex.find(e.id.rawValue), orders[slot].pending {
-                removeWorking(slot)
-            }
+            if e.command == .new { release(e.id) }
         case .fill(let e):
             if Int(e.symbol.rawValue) < symbols.capacity { symbols[Int32(e.symbol.rawValue)].lastTradePrice = e.price }
             applyFill(e.takerID, e.takerAccount, e.symbol, e.takerSide, e.price, e.quantity, leaves: e.takerLeaves)

@@ -55,7 +55,7 @@ import Testing
         table.add(order("A", id: 1))
         _ = table.apply(accepted(1), to: OrderID(1))
         table.beginChange(
-            .init(kind: .cancel, requestKey: "C", price: 1_000, orderQuantity: 100), on: OrderID(1), at: 5)
+            .init(kind: .cancel, requestKey: "C"), on: OrderID(1), at: 5)
         #expect(table.isKnown("C"))
         let event = EngineEvent.canceled(
             OrderCanceled(
@@ -76,7 +76,7 @@ import Testing
         _ = table.apply(
             fill(taker: 7, maker: 1, quantity: 40, price: 1_000, takerLeaves: 0, makerLeaves: 60), to: OrderID(1))
         table.beginChange(
-            .init(kind: .replace, requestKey: "B", price: 1_010, orderQuantity: 90), on: OrderID(1), at: 5)
+            .init(kind: .replace, requestKey: "B"), on: OrderID(1), at: 5)
         let event = EngineEvent.replaced(
             OrderReplaced(
                 sequence: 4, id: OrderID(1), account: AccountID(1), symbol: symbol, side: .buy, price: 1_010,
@@ -96,7 +96,7 @@ import Testing
         table.add(order("A", id: 1))
         _ = table.apply(accepted(1), to: OrderID(1))
         table.beginChange(
-            .init(kind: .cancel, requestKey: "C", price: 1_000, orderQuantity: 100), on: OrderID(1), at: 5)
+            .init(kind: .cancel, requestKey: "C"), on: OrderID(1), at: 5)
         _ = table.apply(
             fill(taker: 7, maker: 1, quantity: 100, price: 1_000, takerLeaves: 0, makerLeaves: 0), to: OrderID(1))
         #expect(table.isTracked(OrderID(1)), "kept until the pending cancel is answered")
