@@ -111,7 +111,10 @@ let package = Package(
         .testTarget(
             name: "MatchingEngineTests", dependencies: ["MatchingEngine", "ChronosCore", "Workload", "AllocCounter"]
         ),
-        .testTarget(name: "RiskEngineTests", dependencies: ["RiskEngine", "ChronosCore", "AllocCounter"]),
+        .testTarget(
+            name: "RiskEngineTests",
+            dependencies: ["RiskEngine", "ChronosCore", "MatchingEngine", "Workload", "AllocCounter"]
+        ),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "AllocCounter"]),
         .testTarget(
             name: "ChronosServicesTests",
