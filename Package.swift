@@ -79,12 +79,22 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "ChronosCore", "ChronosConfig", "ChronosServices", "Messaging", "FIX", "BinaryProtocol",
-                "CChronosSystem", "RiskEngine",
+                "CChronosSystem", "RiskEngine", "RiskService",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The risk engine as a service (`chronos risk`): ZeroMQ sidecar server and its client.
+        .target(
+            name: "RiskService",
+            dependencies: [
+                "ChronosCore", "ChronosConfig", "ChronosServices", "Messaging", "RiskEngine", "CChronosSystem",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         // Seeded realistic order flow for benchmarks, load generation and property tests.
@@ -96,7 +106,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 "ChronosServices", "Messaging", "CChronosSystem", "Gateway", "ChronosClient", "BinaryProtocol",
-                "RiskEngine",
+                "RiskEngine", "RiskService",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

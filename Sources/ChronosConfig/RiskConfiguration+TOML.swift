@@ -8,6 +8,7 @@ extension TableReader {
         "account_capacity", "symbol_capacity", "order_capacity", "position_capacity", "tick_value_micros",
         "max_notional_usd", "max_order_qty", "price_band_bps", "max_open_orders", "credit_limit_usd",
         "max_position", "max_messages_per_second", "message_burst", "symbols", "accounts", "model",
+        "placement", "sidecar", "sidecar_timeout_us",
     ]
     static let riskModelKeys: Set<String> = [
         "path", "mode", "threshold", "scoring", "fail", "time_budget_us", "on_load_error",
@@ -93,6 +94,11 @@ extension TableReader {
             risk.accounts.append(o)
         }
         if let model = self.table(table, "model", path: path) { risk.model = riskModel(model) }
+        if let v = choice(table, "placement", path: path, RiskPlacement.allCases.map(\.rawValue)) {
+            risk.placement = RiskPlacement(rawValue: v)!
+        }
+        if let v = string(table, "sidecar", path: path) { risk.sidecarEndpoint = v }
+        if let v = int(table, "sidecar_timeout_us", path: path) { risk.sidecarTimeoutMicros = v }
         errors += risk.validationErrors.map { "\(source): \($0)" }
         return risk
     }

@@ -6,6 +6,7 @@ import Logging
 import Messaging
 import NIOConcurrencyHelpers
 import NIOCore
+import RiskEngine
 
 #if canImport(Glibc)
     import Glibc
@@ -15,9 +16,17 @@ import NIOCore
 public enum BridgeOutput: Sendable {
     /// A report from a shard (an execution report or a shard-local reject).
     case frame(WireFrame)
-    /// A command that never left the gateway: its shard has no live connection or its symbol is
-    /// not in the shard map. `sentAt` is the timestamp it was submitted with.
-    case notSent(EngineCommand, sentAt: UInt64, shardUnavailable: Bool)
+    /// A command that never left the gateway: its shard has no live connection, its symbol is not
+    /// in the shard map, or the risk sidecar refused it. `sentAt` is the timestamp it was submitted with.
+    case notSent(EngineCommand, sentAt: UInt64, reason: NotSentReason)
+}
+
+/// Why a command never left the gateway.
+public enum NotSentReason: Sendable, Equatable {
+    case unknownSymbol
+    case shardUnavailable
+    /// The risk sidecar rejected it (or did not answer in time: ``RiskReason/unavailable``).
+    case risk(RiskReason)
 }
 
 /// The gateway's one thread that talks ZeroMQ to the engine shards.
@@ -139,8 +148,8 @@ public final class EngineBridge: @unchecked Sendable {
             for (command, timestamp) in pending {
                 switch client.submit(command, clientTimestampNanos: timestamp) {
                 case .sent: break
-                case .unknownSymbol: outputs.append(.notSent(command, sentAt: timestamp, shardUnavailable: false))
-                case .shardUnavailable: outputs.append(.notSent(command, sentAt: timestamp, shardUnavailable: true))
+                case .unknownSymbol: outputs.append(.notSent(command, sentAt: timestamp, reason: .unknownSymbol))
+                case .shardUnavailable: outputs.append(.notSent(command, sentAt: timestamp, reason: .shardUnavailable))
                 }
             }
             pending.removeAll(keepingCapacity: true)

@@ -21,8 +21,9 @@ func wallClockNanoseconds() -> Int64 {
 protocol OrderOwner: AnyObject {
     /// An engine event about order `orderID` (a fill concerns both of its orders' owners).
     func engineEvent(_ event: EngineEvent, orderID: OrderID, shard: UInt16)
-    /// The command sent at `sentAt` never left the gateway (its shard is down or unknown).
-    func commandNotSent(_ command: EngineCommand, sentAt: UInt64, shardUnavailable: Bool)
+    /// The command sent at `sentAt` never left the gateway (its shard is down or unknown, or the
+    /// risk sidecar refused it).
+    func commandNotSent(_ command: EngineCommand, sentAt: UInt64, reason: NotSentReason)
     /// The engine has not answered the command sent for `orderID` at `sentAt` within the timeout.
     func answerOverdue(orderID: OrderID, sentAt: UInt64)
 }
@@ -157,12 +158,12 @@ final class GatewayCore {
                 risk.apply(event)
                 if event.answersCommand && unansweredCommands > 0 { unansweredCommands -= 1 }
                 route(event, shard: frame.shard)
-            case .notSent(let command, let sentAt, let shardUnavailable):
-                notSentCommands.increment()
+            case .notSent(let command, let sentAt, let reason):
+                if case .risk = reason { riskRejects.increment() } else { notSentCommands.increment() }
                 if unansweredCommands > 0 { unansweredCommands -= 1 }
                 if case .new(let order) = command { forgetUnsent(order) }
                 if let owner = owners[command.orderID] {
-                    owner.commandNotSent(command, sentAt: sentAt, shardUnavailable: shardUnavailable)
+                    owner.commandNotSent(command, sentAt: sentAt, reason: reason)
                 }
             }
         }

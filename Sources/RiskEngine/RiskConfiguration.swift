@@ -185,6 +185,14 @@ public struct RiskConfiguration: Hashable, Sendable {
     public var accounts: [AccountRiskOverrides] = []
     /// `[risk.model]`: the spoofing model and its policy.
     public var model = RiskModelConfiguration()
+    /// `placement`: where the gateway's checks run — in its own path (`inline`, default) or in the
+    /// `chronos risk` sidecar (`sidecar`), which sees every gateway's flow through the shards' events.
+    public var placement = RiskPlacement.inline
+    /// `sidecar`: the sidecar's ZeroMQ endpoint (ROUTER), bound by `chronos risk`, connected to by gateways.
+    public var sidecarEndpoint = "ipc://.chronos-state/risk.ipc"
+    /// `sidecar_timeout_us`: how long a gateway waits for the sidecar's answer; past it the order is
+    /// rejected `risk_unavailable` (no limits, no trading).
+    public var sidecarTimeoutMicros = 5_000
 
     /// The defaults: $1,000,000 notional limit, prices in cents.
     public init() {}
@@ -248,6 +256,8 @@ public struct RiskConfiguration: Hashable, Sendable {
         check((1...(1 << 28)).contains(orderCapacity), "order_capacity", "in 1...268435456", orderCapacity)
         check((1...(1 << 28)).contains(positionCapacity), "position_capacity", "in 1...268435456", positionCapacity)
         errors += model.validationErrors
+        check((1...10_000_000).contains(sidecarTimeoutMicros), "sidecar_timeout_us", "in 1...10000000", sidecarTimeoutMicros)
+        check(!sidecarEndpoint.isEmpty, "sidecar", "an endpoint", "\"\"")
         func symbolChecks(_ prefix: String, _ o: SymbolRiskOverrides) {
             if let v = o.tickValueMicros { check(v > 0, prefix + "tick_value_micros", "> 0", v) }
             if let v = o.maxNotionalUSD { check(v > 0, prefix + "max_notional_usd", "> 0", v) }
@@ -301,6 +311,14 @@ public struct RiskConfiguration: Hashable, Sendable {
         }
         return errors
     }
+}
+
+/// Where a gateway's pre-trade checks run.
+public enum RiskPlacement: String, Sendable, CaseIterable {
+    /// A library call in the gateway's order path.
+    case inline
+    /// The `chronos risk` service, over ZeroMQ.
+    case sidecar
 }
 
 /// `[risk.model]`: which spoofing model to load and what its score does (docs/risk-model.md).

@@ -53,6 +53,8 @@ public enum RiskReason: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case spoofingModel = 10
     /// The model failed or ran out of its time budget and the policy fails closed.
     case modelUnavailable = 11
+    /// The gateway's risk sidecar did not answer in time (the gateway fails closed).
+    case unavailable = 12
 
     /// The reason code, e.g. `"notional_limit"`.
     public var code: String { codeLiteral.description }
@@ -72,6 +74,7 @@ public enum RiskReason: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .creditLimit: "credit_limit"
         case .spoofingModel: "spoofing_model"
         case .modelUnavailable: "model_unavailable"
+        case .unavailable: "unavailable"
         }
     }
 
@@ -90,6 +93,7 @@ public enum RiskReason: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .creditLimit: "risk_credit_limit"
         case .spoofingModel: "risk_spoofing_model"
         case .modelUnavailable: "risk_model_unavailable"
+        case .unavailable: "risk_unavailable"
         }
     }
 

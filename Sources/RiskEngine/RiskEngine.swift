@@ -134,6 +134,19 @@ public final class RiskEngine {
         return true
     }
 
+    /// Slows the account down until `until` (ns, the checks' clock): its message rate becomes at
+    /// most `messagesPerSecond` with a burst of one, and orders beyond it are rejected
+    /// `message_rate`. What the gateway does with the model's `throttle` action. Returns false
+    /// when the account table is full.
+    @discardableResult
+    public func throttle(account: AccountID, messagesPerSecond: Int64, until: UInt64) -> Bool {
+        guard messagesPerSecond > 0, let a = accountSlot(account) else { return false }
+        accounts[a].throttledUntil = max(accounts[a].throttledUntil, until)
+        accounts[a].throttleRate = messagesPerSecond
+        accounts[a].tokens = min(accounts[a].tokens, Self.nanosPerSecond)
+        return true
+    }
+
     /// Whether the account's kill switch is on (false for an account never seen).
     public func isKilled(_ account: AccountID) -> Bool {
         guard let a = accountIndex.find(UInt64(account.rawValue)) else { return defaultAccount.killed }
@@ -451,9 +464,14 @@ public final class RiskEngine {
     /// message; false when the bucket is empty. Time never runs backwards (an earlier `now`
     /// refills nothing).
     private func takeToken(_ a: Int32, now: UInt64) -> Bool {
-        let rate = accounts[a].limits.maxMessagesPerSecond
+        var rate = accounts[a].limits.maxMessagesPerSecond
+        var burst = accounts[a].limits.messageBurst
+        if now < accounts[a].throttledUntil {
+            rate = rate > 0 ? min(rate, accounts[a].throttleRate) : accounts[a].throttleRate
+            burst = 1
+        }
         guard rate > 0 else { return true }
-        let capacity = accounts[a].limits.messageBurst * Self.nanosPerSecond
+        let capacity = burst * Self.nanosPerSecond
         var tokens = accounts[a].tokens
         let last = accounts[a].lastRefill
         if now > last {
@@ -633,6 +651,9 @@ struct AccountState {
     /// Token bucket in nano-tokens (one message = 10^9).
     var tokens: Int64
     var lastRefill: UInt64 = 0
+    /// Throttled (``RiskEngine/throttle(account:messagesPerSecond:until:)``) until this time (ns).
+    var throttledUntil: UInt64 = 0
+    var throttleRate: Int64 = 0
 
     init(limits: AccountRiskLimits) {
         self.limits = limits

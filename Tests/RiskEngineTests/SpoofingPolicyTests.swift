@@ -160,3 +160,23 @@ final class ScriptedScorer: SpoofingScorer {
         }
     }
 }
+
+@Suite struct ThrottleTests {
+    @Test func aThrottledAccountIsHeldToTheThrottleRateUntilItEnds() {
+        let h = RiskHarness()
+        let second: UInt64 = 1_000_000_000
+        #expect(h.risk.throttle(account: AccountID(1), messagesPerSecond: 2, until: 10 * second))
+        // One token at once, then one every half second.
+        #expect(h.check(1, 1, .buy, 100, 1, now: second).action == .pass)
+        #expect(h.check(2, 1, .buy, 100, 1, now: second).rejected == .messageRate)
+        #expect(h.check(3, 1, .buy, 100, 1, now: second + second / 2).action == .pass)
+        #expect(h.check(4, 1, .buy, 100, 1, now: second + second / 2).rejected == .messageRate)
+        // Other accounts are not affected.
+        #expect(h.check(5, 2, .buy, 100, 1, now: second).action == .pass)
+        #expect(h.check(6, 2, .buy, 100, 1, now: second).action == .pass)
+        // After the throttle ends the account's own (unlimited) rate applies again.
+        for id in 10..<20 as Range<UInt64> {
+            #expect(h.check(id, 1, .buy, 100, 1, now: 10 * second).action == .pass)
+        }
+    }
+}
