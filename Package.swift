@@ -118,7 +118,8 @@ let package = Package(
         ),
         .testTarget(name: "RiskEngineTests", dependencies: ["RiskEngine", "ChronosCore", "AllocCounter"]),
         .testTarget(
-            name: "SpoofingModelTests", dependencies: ["SpoofingModel", "RiskEngine", "AllocCounter", "TestSupport"],
+            name: "SpoofingModelTests",
+            dependencies: ["SpoofingModel", "RiskEngine", "AllocCounter", "TestSupport", "Workload"],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "AllocCounter"]),

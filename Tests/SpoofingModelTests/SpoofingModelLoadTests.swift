@@ -1,4 +1,5 @@
 import Foundation
+import Workload
 import XCTest
 
 @testable import SpoofingModel
@@ -76,7 +77,7 @@ final class SpoofingModelLoadTests: XCTestCase {
     func testRandomBytesAreNotAValidModel() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        var generator = SeededGenerator(state: 7)
+        var generator = SplitMix64(seed: 7)
         let path = directory.appendingPathComponent("noise.onnx").path
         try Data((0..<4_096).map { _ in UInt8.random(in: 0...255, using: &generator) })
             .write(to: URL(fileURLWithPath: path))

@@ -1,5 +1,6 @@
 import Foundation
 import SpoofingModel
+import Workload
 import XCTest
 
 /// Swift (ONNX Runtime's C API) against Python's ONNX Runtime on the same models and rows: the
@@ -32,7 +33,7 @@ final class SpoofingModelParityTests: XCTestCase {
             throw XCTSkip("python3 cannot import onnxruntime and numpy (scripts/install-deps.sh installs them)")
         }
         var rows = try Fixtures.rows().map(\.features)
-        var generator = SeededGenerator(state: 42)
+        var generator = SplitMix64(seed: 42)
         for index in 0..<500 {
             let scale: Float = index % 10 == 0 ? 50 : 3
             rows.append((0..<Fixtures.featureCount).map { _ in Float.random(in: -scale...scale, using: &generator) })
