@@ -14,12 +14,15 @@ enum OrtRuntime {
     static let headerVersion = UInt32(ORT_API_VERSION)
 
     /// `OrtGetApiBase()->GetApi(version)`, or `.apiVersionUnavailable` when the runtime returns NULL.
-    static func api(version: UInt32 = headerVersion) throws(SpoofingModelError) -> UnsafePointer<OrtApi> {
+    static func api(
+        version: UInt32 = headerVersion, path: String
+    ) throws(SpoofingModelError) -> UnsafePointer<OrtApi> {
         guard let base = OrtGetApiBase() else {
-            throw .apiVersionUnavailable(requested: version, runtimeVersion: "unknown (OrtGetApiBase returned NULL)")
+            throw .apiVersionUnavailable(
+                path: path, requested: version, runtimeVersion: "unknown (OrtGetApiBase returned NULL)")
         }
         guard let getApi = base.pointee.GetApi, let api = getApi(version) else {
-            throw .apiVersionUnavailable(requested: version, runtimeVersion: runtimeVersion)
+            throw .apiVersionUnavailable(path: path, requested: version, runtimeVersion: runtimeVersion)
         }
         return api
     }

@@ -65,7 +65,7 @@ public final class SpoofingModel: SpoofingScorer {
     public init(path: String, featureCount: Int, timeBudgetNanoseconds: UInt64 = 0) throws(SpoofingModelError) {
         guard featureCount > 0 else { throw .invalidFeatureCount(path: path, featureCount: featureCount) }
         try Self.checkReadable(path)
-        let api = try OrtRuntime.api()
+        let api = try OrtRuntime.api(path: path)
         let session = try OrtSession(path: path, api: api)
         let signature = try ModelSignature.validate(
             path: path, featureCount: featureCount, inputs: session.inputs(), outputs: session.outputs())

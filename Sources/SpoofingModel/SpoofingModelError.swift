@@ -15,7 +15,7 @@ public enum SpoofingModelError: Error, Equatable, Sendable, CustomStringConverti
     case invalidModel(path: String, reason: String)
     /// The runtime library is older than the C header this module was compiled with:
     /// `OrtGetApiBase()->GetApi(requested)` returned NULL.
-    case apiVersionUnavailable(requested: UInt32, runtimeVersion: String)
+    case apiVersionUnavailable(path: String, requested: UInt32, runtimeVersion: String)
     /// The model must have exactly one input; `found` lists the inputs it has.
     case wrongInputCount(path: String, found: [String])
     /// The input is not a float tensor (`found` is its ONNX type, e.g. "tensor(int64)").
@@ -40,8 +40,8 @@ public enum SpoofingModelError: Error, Equatable, Sendable, CustomStringConverti
             return "spoofing model \(path): cannot read the file: \(reason)"
         case .invalidModel(let path, let reason):
             return "spoofing model \(path): not a valid ONNX model: \(reason)"
-        case .apiVersionUnavailable(let requested, let runtimeVersion):
-            return "ONNX Runtime \(runtimeVersion) does not provide C API version \(requested) "
+        case .apiVersionUnavailable(let path, let requested, let runtimeVersion):
+            return "spoofing model \(path): ONNX Runtime \(runtimeVersion) does not provide C API version \(requested) "
                 + "(the library is older than the header Chronos was built with; install a newer one "
                 + "with scripts/install-onnxruntime.sh)"
         case .wrongInputCount(let path, let found):

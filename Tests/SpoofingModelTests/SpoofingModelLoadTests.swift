@@ -119,14 +119,17 @@ final class SpoofingModelLoadTests: XCTestCase {
     }
 
     func testUnavailableApiVersionIsAnErrorNotACrash() {
-        XCTAssertNoThrow(try OrtRuntime.api())
-        XCTAssertThrowsError(try OrtRuntime.api(version: 10_000)) { error in
-            guard case .apiVersionUnavailable(let requested, let runtimeVersion) = error as? SpoofingModelError else {
+        XCTAssertNoThrow(try OrtRuntime.api(path: "m.onnx"))
+        XCTAssertThrowsError(try OrtRuntime.api(version: 10_000, path: "m.onnx")) { error in
+            guard
+                case .apiVersionUnavailable("m.onnx", let requested, let runtimeVersion) = error as? SpoofingModelError
+            else {
                 return XCTFail("\(error)")
             }
             XCTAssertEqual(requested, 10_000)
             XCTAssertTrue(runtimeVersion.first?.isNumber ?? false, runtimeVersion)
-            XCTAssertTrue("\(error)".contains("does not provide C API version 10000"))
+            XCTAssertTrue("\(error)".hasPrefix("spoofing model m.onnx: ONNX Runtime "), "\(error)")
+            XCTAssertTrue("\(error)".contains("does not provide C API version 10000"), "\(error)")
         }
     }
 
