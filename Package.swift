@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "ChronosCore", targets: ["ChronosCore"]),
         .library(name: "MatchingEngine", targets: ["MatchingEngine"]),
         .library(name: "RiskEngine", targets: ["RiskEngine"]),
+        .library(name: "SpoofingModel", targets: ["SpoofingModel"]),
         .library(name: "Replay", targets: ["Replay"]),
         .library(name: "Workload", targets: ["Workload"]),
         .library(name: "Messaging", targets: ["Messaging"]),
@@ -33,6 +34,10 @@ let package = Package(
         .target(name: "MatchingEngine", dependencies: ["ChronosCore"]),
         // Pre-trade risk checks (static limits; the spoofing model later). No I/O, no clock, no Foundation.
         .target(name: "RiskEngine", dependencies: ["ChronosCore"]),
+        // ONNX Runtime's C API: the library and header scripts/install-onnxruntime.sh puts in /usr/local.
+        .systemLibrary(name: "COnnxRuntime", pkgConfig: "libonnxruntime"),
+        // The spoofing classifier (an ONNX model) behind RiskEngine's SpoofingScorer, via COnnxRuntime.
+        .target(name: "SpoofingModel", dependencies: ["COnnxRuntime", "RiskEngine"]),
         // The TOML configuration file: engine capacities and symbols (later: shards, gateways, risk).
         .target(
             name: "ChronosConfig",
@@ -124,6 +129,11 @@ let package = Package(
         .testTarget(
             name: "RiskEngineTests",
             dependencies: ["RiskEngine", "ChronosCore", "MatchingEngine", "Workload", "AllocCounter"]
+        ),
+        .testTarget(
+            name: "SpoofingModelTests",
+            dependencies: ["SpoofingModel", "RiskEngine", "AllocCounter", "TestSupport", "Workload"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "AllocCounter"]),
         .testTarget(
