@@ -97,7 +97,8 @@ let package = Package(
             name: "RiskService",
             dependencies: [
                 "ChronosCore", "ChronosConfig", "ChronosServices", "Messaging", "RiskEngine", "CChronosSystem",
-                .product(name: "Logging", package: "swift-log"),
+                "SpoofingModel", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]

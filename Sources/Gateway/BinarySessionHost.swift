@@ -332,7 +332,8 @@ final class BinarySessionHost: OrderOwner {
         case .unknownSymbol: code = .unknownSymbol
         case .risk(let risk):
             code = .riskRejected
-            logger.info("order refused by risk", metadata: ["reason": "\(risk.code)", "order_id": "\(command.orderID)"])
+            logger.info(
+                "order refused by risk", metadata: ["reason": "\(risk.code)", "order_id": "\(command.orderID)"])
         }
         if case .new = command {
             failNewOrder(command.orderID, code: code, mayReachEngine: false)

@@ -256,7 +256,9 @@ public struct RiskConfiguration: Hashable, Sendable {
         check((1...(1 << 28)).contains(orderCapacity), "order_capacity", "in 1...268435456", orderCapacity)
         check((1...(1 << 28)).contains(positionCapacity), "position_capacity", "in 1...268435456", positionCapacity)
         errors += model.validationErrors
-        check((1...10_000_000).contains(sidecarTimeoutMicros), "sidecar_timeout_us", "in 1...10000000", sidecarTimeoutMicros)
+        check(
+            (1...10_000_000).contains(sidecarTimeoutMicros), "sidecar_timeout_us", "in 1...10000000",
+            sidecarTimeoutMicros)
         check(!sidecarEndpoint.isEmpty, "sidecar", "an endpoint", "\"\"")
         func symbolChecks(_ prefix: String, _ o: SymbolRiskOverrides) {
             if let v = o.tickValueMicros { check(v > 0, prefix + "tick_value_micros", "> 0", v) }

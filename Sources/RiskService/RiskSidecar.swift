@@ -253,7 +253,8 @@ final class SidecarLoop {
         if decision.model == .failed { modelFailuresMetric.increment() }
         let verdict = RiskVerdict(
             orderID: id, action: decision.action.rawValue, reason: decision.reason?.rawValue,
-            modelStatus: decision.model.rawValue, score: decision.score.map(Float.init), clientTimestampNanos: timestamp)
+            modelStatus: decision.model.rawValue, score: decision.score.map(Float.init), clientTimestampNanos: timestamp
+        )
         guard case .success(let length) = WireFrame(message: .riskDecision(verdict)).encode(into: outFrame) else {
             return
         }

@@ -42,7 +42,8 @@ public final class RiskSidecarClient {
 
     /// Tells the sidecar that a new order it passed never reached the engine (no answer comes).
     public func release(_ order: NewOrder) {
-        _ = send(.cancel(CancelOrder(id: order.id, account: order.account, symbol: order.symbol), clientTimestampNanos: 0))
+        _ = send(
+            .cancel(CancelOrder(id: order.id, account: order.account, symbol: order.symbol), clientTimestampNanos: 0))
     }
 
     private func send(_ message: WireMessage) -> Bool {
@@ -57,7 +58,8 @@ public final class RiskSidecarClient {
         while true {
             guard case .received(let count, let truncated)? = try? socket.receive(into: frame) else { return nil }
             if socket.hasMoreParts { socket.discardRemainingParts() }
-            guard !truncated, case .success(let decoded) = WireFrame.decode(UnsafeRawBufferPointer(rebasing: frame[0..<count])),
+            guard !truncated,
+                case .success(let decoded) = WireFrame.decode(UnsafeRawBufferPointer(rebasing: frame[0..<count])),
                 case .riskDecision(let verdict) = decoded.message
             else {
                 discardedAnswers += 1

@@ -110,6 +110,16 @@ public final class SpoofingModel: SpoofingScorer {
         return probability
     }
 
+    /// Runs the model `runs` times on an all-zero input, outside the counters and the time budget:
+    /// ONNX Runtime does lazy work on its first runs (about a millisecond here), which must not
+    /// land on the first real order. The services call it once after loading.
+    public func warmUp(runs: Int = 8) {
+        let zeros = [Float](repeating: 0, count: featureCount)
+        zeros.withUnsafeBufferPointer { buffer in
+            for _ in 0..<runs where tensors.load(buffer) { _ = tensors.run() }
+        }
+    }
+
     /// The int64 `label` the last successful run produced (the model's own 0/1 decision), or nil
     /// when the model has no such output.
     public var lastLabel: Int64? { hasLabelOutput ? tensors.lastLabel : nil }

@@ -5,6 +5,7 @@ import Foundation
 import Gateway
 import Logging
 import Messaging
+import RiskService
 import ServiceLifecycle
 
 /// `chronos gateway`: the gateway as its own process, connected to the shards of the
@@ -31,9 +32,11 @@ struct GatewayProcessCommand: AsyncParsableCommand {
         var logger = Logger(label: "chronos.gateway")
         logger[metadataKey: "gateway"] = "\(exchange.gateway.name)"
         let context = try ZMQContext()
-        let gateway = GatewayService(exchange: exchange, context: context, logger: logger) { addresses in
-            FileHandleOutput.standardOutput("chronos gateway: ready \(addresses)\n")
-        }
+        let model = exchange.risk.model
+        let gateway = GatewayService(
+            exchange: exchange, context: context, logger: logger,
+            onReady: { addresses in FileHandleOutput.standardOutput("chronos gateway: ready \(addresses)\n") },
+            makeScorer: { [logger] in try SpoofingModelLoader.load(model, logger: logger) })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: gateway, successTerminationBehavior: .gracefullyShutdownGroup)
         ]

@@ -93,7 +93,7 @@ enum ReplayResponseFrame {
 ///     25    1 UInt8   reason                risk reason code (docs/risk.md), 255 none
 ///     26    1 UInt8   modelStatus           0 off, 1 failed, 2 scored
 ///     27    1         padding               0
-///     28    4 Float32 score                 IEEE 754 bits; NaN: no score
+///     28    4 Float32 score                 IEEE 754 bits when modelStatus is 2 (scored), else 0
 /// ```
 enum RiskDecisionFrame {
     static func encode(_ verdict: RiskVerdict, _ writer: WireWriter) {
@@ -102,7 +102,7 @@ enum RiskDecisionFrame {
         writer.put(verdict.action, at: 24)
         writer.put(verdict.reason ?? 255, at: 25)
         writer.put(verdict.modelStatus, at: 26)
-        writer.put((verdict.score ?? .nan).bitPattern, at: 28)
+        if verdict.modelStatus == 2 { writer.put((verdict.score ?? .nan).bitPattern, at: 28) }
     }
 
     static func decode(_ fields: inout WireFieldDecoder) -> WireMessage {
@@ -112,10 +112,11 @@ enum RiskDecisionFrame {
         if status > 2 { fields.fail(.badEnum(.modelStatus, status)) }
         fields.zero(27..<28)
         let reason = fields.u8(25)
-        let score = Float(bitPattern: fields.u32(28))
+        var score: Float?
+        if status == 2 { score = Float(bitPattern: fields.u32(28)) } else { fields.zero(28..<32) }
         return .riskDecision(
             RiskVerdict(
                 orderID: OrderID(fields.u64(8)), action: action, reason: reason == 255 ? nil : reason,
-                modelStatus: status, score: score.isNaN ? nil : score, clientTimestampNanos: fields.u64(16)))
+                modelStatus: status, score: score, clientTimestampNanos: fields.u64(16)))
     }
 }

@@ -107,7 +107,7 @@ public struct RiskVerdict: Hashable, Sendable {
     public var reason: UInt8?
     /// `ModelStatus` raw value: 0 off, 1 failed, 2 scored.
     public var modelStatus: UInt8
-    /// The model's score (0…1), nil when not scored.
+    /// The model's score (0…1) when ``modelStatus`` is 2 (scored); ignored (sent as 0) otherwise.
     public var score: Float?
     /// The `clientTimestampNanos` of the request, echoed (the requester matches and times answers).
     public var clientTimestampNanos: UInt64
