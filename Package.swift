@@ -112,7 +112,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 "ChronosServices", "Messaging", "CChronosSystem", "Gateway", "ChronosClient", "BinaryProtocol",
-                "RiskEngine", "RiskService",
+                "RiskEngine", "RiskService", "SpoofingModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

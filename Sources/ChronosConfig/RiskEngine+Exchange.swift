@@ -18,11 +18,22 @@ extension RiskEngine {
             risk.setSymbolLimits(configuration.symbolLimits(named: symbol.name), for: id)
             risk.setTickSize(symbol.tickSize, for: id)
         }
+        risk.applyAccountOverrides(configuration)
+        return risk
+    }
+
+    /// Sets the limits (and kill switch) of every numeric account in `configuration.accounts`
+    /// (`[[risk.accounts]]`); other accounts keep theirs. What a configuration reload (SIGHUP)
+    /// applies at run time. Returns the accounts set.
+    @discardableResult
+    public func applyAccountOverrides(_ configuration: RiskConfiguration) -> [AccountID] {
+        var set: [AccountID] = []
         for account in configuration.accounts {
-            if let number = UInt32(account.account) {
-                risk.setAccountLimits(configuration.accountLimits(named: account.account), for: AccountID(number))
+            guard let number = UInt32(account.account) else { continue }
+            if setAccountLimits(configuration.accountLimits(named: account.account), for: AccountID(number)) {
+                set.append(AccountID(number))
             }
         }
-        return risk
+        return set
     }
 }

@@ -5,6 +5,7 @@ import ChronosServices
 import Foundation
 import Logging
 import Messaging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RiskEngine
@@ -42,6 +43,8 @@ public final class GatewayService: Service, @unchecked Sendable {
     private let logger: Logger
     private let onReady: @Sendable (GatewayAddresses) -> Void
     private let makeScorer: @Sendable () throws -> SpoofingScorer?
+    /// Hands new account limits to the running gateway's risk engine (set while it runs).
+    private let accountUpdates = NIOLockedValueBox<(@Sendable (RiskConfiguration) -> Void)?>(nil)
     public var drainTimeout: Duration = .seconds(2)
 
     /// A gateway for `exchange` (its `[gateway]` table, symbols and shard map) that will connect to
@@ -57,6 +60,12 @@ public final class GatewayService: Service, @unchecked Sendable {
         self.logger = logger
         self.makeScorer = makeScorer
         self.onReady = onReady
+    }
+
+    /// Applies `[[risk.accounts]]` of a reloaded configuration (limits and kill switches) to the
+    /// running gateway's inline risk engine, on its event loop. Accounts not listed keep their limits.
+    public func reloadAccounts(_ risk: RiskConfiguration) {
+        if let update = accountUpdates.withLockedValue({ $0 }) { update(risk) }
     }
 
     public func run() async throws {
@@ -102,6 +111,19 @@ public final class GatewayService: Service, @unchecked Sendable {
             loop.execute { state.value.core.handle(outputs) }
         }
         try await loop.submit { state.value.core.bridge = bridge }.get()
+        accountUpdates.withLockedValue {
+            $0 = { risk in
+                loop.execute {
+                    let accounts = state.value.core.risk.applyAccountOverrides(risk)
+                    logger.notice(
+                        "risk account limits reloaded",
+                        metadata: [
+                            "accounts": "\(accounts.count)",
+                            "killed": "\(accounts.filter { state.value.core.risk.isKilled($0) }.map(\.rawValue))",
+                        ])
+                }
+            }
+        }
         // 3. Timers: heartbeats, silence, engine timeouts.
         let timer = loop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
             let now = monotonicNanoseconds()

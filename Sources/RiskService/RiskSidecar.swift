@@ -38,6 +38,14 @@ public final class RiskSidecar: @unchecked Sendable {
     private var startError: Error?
     /// Counters, readable from any thread.
     public let counters = RiskSidecarCounters()
+    /// A reloaded `[risk]` whose `[[risk.accounts]]` the thread applies next.
+    let pendingAccounts = NIOLockedValueBox<RiskConfiguration?>(nil)
+
+    /// Applies `[[risk.accounts]]` of a reloaded configuration (limits and kill switches) on the
+    /// sidecar's thread, before its next request. Accounts not listed keep their limits.
+    public func reloadAccounts(_ risk: RiskConfiguration) {
+        pendingAccounts.withLockedValue { $0 = risk }
+    }
 
     /// A sidecar for `exchange`; `makeScorer` runs on the sidecar's thread (the model belongs to it).
     public init(
@@ -98,7 +106,7 @@ public final class RiskSidecar: @unchecked Sendable {
         }
         started.lock()
         started.unlock(withValue: 1)
-        loop.run(until: stopping)
+        loop.run(until: stopping, accounts: pendingAccounts)
     }
 }
 
@@ -175,8 +183,19 @@ final class SidecarLoop {
         outFrame.deallocate()
     }
 
-    func run(until stopping: borrowing Synchronization.Atomic<Bool>) {
+    func run(until stopping: borrowing Synchronization.Atomic<Bool>, accounts: NIOLockedValueBox<RiskConfiguration?>) {
         while !stopping.load(ordering: .acquiring) {
+            if let reload = accounts.withLockedValue({ box -> RiskConfiguration? in
+                defer { box = nil }
+                return box
+            }) {
+                let set = risk.applyAccountOverrides(reload)
+                logger.notice(
+                    "risk account limits reloaded",
+                    metadata: [
+                        "accounts": "\(set.count)", "killed": "\(set.filter { risk.isKilled($0) }.map(\.rawValue))",
+                    ])
+            }
             let answered = drainRequests()
             let applied = drainEvents()
             if answered == 0 {

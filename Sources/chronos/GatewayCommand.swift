@@ -43,6 +43,8 @@ struct GatewayProcessCommand: AsyncParsableCommand {
         if let metrics = metricsService(exchange, override: metricsPort, offset: 100, logger: logger) {
             services.append(metrics)
         }
+        let reload = reloadOnHangup(config, command: "gateway") { gateway.reloadAccounts($0.risk) }
+        defer { reload.cancel() }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

@@ -43,6 +43,8 @@ struct RiskCommand: AsyncParsableCommand {
                 }, successTerminationBehavior: .gracefullyShutdownGroup)
         ]
         if let metrics { services.append(metrics) }
+        let reload = reloadOnHangup(config, command: "risk") { sidecar.reloadAccounts($0.risk) }
+        defer { reload.cancel() }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

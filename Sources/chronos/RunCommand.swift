@@ -62,12 +62,14 @@ struct RunCommand: AsyncParsableCommand {
             exchange: exchange, context: context, logger: logger,
             onReady: { addresses in FileHandleOutput.standardOutput("chronos run: gateway ready \(addresses)\n") },
             makeScorer: { [logger] in try SpoofingModelLoader.load(model, logger: logger) })
+        var sidecar: RiskSidecar?
         if exchange.risk.placement == .sidecar {
-            let sidecar = RiskSidecar(exchange: exchange, context: context, logger: logger) {
+            let riskSidecar = RiskSidecar(exchange: exchange, context: context, logger: logger) {
                 try SpoofingModelLoader.load(model, logger: logger)
             }
+            sidecar = riskSidecar
             services.append(
-                .init(service: AfterShards(shards: shards, service: RiskSidecarService(sidecar, logger: logger))))
+                .init(service: AfterShards(shards: shards, service: RiskSidecarService(riskSidecar, logger: logger))))
         }
         services.append(.init(service: AfterShards(shards: shards, service: gateway)))
         // 3. The optional generated flow.
@@ -78,6 +80,11 @@ struct RunCommand: AsyncParsableCommand {
                 .init(service: flow, successTerminationBehavior: exitAfterFlow ? .gracefullyShutdownGroup : .ignore))
         }
         if let metrics { services.append(metrics) }
+        let reload = reloadOnHangup(config, command: "run") { [sidecar] reloaded in
+            gateway.reloadAccounts(reloaded.risk)
+            sidecar?.reloadAccounts(reloaded.risk)
+        }
+        defer { reload.cancel() }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

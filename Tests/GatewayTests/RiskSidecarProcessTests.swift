@@ -136,3 +136,81 @@ import Testing
         for child in children where child.process.isRunning { #expect(await child.terminate() == 0) }
     }
 }
+
+/// The operator's kill switch at run time: edit `[[risk.accounts]] killed`, send SIGHUP.
+@Suite(.serialized) struct KillSwitchReloadTests {
+    static func configuration(dir: URL, killed: Bool) -> String {
+        """
+        [metrics]
+        enabled = false
+
+        [gateway]
+        fix_port = -1
+        binary_port = 0
+        udp_port = -1
+        state_dir = "\(dir.path)/state"
+
+        [[gateway.binary_sessions]]
+        username = "trader1"
+        password = "trader1"
+        accounts = [101]
+
+        [[risk.accounts]]
+        account = "101"
+        killed = \(killed)
+
+        [risk.model]
+        mode = "off"
+
+        """
+    }
+
+    @Test func sighupAppliesAReloadedKillSwitch() async throws {
+        let binary = try #require(TestSupport.chronosBinary, "build the chronos executable first (swift build)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "chronos-kill-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("chronos.toml")
+        try Self.configuration(dir: dir, killed: false).write(to: path, atomically: true, encoding: .utf8)
+        let exchange = try MultiGatewayTests.ChildProcess(
+            binary, ["run", "--config", path.path], log: dir.appendingPathComponent("run.log"))
+        defer { if exchange.process.isRunning { exchange.kill9() } }
+        let port = try #require(await exchange.readyPort("binary"), "chronos run did not get ready")
+        let trader = try await MultiGatewayTests.Inbox(port: port, username: "trader1")
+        try await trader.client.send(MultiGatewayTests.order(1, account: 101, symbol: "AAPL", side: .buy))
+        #expect(await RiskSidecarProcessTests.answer(trader, 1) == .accepted)
+
+        // The operator kills account 101: new orders are refused, cancels still pass.
+        try Self.configuration(dir: dir, killed: true).write(to: path, atomically: true, encoding: .utf8)
+        kill(exchange.process.processIdentifier, SIGHUP)
+        var refused = false
+        for attempt in 0..<100 where !refused {
+            let id = UInt64(10 + attempt)
+            try await trader.client.send(
+                MultiGatewayTests.order(id, account: 101, symbol: "AAPL", side: .buy, price: 14_000))
+            if await RiskSidecarProcessTests.answer(trader, id) == .rejected(.riskRejected) {
+                refused = true
+            } else {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        #expect(refused, "a reloaded kill switch refuses the account's new orders")
+        try await trader.client.send(
+            .cancel(CancelRequest(requestID: 500, clientOrderID: 1, account: 101, symbol: SymbolCode("AAPL")!)))
+        let canceled = await trader.first(within: 10) {
+            if case .canceled(let c) = $0 { c.clientOrderID == 1 } else { false }
+        }
+        #expect(canceled != nil, "a killed account can still cancel")
+
+        // A file that no longer parses changes nothing (the switch stays on).
+        try "[risk\nbroken".write(to: path, atomically: true, encoding: .utf8)
+        kill(exchange.process.processIdentifier, SIGHUP)
+        try await Task.sleep(for: .milliseconds(200))
+        try await trader.client.send(
+            MultiGatewayTests.order(900, account: 101, symbol: "AAPL", side: .buy, price: 14_000))
+        #expect(await RiskSidecarProcessTests.answer(trader, 900) == .rejected(.riskRejected))
+        await trader.client.close()
+        #expect(await exchange.terminate() == 0)
+    }
+}
