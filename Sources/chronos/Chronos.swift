@@ -8,7 +8,7 @@ struct Chronos: AsyncParsableCommand {
         abstract: "Chronos: a low-latency exchange.",
         subcommands: [
             RunCommand.self, ReplayCommand.self, EngineProcessCommand.self, GatewayProcessCommand.self,
-            RiskCommand.self, BenchCommand.self, GenerateCommand.self, LoadgenCommand.self,
+            RiskCommand.self, BenchCommand.self, GenerateCommand.self, LoadgenCommand.self, StatusCommand.self,
         ]
     )
 }
