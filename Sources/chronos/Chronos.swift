@@ -8,7 +8,7 @@ struct Chronos: AsyncParsableCommand {
         abstract: "Chronos: a low-latency exchange.",
         subcommands: [
             RunCommand.self, ReplayCommand.self, EngineProcessCommand.self, GatewayProcessCommand.self,
-            BenchCommand.self, GenerateCommand.self, LoadgenCommand.self,
+            BenchCommand.self, GenerateCommand.self, LoadgenCommand.self, SimulateCommand.self,
         ]
     )
 }
