@@ -66,6 +66,7 @@ final class Manipulator: Agent {
             case .splitSpoofer:
                 parameters.legs = rng.integer(6...9)...rng.integer(10...15)
                 parameters.distance = 1...Int64(rng.integer(2...4))
+                parameters.pause *= 4  // as many legs per day as the other kinds, not 5× more
             default:
                 break
             }
@@ -98,7 +99,7 @@ final class Manipulator: Agent {
     override var reactsToBook: Bool { true }
 
     init(_ kind: AgentKind, _ parameters: Parameters, account: AccountID, index: Int, rng: SplitMix64) {
-        precondition(kind.isManipulator)
+        precondition(kind == .spoofer || kind == .layerer || kind == .splitSpoofer)
         self.parameters = parameters
         super.init(kind: kind, account: account, index: index, rng: rng)
         genuineSide = self.rng.chance(0.5) ? .buy : .sell

@@ -99,6 +99,10 @@ public final class MarketSimulator {
             case .executor:
                 let parameters = Executor.Parameters.random(&agentRNG, sizeMedian: sizeMedian)
                 agent = Executor(parameters, account: account, index: index, rng: agentRNG)
+            case .mimicSpoofer:
+                let parameters = MarketMaker.Parameters.random(&agentRNG, sizeMedian: sizeMedian)
+                let mimicry = MarketMaker.Mimicry.random(&agentRNG)
+                agent = MarketMaker(parameters, mimicry: mimicry, account: account, index: index, rng: agentRNG)
             case .spoofer, .layerer, .splitSpoofer:
                 let parameters = Manipulator.Parameters.random(kind, &agentRNG, sizeMedian: sizeMedian)
                 agent = Manipulator(kind, parameters, account: account, index: index, rng: agentRNG)

@@ -19,9 +19,12 @@ public enum AgentKind: Int, CaseIterable, Sendable, CustomStringConvertible {
     case layerer
     /// Left-out variant: the spoof spread over many normal-sized orders.
     case splitSpoofer
+    /// Left-out adversarial variant: quotes like a market maker and spoofs by inflating the size
+    /// of its levels behind the touch on one side while its touch quote on the other is the genuine leg.
+    case mimicSpoofer
 
     /// The `agent_type` column value: `noise`, `market_maker`, `momentum`, `executor`, `spoofer`,
-    /// `layerer`, `split_spoofer`.
+    /// `layerer`, `split_spoofer`, `mimic_spoofer`.
     public var name: String {
         switch self {
         case .noise: "noise"
@@ -31,11 +34,14 @@ public enum AgentKind: Int, CaseIterable, Sendable, CustomStringConvertible {
         case .spoofer: "spoofer"
         case .layerer: "layerer"
         case .splitSpoofer: "split_spoofer"
+        case .mimicSpoofer: "mimic_spoofer"
         }
     }
 
     /// True for the kinds whose spoof or layer legs are labeled 1.
-    public var isManipulator: Bool { self == .spoofer || self == .layerer || self == .splitSpoofer }
+    public var isManipulator: Bool {
+        self == .spoofer || self == .layerer || self == .splitSpoofer || self == .mimicSpoofer
+    }
 
     /// The manipulator kinds, in declaration order.
     public static var manipulators: [AgentKind] { allCases.filter(\.isManipulator) }

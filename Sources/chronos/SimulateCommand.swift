@@ -16,7 +16,8 @@ struct SimulateCommand: ParsableCommand {
         discussion: """
             Rows: day_seed,ts,agent_type,agent_id,episode_id,order_id,label, then the risk engine's spoofing \
             features in schema order. Same seed and options: byte-identical output. Manipulator kinds: \
-            spoofer, layerer, split_spoofer (the variant kept out of training). Training: tools/model/train.py.
+            spoofer, layerer, and the variants kept out of training: split_spoofer, mimic_spoofer. \
+            Training: tools/model/train.py (make model); docs/risk-model.md.
             """
     )
 

@@ -90,6 +90,13 @@ final class MarketSimulationTests: XCTestCase {
         let split = try simulate(seed: 4, days: 3, manipulators: [.splitSpoofer])
         let kinds = Set(split.rows.filter { $0.agentKind.isManipulator }.map(\.agentKind))
         XCTAssertEqual(kinds, [.splitSpoofer])
+        let mimic = try simulate(seed: 4, days: 3, manipulators: [.mimicSpoofer])
+        let mimicKinds = Set(mimic.rows.filter { $0.agentKind.isManipulator }.map(\.agentKind))
+        XCTAssertEqual(mimicKinds, [.mimicSpoofer])
+        // The mimic quotes like a maker (label 0) and only its inflated levels are spoof legs.
+        let mimicRows = mimic.rows.filter { $0.agentKind == .mimicSpoofer }
+        XCTAssertTrue(mimicRows.contains { $0.label == 1 && $0.episodeID > 0 })
+        XCTAssertGreaterThan(mimicRows.filter { $0.label == 0 }.count, mimicRows.filter { $0.label == 1 }.count)
         let none = try simulate(seed: 4, days: 2, manipulators: [])
         XCTAssertTrue(none.rows.allSatisfy { $0.label == 0 && !$0.agentKind.isManipulator })
     }
