@@ -4,7 +4,7 @@
 SWIFT ?= swift
 CHRONOS := .build/release/chronos
 
-.PHONY: deps build run test lint test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check fuzz bench bench-engine clean \
+.PHONY: deps build run test lint test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check fuzz scan test-deploy test-image bench bench-engine clean \
 	model test-model
 
 deps:
@@ -19,8 +19,10 @@ run: build
 # Every test: formatting, unit, scenario, property, differential and process tests (debug,
 # with the zero-allocation tests), the zero-allocation tests again in release, the reference
 # implementation's own tests, the package-benchmark malloc gate, the replay memory check and a
-# short libFuzzer + AddressSanitizer run over the replay edge and the engine.
-test: deps lint test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check fuzz
+# short libFuzzer + AddressSanitizer run over the replay edge and the engine; then the deployment:
+# its scans, its tests against the built binary, and the image built daemonless and health-checked.
+test: deps lint test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check fuzz \
+		scan test-deploy test-image
 	@echo "make test: all passed"
 
 lint:
@@ -70,6 +72,27 @@ fuzz:
 		-artifact_prefix=.build/ .build/fuzz-corpus
 	Fuzz/.build/release/GatewayFuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
 		-artifact_prefix=.build/gateway- .build/fuzz-corpus-gateway
+
+# Security scans of the deployment, offline (docs/operations.md, "Scans"): hadolint on the
+# Dockerfile, Trivy's embedded misconfiguration checks on the Dockerfile and the Kubernetes
+# manifests. HIGH or CRITICAL fails unless .trivyignore.yaml accepts it with a reason. (Trivy
+# does not read compose files; Tests/Deployment checks those. Image vulnerability scans need
+# Trivy's online database: .github/workflows/security.yml.)
+scan: deps
+	hadolint --config .hadolint.yaml deploy/Dockerfile
+	trivy config --skip-check-update --skip-version-check --quiet --ignorefile .trivyignore.yaml \
+		--severity HIGH,CRITICAL --exit-code 1 deploy/
+
+# Deployment tests (Tests/Deployment, Python unittest): YAML, Dockerfile, compose and Kubernetes
+# invariants, their agreement, and the commands they run against the built binary.
+test-deploy: deps
+	$(SWIFT) build --product chronos
+	CHRONOS_BIN=.build/debug/chronos python3 -m unittest discover -s Tests/Deployment -v
+
+# deploy/Dockerfile built with buildah (no Docker engine), its runtime contents checked and its
+# health check run against a live engine (Tests/Deployment/build-image.sh).
+test-image: deps
+	bash Tests/Deployment/build-image.sh
 
 # Measurements for the README's performance table.
 bench: bench-engine

@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "ChronosCore", targets: ["ChronosCore"]),
         .library(name: "MatchingEngine", targets: ["MatchingEngine"]),
         .library(name: "RiskEngine", targets: ["RiskEngine"]),
+        .library(name: "SpoofingModel", targets: ["SpoofingModel"]),
         .library(name: "Replay", targets: ["Replay"]),
         .library(name: "Workload", targets: ["Workload"]),
         .library(name: "MarketSimulation", targets: ["MarketSimulation"]),
@@ -34,6 +35,10 @@ let package = Package(
         .target(name: "MatchingEngine", dependencies: ["ChronosCore"]),
         // Pre-trade risk checks (static limits; the spoofing model later). No I/O, no clock, no Foundation.
         .target(name: "RiskEngine", dependencies: ["ChronosCore"]),
+        // ONNX Runtime's C API: the library and header scripts/install-onnxruntime.sh puts in /usr/local.
+        .systemLibrary(name: "COnnxRuntime", pkgConfig: "libonnxruntime"),
+        // The spoofing classifier (an ONNX model) behind RiskEngine's SpoofingScorer, via COnnxRuntime.
+        .target(name: "SpoofingModel", dependencies: ["COnnxRuntime", "RiskEngine"]),
         // The TOML configuration file: engine capacities and symbols (later: shards, gateways, risk).
         .target(
             name: "ChronosConfig",
@@ -80,12 +85,23 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "ChronosCore", "ChronosConfig", "ChronosServices", "Messaging", "FIX", "BinaryProtocol",
-                "CChronosSystem", "RiskEngine",
+                "CChronosSystem", "RiskEngine", "RiskService",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The risk engine as a service (`chronos risk`): ZeroMQ sidecar server and its client.
+        .target(
+            name: "RiskService",
+            dependencies: [
+                "ChronosCore", "ChronosConfig", "ChronosServices", "Messaging", "RiskEngine", "CChronosSystem",
+                "SpoofingModel", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         // Seeded realistic order flow for benchmarks, load generation and property tests.
@@ -99,7 +115,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 "ChronosServices", "Messaging", "CChronosSystem", "Gateway", "ChronosClient", "BinaryProtocol",
-                "RiskEngine", "MarketSimulation",
+                "RiskEngine", "RiskService", "SpoofingModel", "MarketSimulation",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -117,6 +133,11 @@ let package = Package(
         .testTarget(
             name: "RiskEngineTests",
             dependencies: ["RiskEngine", "ChronosCore", "MatchingEngine", "Workload", "AllocCounter"]
+        ),
+        .testTarget(
+            name: "SpoofingModelTests",
+            dependencies: ["SpoofingModel", "RiskEngine", "AllocCounter", "TestSupport", "Workload"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "AllocCounter"]),
         .testTarget(

@@ -34,5 +34,18 @@ let package = Package(
             path: "Benchmarks/GatewayBench",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "RiskBench",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "ChronosCore", package: "chronos"),
+                .product(name: "MatchingEngine", package: "chronos"),
+                .product(name: "RiskEngine", package: "chronos"),
+                .product(name: "SpoofingModel", package: "chronos"),
+                .product(name: "Workload", package: "chronos"),
+            ],
+            path: "Benchmarks/RiskBench",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -7,7 +7,12 @@ extension TableReader {
     static let riskKeys: Set<String> = [
         "account_capacity", "symbol_capacity", "order_capacity", "position_capacity", "tick_value_micros",
         "max_notional_usd", "max_order_qty", "price_band_bps", "max_open_orders", "credit_limit_usd",
-        "max_position", "max_messages_per_second", "message_burst", "symbols", "accounts",
+        "max_position", "max_messages_per_second", "message_burst", "symbols", "accounts", "model",
+        "placement", "sidecar", "sidecar_timeout_us",
+    ]
+    static let riskModelKeys: Set<String> = [
+        "path", "mode", "threshold", "scoring", "fail", "time_budget_us", "on_load_error",
+        "throttle_messages_per_second", "throttle_seconds",
     ]
 
     /// Reads `[risk]`; `symbolNames` are the configured `[[symbols]]` (empty: any name allowed).
@@ -88,8 +93,55 @@ extension TableReader {
             }
             risk.accounts.append(o)
         }
+        if let model = self.table(table, "model", path: path) { risk.model = riskModel(model) }
+        if let v = choice(table, "placement", path: path, RiskPlacement.allCases.map(\.rawValue)) {
+            risk.placement = RiskPlacement(rawValue: v)!
+        }
+        if let v = string(table, "sidecar", path: path) { risk.sidecarEndpoint = v }
+        if let v = int(table, "sidecar_timeout_us", path: path) { risk.sidecarTimeoutMicros = v }
         errors += risk.validationErrors.map { "\(source): \($0)" }
         return risk
+    }
+
+    /// Reads `[risk.model]`.
+    private mutating func riskModel(_ table: TOMLTable) -> RiskModelConfiguration {
+        let path = "risk.model"
+        var model = RiskModelConfiguration()
+        rejectUnknownKeys(table, path: path, known: Self.riskModelKeys)
+        model.path = string(table, "path", path: path)
+        if let v = choice(table, "mode", path: path, SpoofingModelMode.allCases.map(\.rawValue)) {
+            model.policy.mode = SpoofingModelMode(rawValue: v)!
+        }
+        if let value = table["threshold"] {
+            if let d = value.double {
+                model.policy.threshold = d
+            } else if value.type == .int, let n = value.int {
+                model.policy.threshold = Double(n)
+            } else {
+                errors.append("\(source): \(path).threshold: must be a number in 0...1")
+            }
+        }
+        if let v = choice(table, "scoring", path: path, SpoofingScoring.allCases.map(\.rawValue)) {
+            model.policy.scoring = SpoofingScoring(rawValue: v)!
+        }
+        if let v = choice(table, "fail", path: path, ["open", "closed"]) { model.policy.failClosed = v == "closed" }
+        if let v = int(table, "time_budget_us", path: path) { model.timeBudgetMicros = v }
+        if let v = choice(table, "on_load_error", path: path, ["fail", "static_only"]) {
+            model.requireModel = v == "fail"
+        }
+        if let v = int(table, "throttle_messages_per_second", path: path) { model.throttleMessagesPerSecond = Int64(v) }
+        if let v = int(table, "throttle_seconds", path: path) { model.throttleSeconds = Int64(v) }
+        return model
+    }
+
+    /// A string that must be one of `allowed`.
+    private mutating func choice(_ table: TOMLTable, _ key: String, path: String, _ allowed: [String]) -> String? {
+        guard let v = string(table, key, path: path) else { return nil }
+        guard allowed.contains(v) else {
+            errors.append("\(source): \(path).\(key): must be one of \(allowed.joined(separator: ", ")) (got \(v))")
+            return nil
+        }
+        return v
     }
 
     /// The tables of `table[key]`, which must be an array of tables (`[[path.key]]`).

@@ -325,8 +325,16 @@ final class BinarySessionHost: OrderOwner {
         }
     }
 
-    func commandNotSent(_ command: EngineCommand, sentAt: UInt64, shardUnavailable: Bool) {
-        let code: ErrorCode = shardUnavailable ? .shardUnavailable : .unknownSymbol
+    func commandNotSent(_ command: EngineCommand, sentAt: UInt64, reason: NotSentReason) {
+        let code: ErrorCode
+        switch reason {
+        case .shardUnavailable: code = .shardUnavailable
+        case .unknownSymbol: code = .unknownSymbol
+        case .risk(let risk):
+            code = .riskRejected
+            logger.info(
+                "order refused by risk", metadata: ["reason": "\(risk.code)", "order_id": "\(command.orderID)"])
+        }
         if case .new = command {
             failNewOrder(command.orderID, code: code, mayReachEngine: false)
         } else {

@@ -6,6 +6,8 @@ import Logging
 import Messaging
 import NIOConcurrencyHelpers
 import NIOCore
+import RiskEngine
+import RiskService
 
 #if canImport(Glibc)
     import Glibc
@@ -15,9 +17,17 @@ import NIOCore
 public enum BridgeOutput: Sendable {
     /// A report from a shard (an execution report or a shard-local reject).
     case frame(WireFrame)
-    /// A command that never left the gateway: its shard has no live connection or its symbol is
-    /// not in the shard map. `sentAt` is the timestamp it was submitted with.
-    case notSent(EngineCommand, sentAt: UInt64, shardUnavailable: Bool)
+    /// A command that never left the gateway: its shard has no live connection, its symbol is not
+    /// in the shard map, or the risk sidecar refused it. `sentAt` is the timestamp it was submitted with.
+    case notSent(EngineCommand, sentAt: UInt64, reason: NotSentReason)
+}
+
+/// Why a command never left the gateway.
+public enum NotSentReason: Sendable, Equatable {
+    case unknownSymbol
+    case shardUnavailable
+    /// The risk sidecar rejected it (or did not answer in time: ``RiskReason/unavailable``).
+    case risk(RiskReason)
 }
 
 /// The gateway's one thread that talks ZeroMQ to the engine shards.
@@ -41,12 +51,27 @@ public final class EngineBridge: @unchecked Sendable {
     private let name: String
     private let context: ZMQContext
     private let cpu: Int?
+    private let sidecar: Sidecar?
 
-    /// Starts the bridge thread, connected to every shard of `shardMap` as `name`.
-    /// `deliver` runs on the bridge thread with each batch; it must hop to the event loop itself.
+    /// The risk sidecar the bridge asks before sending new orders and replaces (sidecar placement).
+    public struct Sidecar: Sendable {
+        public var endpoint: String
+        /// How long a batch waits for the sidecar's answers; unanswered commands are refused
+        /// `risk_unavailable`.
+        public var timeoutMilliseconds: Int32
+
+        public init(endpoint: String, timeoutMilliseconds: Int32) {
+            self.endpoint = endpoint
+            self.timeoutMilliseconds = timeoutMilliseconds
+        }
+    }
+
+    /// Starts the bridge thread, connected to every shard of `shardMap` as `name` (and to the risk
+    /// `sidecar`, if any). `deliver` runs on the bridge thread with each batch; it must hop to the
+    /// event loop itself.
     public init(
-        context: ZMQContext, shardMap: ShardMap, name: String, cpu: Int? = nil, logger: Logger,
-        deliver: @escaping @Sendable ([BridgeOutput]) -> Void
+        context: ZMQContext, shardMap: ShardMap, name: String, cpu: Int? = nil, sidecar: Sidecar? = nil,
+        logger: Logger, deliver: @escaping @Sendable ([BridgeOutput]) -> Void
     ) throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw GatewayError.system("pipe", errno) }
@@ -62,6 +87,7 @@ public final class EngineBridge: @unchecked Sendable {
         self.name = name
         self.context = context
         self.cpu = cpu
+        self.sidecar = sidecar
         let box = Unmanaged.passRetained(self)
         var handle = pthread_t()
         let rc = pthread_create(
@@ -117,9 +143,11 @@ public final class EngineBridge: @unchecked Sendable {
     private func run() {
         if let cpu { _ = chronos_pin_current_thread(Int32(cpu)) }
         let client: ExchangeClient
+        let riskClient: RiskSidecarClient?
         do {
             client = try ExchangeClient(
                 context: context, shardMap: shardMap, name: name, wakeDescriptor: wakeDescriptor)
+            riskClient = try sidecar.map { try RiskSidecarClient(context: context, endpoint: $0.endpoint) }
         } catch {
             started.lock()
             startError = error
@@ -129,6 +157,8 @@ public final class EngineBridge: @unchecked Sendable {
         started.lock()
         started.unlock(withValue: 1)
         var pending: [(EngineCommand, UInt64)] = []
+        /// Per pending command with the sidecar: the refusal reason, or nil to send it on.
+        var verdicts: [RiskReason?] = []
         var outputs: [BridgeOutput] = []
         outputs.reserveCapacity(256)
         while true {
@@ -136,13 +166,41 @@ public final class EngineBridge: @unchecked Sendable {
             var drain = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
             _ = withUnsafeMutableBytes(of: &drain) { read(wakeDescriptor, $0.baseAddress, $0.count) }
             queue.withLockedValue { swap(&$0, &pending) }
-            for (command, timestamp) in pending {
-                switch client.submit(command, clientTimestampNanos: timestamp) {
-                case .sent: break
-                case .unknownSymbol: outputs.append(.notSent(command, sentAt: timestamp, shardUnavailable: false))
-                case .shardUnavailable: outputs.append(.notSent(command, sentAt: timestamp, shardUnavailable: true))
+            // With the risk sidecar: every new order and replace of the batch is checked first (all
+            // requests out, then the answers in order), and only what passes goes on, in order.
+            if let riskClient, let sidecar, !pending.isEmpty {
+                for (command, timestamp) in pending { riskClient.requestCheck(command, timestamp: timestamp) }
+                verdicts.removeAll(keepingCapacity: true)
+                let deadline = monotonicNanoseconds() + UInt64(sidecar.timeoutMilliseconds) * 1_000_000
+                for (command, timestamp) in pending {
+                    if case .cancel = command {
+                        verdicts.append(nil)
+                        continue
+                    }
+                    let now = monotonicNanoseconds()
+                    let left = now < deadline ? Int32((deadline - now + 999_999) / 1_000_000) : 0
+                    let verdict = riskClient.awaitVerdict(
+                        for: command.orderID, timestamp: timestamp, timeoutMilliseconds: left)
+                    verdicts.append(Self.refusal(verdict))
                 }
             }
+            for (i, (command, timestamp)) in pending.enumerated() {
+                if i < verdicts.count, let refusal = verdicts[i] {
+                    outputs.append(.notSent(command, sentAt: timestamp, reason: .risk(refusal)))
+                    continue
+                }
+                let outcome = client.submit(command, clientTimestampNanos: timestamp)
+                if case .sent = outcome {
+                } else if let riskClient, case .new(let order) = command {
+                    riskClient.release(order)  // passed by the sidecar, never sent: free its reservation
+                }
+                switch outcome {
+                case .sent: break
+                case .unknownSymbol: outputs.append(.notSent(command, sentAt: timestamp, reason: .unknownSymbol))
+                case .shardUnavailable: outputs.append(.notSent(command, sentAt: timestamp, reason: .shardUnavailable))
+                }
+            }
+            verdicts.removeAll(keepingCapacity: true)
             pending.removeAll(keepingCapacity: true)
             // 2. Reports, as many as are waiting (bounded batch), then hand them over.
             while outputs.count < 1024, let frame = client.receive(timeoutMilliseconds: 0) {
@@ -158,6 +216,16 @@ public final class EngineBridge: @unchecked Sendable {
             // 3. Sleep until a report arrives or the event loop queues a command.
             if let frame = client.receive(timeoutMilliseconds: 100) { outputs.append(.frame(frame)) }
         }
+    }
+}
+
+extension EngineBridge {
+    /// The reason to refuse a command the sidecar answered `verdict` for (nil: send it on): its
+    /// reject reason, or `unavailable` when it did not answer in time.
+    static func refusal(_ verdict: RiskVerdict?) -> RiskReason? {
+        guard let verdict else { return .unavailable }
+        guard RiskAction(rawValue: verdict.action) == .reject else { return nil }
+        return verdict.reason.flatMap(RiskReason.init(rawValue:)) ?? .unavailable
     }
 }
 

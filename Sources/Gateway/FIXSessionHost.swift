@@ -342,13 +342,19 @@ final class FIXSessionHost: OrderOwner {
         }
     }
 
-    func commandNotSent(_ command: EngineCommand, sentAt: UInt64, shardUnavailable: Bool) {
-        let text =
-            shardUnavailable
-            ? "shard_unavailable: the matching engine for \(core.symbols[command.symbolID].name) is not reachable"
-            : "unknown_symbol"
+    func commandNotSent(_ command: EngineCommand, sentAt: UInt64, reason: NotSentReason) {
+        let text: String
+        var rejectReason = FIXOrderEntry.OrdRejReason.other
+        switch reason {
+        case .shardUnavailable:
+            text = "shard_unavailable: the matching engine for \(core.symbols[command.symbolID].name) is not reachable"
+        case .unknownSymbol: text = "unknown_symbol"
+        case .risk(let risk):
+            text = "risk_\(risk.code): refused by pre-trade risk checks"
+            rejectReason = FIXOrderEntry.ordRejReason(risk: risk)
+        }
         if case .new = command {
-            failNewOrder(command.orderID, text: text, mayReachEngine: false)
+            failNewOrder(command.orderID, text: text, reason: rejectReason, mayReachEngine: false)
         } else {
             failChange(command.orderID, sentAt: sentAt, text: text)
         }
@@ -370,7 +376,9 @@ final class FIXSessionHost: OrderOwner {
     /// Tells the client its new order got no answer from the engine. `mayReachEngine`: it was
     /// sent and may still arrive (a timeout), so it is orphaned (canceled should the engine accept
     /// it late) rather than forgotten.
-    private func failNewOrder(_ orderID: OrderID, text: String, mayReachEngine: Bool) {
+    private func failNewOrder(
+        _ orderID: OrderID, text: String, reason: FIXOrderEntry.OrdRejReason = .other, mayReachEngine: Bool
+    ) {
         guard let order = orders.orders[orderID], !order.acknowledged, order.cumulativeQuantity == 0,
             var dropped = orders.drop(orderID)
         else { return }
@@ -378,7 +386,7 @@ final class FIXSessionHost: OrderOwner {
         dropped.leavesQuantity = 0
         send(
             entry.executionReport(
-                dropped, execID: core.nextLocalExecutionID(), execType: "8", ordStatus: "8", rejectReason: .other,
+                dropped, execID: core.nextLocalExecutionID(), execType: "8", ordStatus: "8", rejectReason: reason,
                 text: text, transactTime: Self.transactTime()),
             replyingTo: routedOrders.removeValue(forKey: orderID))
         if mayReachEngine {

@@ -21,8 +21,9 @@ func wallClockNanoseconds() -> Int64 {
 protocol OrderOwner: AnyObject {
     /// An engine event about order `orderID` (a fill concerns both of its orders' owners).
     func engineEvent(_ event: EngineEvent, orderID: OrderID, shard: UInt16)
-    /// The command sent at `sentAt` never left the gateway (its shard is down or unknown).
-    func commandNotSent(_ command: EngineCommand, sentAt: UInt64, shardUnavailable: Bool)
+    /// The command sent at `sentAt` never left the gateway (its shard is down or unknown, or the
+    /// risk sidecar refused it).
+    func commandNotSent(_ command: EngineCommand, sentAt: UInt64, reason: NotSentReason)
     /// The engine has not answered the command sent for `orderID` at `sentAt` within the timeout.
     func answerOverdue(orderID: OrderID, sentAt: UInt64)
 }
@@ -45,10 +46,18 @@ final class GatewayCore {
     /// Orders whose client was told `engine_timeout`: if the engine accepts one late, it is canceled.
     private var orphans: [OrderID: (account: AccountID, symbol: SymbolID)] = [:]
     var bridge: EngineBridge?
-    /// Inline pre-trade risk (static limits, docs/risk.md): every new order and replace is checked
-    /// before it leaves for the engine; every engine event this gateway receives updates its state.
+    /// Pre-trade risk (docs/risk.md). Inline placement: every new order and replace is checked here
+    /// before it leaves for the engine (static limits, then the spoofing model's policy), and every
+    /// engine event this gateway receives updates the state. Sidecar placement: the bridge asks
+    /// `chronos risk` instead and this engine stays idle.
     let risk: RiskEngine
+    let riskSettings: RiskConfiguration
+    var checksInline: Bool { riskSettings.placement == .inline }
     let riskRejects = Counter(label: "chronos_gateway_risk_rejects_total")
+    let riskFlags = Counter(label: "chronos_gateway_risk_flags_total")
+    let riskThrottles = Counter(label: "chronos_gateway_risk_throttles_total")
+    let modelFailures = Counter(label: "chronos_gateway_risk_model_failures_total")
+    let modelScored = Counter(label: "chronos_gateway_risk_scored_total")
     /// False once shutdown began: new orders are refused, answers still flow.
     private(set) var acceptingOrders = true
 
@@ -59,34 +68,26 @@ final class GatewayCore {
 
     init(
         loop: EventLoop, symbols: SymbolDirectory, configuration: GatewayConfiguration, allocator: OrderIDAllocator,
-        riskConfiguration: RiskConfiguration = RiskConfiguration(), logger: Logger
+        risk: RiskEngine, riskSettings: RiskConfiguration, logger: Logger
     ) {
         self.loop = loop
         self.symbols = symbols
         self.configuration = configuration
         self.allocator = allocator
         self.logger = logger
-        risk = RiskEngine(configuration: riskConfiguration)
-        for (i, symbol) in symbols.symbols.enumerated() {
-            risk.setSymbolLimits(riskConfiguration.symbolLimits(named: symbol.name), for: SymbolID(UInt32(i)))
-        }
-        // Gateway accounts are numbers: `[[risk.accounts]] account = "101"` (or 101) applies to account 101.
-        for account in riskConfiguration.accounts {
-            if let number = UInt32(account.account) {
-                risk.setAccountLimits(riskConfiguration.accountLimits(named: account.account), for: AccountID(number))
-            }
-        }
+        self.risk = risk
+        self.riskSettings = riskSettings
     }
 
-    /// The risk decision for a new order; a refusal is counted. A passed order is held against the
-    /// account's limits until the engine's events release it (``forgetUnsent(_:)`` if it never leaves).
+    /// The risk decision for a new order (inline placement; with the sidecar: a pass, the bridge
+    /// asks). A passed order is held against the account's limits until the engine's events release
+    /// it (``forgetUnsent(_:)`` if it never leaves).
     func checkRisk(_ order: NewOrder, now: UInt64) -> RiskDecision {
+        guard checksInline else { return .pass }
         // An order the engine refuses anyway (quantity or price outside the symbol's static terms)
         // goes on to the engine, so that the client hears the engine's precise reason.
         if engineWillRefuse(order) { return RiskDecision(action: .pass, reason: nil) }
-        let decision = risk.check(order, now: now)
-        if decision.action == .reject { riskRejects.increment() }
-        return decision
+        return account(risk.check(order, now: now), order.account, now: now)
     }
 
     /// Whether the engine will refuse `order` on the symbol's static terms (SymbolConfiguration).
@@ -97,13 +98,42 @@ final class GatewayCore {
 
     /// The risk decision for a replace.
     func checkRisk(_ replace: ReplaceOrder, now: UInt64) -> RiskDecision {
-        let decision = risk.checkReplace(replace, now: now)
-        if decision.action == .reject { riskRejects.increment() }
+        guard checksInline else { return .pass }
+        return account(risk.checkReplace(replace, now: now), replace.account, now: now)
+    }
+
+    /// Counts a decision and carries out what the policy asks of the gateway: a throttled account
+    /// is held to `[risk.model] throttle_messages_per_second` for `throttle_seconds`; a flag is a
+    /// surveillance alert (logged).
+    private func account(_ decision: RiskDecision, _ account: AccountID, now: UInt64) -> RiskDecision {
+        if decision.model == .scored { modelScored.increment() }
+        if decision.model == .failed { modelFailures.increment() }
+        switch decision.action {
+        case .pass: break
+        case .reject: riskRejects.increment()
+        case .flag:
+            riskFlags.increment()
+            logger.notice(
+                "spoofing model flag",
+                metadata: ["account": "\(account)", "score": "\(decision.score.map { "\($0)" } ?? "-")"])
+        case .throttle:
+            riskThrottles.increment()
+            let model = riskSettings.model
+            risk.throttle(
+                account: account, messagesPerSecond: model.throttleMessagesPerSecond,
+                until: now + UInt64(model.throttleSeconds) * 1_000_000_000)
+            logger.warning(
+                "spoofing model throttle",
+                metadata: [
+                    "account": "\(account)", "score": "\(decision.score.map { "\($0)" } ?? "-")",
+                    "messages_per_second": "\(model.throttleMessagesPerSecond)", "seconds": "\(model.throttleSeconds)",
+                ])
+        }
         return decision
     }
 
     /// Releases the risk engine's hold on a new order that never reached the engine.
-    func forgetUnsent(_ order: NewOrder) { risk.release(order.id) }
+    func forgetUnsent(_ order: NewOrder) { if checksInline { risk.release(order.id) } }
 
     /// A fresh engine order id, or nil (logged) when the id space or its reservation file fails.
     func nextOrderID() -> OrderID? {
@@ -150,22 +180,25 @@ final class GatewayCore {
 
     /// Routes a batch from the bridge.
     func handle(_ outputs: [BridgeOutput]) {
+        let now = monotonicNanoseconds()
         for output in outputs {
             switch output {
             case .frame(let frame):
                 guard case .event(let event, _) = frame.message else { continue }
-                risk.apply(event)
+                if checksInline { risk.apply(event, now: now) }
                 if event.answersCommand && unansweredCommands > 0 { unansweredCommands -= 1 }
                 route(event, shard: frame.shard)
-            case .notSent(let command, let sentAt, let shardUnavailable):
-                notSentCommands.increment()
+            case .notSent(let command, let sentAt, let reason):
+                if case .risk = reason { riskRejects.increment() } else { notSentCommands.increment() }
                 if unansweredCommands > 0 { unansweredCommands -= 1 }
                 if case .new(let order) = command { forgetUnsent(order) }
                 if let owner = owners[command.orderID] {
-                    owner.commandNotSent(command, sentAt: sentAt, shardUnavailable: shardUnavailable)
+                    owner.commandNotSent(command, sentAt: sentAt, reason: reason)
                 }
             }
         }
+        // Score-behind: the reports are out; rescore the accounts they touched before their next orders.
+        if checksInline { risk.refreshBehindScores(now: now, limit: 256) }
     }
 
     private func route(_ event: EngineEvent, shard: UInt16) {

@@ -5,8 +5,10 @@ import ChronosServices
 import Foundation
 import Logging
 import Messaging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import RiskEngine
 import ServiceLifecycle
 
 /// The addresses the gateway listens on, once bound (nil: that listener is off).
@@ -40,18 +42,30 @@ public final class GatewayService: Service, @unchecked Sendable {
     private let context: ZMQContext
     private let logger: Logger
     private let onReady: @Sendable (GatewayAddresses) -> Void
+    private let makeScorer: @Sendable () throws -> SpoofingScorer?
+    /// Hands new account limits to the running gateway's risk engine (set while it runs).
+    private let accountUpdates = NIOLockedValueBox<(@Sendable (RiskConfiguration) -> Void)?>(nil)
     public var drainTimeout: Duration = .seconds(2)
 
     /// A gateway for `exchange` (its `[gateway]` table, symbols and shard map) that will connect to
-    /// the shards in `context`; `onReady` runs once all listeners are bound.
+    /// the shards in `context`; `onReady` runs once all listeners are bound. `makeScorer` loads the
+    /// spoofing model for inline risk; it runs on the gateway's event loop, which owns the model.
     public init(
         exchange: ExchangeConfiguration, context: ZMQContext, logger: Logger,
-        onReady: @escaping @Sendable (GatewayAddresses) -> Void = { _ in }
+        onReady: @escaping @Sendable (GatewayAddresses) -> Void = { _ in },
+        makeScorer: @escaping @Sendable () throws -> SpoofingScorer? = { nil }
     ) {
         self.exchange = exchange
         self.context = context
         self.logger = logger
+        self.makeScorer = makeScorer
         self.onReady = onReady
+    }
+
+    /// Applies `[[risk.accounts]]` of a reloaded configuration (limits and kill switches) to the
+    /// running gateway's inline risk engine, on its event loop. Accounts not listed keep their limits.
+    public func reloadAccounts(_ risk: RiskConfiguration) {
+        if let update = accountUpdates.withLockedValue({ $0 }) { update(risk) }
     }
 
     public func run() async throws {
@@ -62,13 +76,16 @@ public final class GatewayService: Service, @unchecked Sendable {
         let allocator = try OrderIDAllocator(
             gatewayID: UInt16(configuration.id), path: "\(configuration.stateDirectory)/order-ids")
         let symbols = SymbolDirectory(exchange.liveSymbols)
-        let risk = exchange.risk
+        let exchange = self.exchange
         let logger = self.logger
-        // 1. The shared state and the sessions, on the loop.
+        let makeScorer = self.makeScorer
+        // 1. The shared state and the sessions, on the loop (which owns the risk engine and its model).
         let state = try await loop.submit {
+            let inline = exchange.risk.placement == .inline
+            let risk = RiskEngine.live(exchange, scorer: inline ? try makeScorer() : nil)
             let core = GatewayCore(
-                loop: loop, symbols: symbols, configuration: configuration, allocator: allocator,
-                riskConfiguration: risk, logger: logger)
+                loop: loop, symbols: symbols, configuration: configuration, allocator: allocator, risk: risk,
+                riskSettings: exchange.risk, logger: logger)
             let fix = try configuration.fixSessions.map {
                 try FIXSessionHost(settings: $0, core: core, stateDirectory: configuration.stateDirectory)
             }
@@ -82,13 +99,31 @@ public final class GatewayService: Service, @unchecked Sendable {
             // Pinning is a request: without that core the loop still runs.
             try await loop.submit { _ = chronos_pin_current_thread(Int32(cpu)) }.get()
         }
+        let sidecar =
+            exchange.risk.placement == .sidecar
+            ? EngineBridge.Sidecar(
+                endpoint: exchange.risk.sidecarEndpoint,
+                timeoutMilliseconds: Int32((exchange.risk.sidecarTimeoutMicros + 999) / 1_000)) : nil
         let bridge = try EngineBridge(
             context: context, shardMap: exchange.shardMap, name: configuration.name, cpu: configuration.cpu,
-            logger: logger
+            sidecar: sidecar, logger: logger
         ) { outputs in
             loop.execute { state.value.core.handle(outputs) }
         }
         try await loop.submit { state.value.core.bridge = bridge }.get()
+        accountUpdates.withLockedValue {
+            $0 = { risk in
+                loop.execute {
+                    let accounts = state.value.core.risk.applyAccountOverrides(risk)
+                    logger.notice(
+                        "risk account limits reloaded",
+                        metadata: [
+                            "accounts": "\(accounts.count)",
+                            "killed": "\(accounts.filter { state.value.core.risk.isKilled($0) }.map(\.rawValue))",
+                        ])
+                }
+            }
+        }
         // 3. Timers: heartbeats, silence, engine timeouts.
         let timer = loop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
             let now = monotonicNanoseconds()

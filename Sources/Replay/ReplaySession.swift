@@ -29,6 +29,8 @@ public final class ReplaySession {
     /// Risk mode (`--risk`): the risk engine every `new` and `replace` passes first; nil otherwise.
     public let risk: RiskEngine?
     private let riskConfiguration: RiskConfiguration
+    /// Risk mode: the current command's `ts` (0 without one).
+    private var eventTime: UInt64 = 0
 
     /// The symbol capacity used when no configuration limits the symbols.
     public static let defaultSymbolCapacity = 65_536
@@ -38,7 +40,7 @@ public final class ReplaySession {
     /// `replace` passes a ``RiskEngine`` built from `configuration.risk` first (risk mode, docs/replay.md).
     public init(
         configuration: ExchangeConfiguration = ExchangeConfiguration(), risk riskMode: Bool = false,
-        output: OutputTarget
+        scorer: SpoofingScorer? = nil, output: OutputTarget
     ) throws {
         var engineConfiguration = configuration.engine
         createsSymbolsOnUse = configuration.symbols.isEmpty
@@ -53,7 +55,9 @@ public final class ReplaySession {
             riskEngineConfiguration.symbolCapacity = engineConfiguration.symbolCapacity
             let problems = riskEngineConfiguration.validationErrors
             guard problems.isEmpty else { throw ConfigurationError(problems) }
-            risk = RiskEngine(configuration: riskEngineConfiguration)
+            let risk = RiskEngine(configuration: riskEngineConfiguration)
+            if let scorer { risk.attachSpoofingModel(scorer, policy: configuration.risk.model.policy) }
+            self.risk = risk
         } else {
             risk = nil
         }
@@ -62,6 +66,7 @@ public final class ReplaySession {
             Array(symbol.name.utf8).withUnsafeBufferPointer { _ = symbolNames.intern($0) }
             symbolIDs.append(id)
             risk?.setSymbolLimits(configuration.risk.symbolLimits(named: symbol.name), for: id)
+            risk?.setTickSize(symbol.tickSize, for: id)
         }
         if let risk {
             for account in configuration.risk.accounts {
@@ -93,6 +98,12 @@ public final class ReplaySession {
         guard scanner.scan(line) else { return writeRejected(id: nil, "malformed") }
         let id = scanner[.id].uint64
         let op = scanner[.op]
+        if risk != nil {
+            // The event time of everything this command causes (risk features); an invalid `ts`
+            // keeps the previous time (a new or replace with one is rejected malformed).
+            let ts = scanner[.ts]
+            if ts.kind == .absent { eventTime = 0 } else if let time = ts.uint64 { eventTime = time }
+        }
         if scanner.string(op, equals: "new") {
             processNew(id)
         } else if scanner.string(op, equals: "cancel") {
@@ -336,7 +347,8 @@ public final class ReplaySession {
 
     private func writeEvents() {
         if let risk {
-            for event in engine.events { risk.apply(event) }
+            for event in engine.events { risk.apply(event, now: eventTime) }
+            risk.refreshBehindScores(now: eventTime)
         }
         for event in engine.events {
             switch event {

@@ -183,6 +183,16 @@ public struct RiskConfiguration: Hashable, Sendable {
     public var symbols: [SymbolRiskOverrides] = []
     /// `[[risk.accounts]]`, in file order.
     public var accounts: [AccountRiskOverrides] = []
+    /// `[risk.model]`: the spoofing model and its policy.
+    public var model = RiskModelConfiguration()
+    /// `placement`: where the gateway's checks run — in its own path (`inline`, default) or in the
+    /// `chronos risk` sidecar (`sidecar`), which sees every gateway's flow through the shards' events.
+    public var placement = RiskPlacement.inline
+    /// `sidecar`: the sidecar's ZeroMQ endpoint (ROUTER), bound by `chronos risk`, connected to by gateways.
+    public var sidecarEndpoint = "ipc://.chronos-state/risk.ipc"
+    /// `sidecar_timeout_us`: how long a gateway waits for the sidecar's answer; past it the order is
+    /// rejected `risk_unavailable` (no limits, no trading).
+    public var sidecarTimeoutMicros = 5_000
 
     /// The defaults: $1,000,000 notional limit, prices in cents.
     public init() {}
@@ -245,6 +255,11 @@ public struct RiskConfiguration: Hashable, Sendable {
         check((1...(1 << 24)).contains(symbolCapacity), "symbol_capacity", "in 1...16777216", symbolCapacity)
         check((1...(1 << 28)).contains(orderCapacity), "order_capacity", "in 1...268435456", orderCapacity)
         check((1...(1 << 28)).contains(positionCapacity), "position_capacity", "in 1...268435456", positionCapacity)
+        errors += model.validationErrors
+        check(
+            (1...10_000_000).contains(sidecarTimeoutMicros), "sidecar_timeout_us", "in 1...10000000",
+            sidecarTimeoutMicros)
+        check(!sidecarEndpoint.isEmpty, "sidecar", "an endpoint", "\"\"")
         func symbolChecks(_ prefix: String, _ o: SymbolRiskOverrides) {
             if let v = o.tickValueMicros { check(v > 0, prefix + "tick_value_micros", "> 0", v) }
             if let v = o.maxNotionalUSD { check(v > 0, prefix + "max_notional_usd", "> 0", v) }
@@ -296,6 +311,65 @@ public struct RiskConfiguration: Hashable, Sendable {
             }
             accountChecks("accounts[\(i)].", o)
         }
+        return errors
+    }
+}
+
+/// Where a gateway's pre-trade checks run.
+public enum RiskPlacement: String, Sendable, CaseIterable {
+    /// A library call in the gateway's order path.
+    case inline
+    /// The `chronos risk` service, over ZeroMQ.
+    case sidecar
+}
+
+/// `[risk.model]`: which spoofing model to load and what its score does (docs/risk-model.md).
+///
+/// ```toml
+/// [risk.model]
+/// path = "models/spoofing-v1.onnx"   # relative to the working directory; unset: see below
+/// mode = "flag"                      # off | shadow | flag | throttle | reject
+/// threshold = 0.9                    # scores at or above act
+/// scoring = "in_path"                # in_path | behind (score-behind)
+/// fail = "open"                      # open | closed: what a failed or late score does
+/// time_budget_us = 50                # a score slower than this counts as failed; 0 = no budget
+/// on_load_error = "fail"             # fail (start-up error) | static_only (run without the model)
+/// throttle_messages_per_second = 10  # throttle mode: the account's rate while throttled …
+/// throttle_seconds = 60              # … and for how long
+/// ```
+///
+/// Without `path`, `chronos replay --risk` runs without a model (scores are `null`); the live
+/// services (`run`, `gateway`, `risk`) load the model bundled with Chronos when they find it and
+/// run static-only (logged) when they do not.
+public struct RiskModelConfiguration: Hashable, Sendable {
+    /// The ONNX file; nil: none configured.
+    public var path: String?
+    public var policy = SpoofingPolicy()
+    public var timeBudgetMicros = 50
+    /// False: a model that cannot be loaded leaves the engine static-only instead of failing start-up.
+    public var requireModel = true
+    public var throttleMessagesPerSecond: Int64 = 10
+    public var throttleSeconds: Int64 = 60
+
+    public init() {}
+
+    /// Problems with the values, each naming its key.
+    public var validationErrors: [String] {
+        var errors: [String] = []
+        if !(0...1).contains(policy.threshold) || !policy.threshold.isFinite {
+            errors.append("risk.model.threshold: must be in 0...1 (got \(policy.threshold))")
+        }
+        if !(0...1_000_000).contains(timeBudgetMicros) {
+            errors.append("risk.model.time_budget_us: must be in 0...1000000 (got \(timeBudgetMicros))")
+        }
+        if !(1...1_000_000).contains(throttleMessagesPerSecond) {
+            errors.append(
+                "risk.model.throttle_messages_per_second: must be in 1...1000000 (got \(throttleMessagesPerSecond))")
+        }
+        if !(1...86_400).contains(throttleSeconds) {
+            errors.append("risk.model.throttle_seconds: must be in 1...86400 (got \(throttleSeconds))")
+        }
+        if let path, path.isEmpty { errors.append("risk.model.path: must not be empty") }
         return errors
     }
 }

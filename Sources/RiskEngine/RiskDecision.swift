@@ -3,9 +3,9 @@
 public enum RiskAction: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// The command goes on to the matching engine.
     case pass = 0
-    /// Goes on, marked for surveillance (reserved for the spoofing model; static checks never flag).
+    /// Goes on, marked for surveillance (the spoofing model's policy; static checks never flag).
     case flag = 1
-    /// Goes on, slowed down by the caller (reserved for the spoofing model).
+    /// Goes on; the caller slows the account down (the spoofing model's policy).
     case throttle = 2
     /// Refused: the command never reaches the book.
     case reject = 3
@@ -49,6 +49,12 @@ public enum RiskReason: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case positionLimit = 8
     /// Credit usage plus the order's notional would exceed the credit limit (buy orders).
     case creditLimit = 9
+    /// The spoofing model's score reached the policy's threshold (flag, throttle or reject mode).
+    case spoofingModel = 10
+    /// The model failed or ran out of its time budget and the policy fails closed.
+    case modelUnavailable = 11
+    /// The gateway's risk sidecar did not answer in time (the gateway fails closed).
+    case unavailable = 12
 
     /// The reason code, e.g. `"notional_limit"`.
     public var code: String { codeLiteral.description }
@@ -66,6 +72,9 @@ public enum RiskReason: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .openOrdersLimit: "open_orders_limit"
         case .positionLimit: "position_limit"
         case .creditLimit: "credit_limit"
+        case .spoofingModel: "spoofing_model"
+        case .modelUnavailable: "model_unavailable"
+        case .unavailable: "unavailable"
         }
     }
 
@@ -82,13 +91,16 @@ public enum RiskReason: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .openOrdersLimit: "risk_open_orders_limit"
         case .positionLimit: "risk_position_limit"
         case .creditLimit: "risk_credit_limit"
+        case .spoofingModel: "risk_spoofing_model"
+        case .modelUnavailable: "risk_model_unavailable"
+        case .unavailable: "risk_unavailable"
         }
     }
 
     public var description: String { code }
 }
 
-/// Whether a model scored the command (the spoofing model is not built yet: always ``off``).
+/// Whether a model scored the command.
 @frozen
 public enum ModelStatus: UInt8, Sendable {
     /// No model is configured: ``RiskDecision/score`` is nil.
@@ -103,9 +115,9 @@ public enum ModelStatus: UInt8, Sendable {
 /// A plain value: building one never allocates.
 @frozen
 public struct RiskDecision: Hashable, Sendable {
-    /// Pass or reject (flag and throttle are reserved for the model).
+    /// Pass or reject by a static limit; flag, throttle or reject by the spoofing model's policy.
     public var action: RiskAction
-    /// The static limit that rejected, nil when nothing did.
+    /// The limit (or ``RiskReason/spoofingModel``) that decided a non-pass action; nil for a pass.
     public var reason: RiskReason?
     /// The model's probability (0…1) that the order is spoofing; nil without a model.
     public var score: Double?

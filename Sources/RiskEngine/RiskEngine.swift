@@ -71,6 +71,8 @@ public final class RiskEngine {
     private var orderIndex: FixedKeyIndex
     /// Engine events about orders or accounts the engine could not track (tables full).
     public private(set) var untrackedEvents = 0
+    /// The dynamic check, when a model is attached.
+    private var spoofing: SpoofingGuard?
 
     /// An engine with every table preallocated from `configuration` (capacities must be valid:
     /// see ``RiskConfiguration/validationErrors``). Symbols use the defaults until
@@ -129,6 +131,19 @@ public final class RiskEngine {
     public func setKillSwitch(account: AccountID, on: Bool) -> Bool {
         guard let a = accountSlot(account) else { return false }
         accounts[a].limits.killed = on
+        return true
+    }
+
+    /// Slows the account down until `until` (ns, the checks' clock): its message rate becomes at
+    /// most `messagesPerSecond` with a burst of one, and orders beyond it are rejected
+    /// `message_rate`. What the gateway does with the model's `throttle` action. Returns false
+    /// when the account table is full.
+    @discardableResult
+    public func throttle(account: AccountID, messagesPerSecond: Int64, until: UInt64) -> Bool {
+        guard messagesPerSecond > 0, let a = accountSlot(account) else { return false }
+        accounts[a].throttledUntil = max(accounts[a].throttledUntil, until)
+        accounts[a].throttleRate = messagesPerSecond
+        accounts[a].tokens = min(accounts[a].tokens, Self.nanosPerSecond)
         return true
     }
 
@@ -191,12 +206,66 @@ public final class RiskEngine {
     /// (account, symbol) positions tracked now.
     public var positionCount: Int { positionIndex.count }
 
+    // MARK: The spoofing model
+
+    /// Attaches a spoofing model: from now on every new order and replace that passes the static
+    /// limits is scored (in its path or score-behind) and `policy` decides what the score does.
+    /// Mode `off` detaches. Feature tables are preallocated here from the configuration's
+    /// capacities (symbols, positions as account × symbol pairs, orders). Set up before trading:
+    /// orders already working are not followed by the features.
+    public func attachSpoofingModel(_ scorer: SpoofingScorer, policy: SpoofingPolicy) {
+        spoofing =
+            policy.mode == .off ? nil : SpoofingGuard(scorer: scorer, policy: policy, configuration: configuration)
+    }
+
+    /// The attached model's policy, nil without one.
+    public var spoofingPolicy: SpoofingPolicy? { spoofing?.policy }
+
+    /// How the model was used so far (zeros without one).
+    public var spoofingCounters: SpoofingModelCounters { spoofing?.counters ?? SpoofingModelCounters() }
+
+    /// Score-behind: rescores up to `limit` (account, symbol) pairs whose events made their score
+    /// stale, off the order path; their next order uses the new score. Returns how many were
+    /// scored (0 without a model or in in-path scoring).
+    @discardableResult
+    public func refreshBehindScores(now: UInt64, limit: Int = .max) -> Int {
+        spoofing?.refresh(now: now, limit: limit) ?? 0
+    }
+
+    /// Pairs waiting for a score-behind refresh.
+    public var staleBehindScores: Int { spoofing?.staleCount ?? 0 }
+
+    /// Tick sizes for the features' distances (ticks), per symbol; default 1 price unit.
+    public func setTickSize(_ tickSize: Int64, for symbol: SymbolID) {
+        spoofing?.features.setTickSize(tickSize, for: symbol)
+    }
+
     // MARK: Checks (hot path)
 
-    /// Checks a new order at time `now` (nanoseconds, any epoch, non-decreasing per account).
-    /// A passed order is reserved as a working order until the engine's events release it.
-    /// O(1); never allocates.
+    /// Checks a new order at time `now` (nanoseconds, any epoch, non-decreasing per account):
+    /// the static limits, then, when a model is attached and the limits pass, the spoofing model's
+    /// policy. A passed order is reserved as a working order until the engine's events release it.
+    /// O(1); never allocates (the scorer aside).
     public func check(_ order: NewOrder, now: UInt64) -> RiskDecision {
+        var reserved = false
+        let limits = checkLimits(order, now: now, reserved: &reserved)
+        guard limits.action == .pass, let spoofing else { return limits }
+        let decision = spoofing.decide(order, now: now)
+        if decision.action == .reject && reserved { release(order.id) }
+        return decision
+    }
+
+    /// Checks a replace at time `now`: the order's new price (if it changes) against the band, the
+    /// new quantity against the quantity, notional, position and credit limits, then the model's
+    /// policy. Reserves nothing; the engine's `replaced` event updates the state. O(1); never
+    /// allocates (the scorer aside).
+    public func checkReplace(_ replace: ReplaceOrder, now: UInt64) -> RiskDecision {
+        let limits = checkReplaceLimits(replace, now: now)
+        guard limits.action == .pass, let spoofing else { return limits }
+        return spoofing.decide(replace, now: now)
+    }
+
+    private func checkLimits(_ order: NewOrder, now: UInt64, reserved: inout Bool) -> RiskDecision {
         guard Int(order.symbol.rawValue) < symbols.capacity else { return .reject(.capacityExhausted) }
         guard let a = accountSlot(order.account) else { return .reject(.capacityExhausted) }
         if accounts[a].limits.killed { return .reject(.killSwitch) }
@@ -246,13 +315,11 @@ public final class RiskEngine {
             position: p, side: order.side, mayRest: mayRest, pending: true)
         _ = orderIndex.insert(order.id.rawValue, slot)
         addWorking(slot, order.quantity)
+        reserved = true
         return .pass
     }
 
-    /// Checks a replace at time `now`: the order's new price (if it changes) against the band, the
-    /// new quantity against the quantity, notional, position and credit limits. Reserves nothing;
-    /// the engine's `replaced` event updates the state. O(1); never allocates.
-    public func checkReplace(_ replace: ReplaceOrder, now: UInt64) -> RiskDecision {
+    private func checkReplaceLimits(_ replace: ReplaceOrder, now: UInt64) -> RiskDecision {
         guard let a = accountSlot(replace.account) else { return .reject(.capacityExhausted) }
         if accounts[a].limits.killed { return .reject(.killSwitch) }
         if !takeToken(a, now: now) { return .reject(.messageRate) }
@@ -298,7 +365,11 @@ public final class RiskEngine {
     /// Follows one matching-engine event (every event, in the engine's order): accepted orders
     /// become live, fills move positions and release quantity, cancels and rejected new orders
     /// release their reservation, replaces resize. O(1); never allocates.
-    public func apply(_ event: EngineEvent) {
+    ///
+    /// `now` (ns) is the time of the command that caused the event: the spoofing features use it
+    /// (counters decay, order lifetimes); the static limits do not.
+    public func apply(_ event: EngineEvent, now: UInt64 = 0) {
+        spoofing?.apply(event, now: now)
         switch event {
         case .accepted(let e):
             if let slot = orderIndex.find(e.id.rawValue) {
@@ -393,9 +464,14 @@ public final class RiskEngine {
     /// message; false when the bucket is empty. Time never runs backwards (an earlier `now`
     /// refills nothing).
     private func takeToken(_ a: Int32, now: UInt64) -> Bool {
-        let rate = accounts[a].limits.maxMessagesPerSecond
+        var rate = accounts[a].limits.maxMessagesPerSecond
+        var burst = accounts[a].limits.messageBurst
+        if now < accounts[a].throttledUntil {
+            rate = rate > 0 ? min(rate, accounts[a].throttleRate) : accounts[a].throttleRate
+            burst = 1
+        }
         guard rate > 0 else { return true }
-        let capacity = accounts[a].limits.messageBurst * Self.nanosPerSecond
+        let capacity = burst * Self.nanosPerSecond
         var tokens = accounts[a].tokens
         let last = accounts[a].lastRefill
         if now > last {
@@ -575,6 +651,9 @@ struct AccountState {
     /// Token bucket in nano-tokens (one message = 10^9).
     var tokens: Int64
     var lastRefill: UInt64 = 0
+    /// Throttled (``RiskEngine/throttle(account:messagesPerSecond:until:)``) until this time (ns).
+    var throttledUntil: UInt64 = 0
+    var throttleRate: Int64 = 0
 
     init(limits: AccountRiskLimits) {
         self.limits = limits

@@ -8,7 +8,8 @@ struct Chronos: AsyncParsableCommand {
         abstract: "Chronos: a low-latency exchange.",
         subcommands: [
             RunCommand.self, ReplayCommand.self, EngineProcessCommand.self, GatewayProcessCommand.self,
-            BenchCommand.self, GenerateCommand.self, LoadgenCommand.self, SimulateCommand.self,
+            RiskCommand.self, BenchCommand.self, GenerateCommand.self, LoadgenCommand.self, StatusCommand.self,
+            SimulateCommand.self,
         ]
     )
 }

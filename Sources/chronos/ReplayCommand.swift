@@ -1,7 +1,10 @@
 import ArgumentParser
 import ChronosConfig
+import Logging
 import MatchingEngine
 import Replay
+import RiskEngine
+import RiskService
 
 #if canImport(Glibc)
     import Glibc
@@ -35,9 +38,25 @@ struct ReplayCommand: ParsableCommand {
                 symbolCapacity: configuration.engine.symbolCapacity,
                 usedIDBlockCapacity: idCapacity ?? configuration.engine.usedIDBlockCapacity)
         }
+        // Risk mode scores with a model only when the configuration names one ([risk.model] path):
+        // the replay's output then depends on the input and the configuration alone.
+        var scorer: SpoofingScorer?
+        if risk, configuration.risk.model.path != nil {
+            let logger = Logger(label: "chronos.replay") { StreamLogHandler.standardError(label: $0) }
+            // No time budget: a slow call must not change a replay's output.
+            var model = configuration.risk.model
+            model.timeBudgetMicros = 0
+            do {
+                scorer = try SpoofingModelLoader.load(model, logger: logger)
+            } catch {
+                FileHandleOutput.standardError("chronos replay: \(error)\n")
+                throw ExitCode(2)
+            }
+        }
         let session: ReplaySession
         do {
-            session = try ReplaySession(configuration: configuration, risk: risk, output: .fileDescriptor(1))
+            session = try ReplaySession(
+                configuration: configuration, risk: risk, scorer: scorer, output: .fileDescriptor(1))
         } catch {
             FileHandleOutput.standardError("chronos replay: \(error)\n")
             throw ExitCode(2)

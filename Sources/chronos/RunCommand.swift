@@ -8,6 +8,7 @@ import Histogram
 import Logging
 import MatchingEngine
 import Messaging
+import RiskService
 import ServiceLifecycle
 import Workload
 
@@ -54,9 +55,21 @@ struct RunCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = shards.map {
             .init(service: EngineShardService($0, logger: logger))
         }
-        // 2. The gateway, once the shards are up.
-        let gateway = GatewayService(exchange: exchange, context: context, logger: logger) { addresses in
-            FileHandleOutput.standardOutput("chronos run: gateway ready \(addresses)\n")
+        // 2. The gateway, once the shards are up, with its risk checks inline (the model loads on its
+        //    loop) or — `[risk] placement = "sidecar"` — in a risk sidecar started here too.
+        let model = exchange.risk.model
+        let gateway = GatewayService(
+            exchange: exchange, context: context, logger: logger,
+            onReady: { addresses in FileHandleOutput.standardOutput("chronos run: gateway ready \(addresses)\n") },
+            makeScorer: { [logger] in try SpoofingModelLoader.load(model, logger: logger) })
+        var sidecar: RiskSidecar?
+        if exchange.risk.placement == .sidecar {
+            let riskSidecar = RiskSidecar(exchange: exchange, context: context, logger: logger) {
+                try SpoofingModelLoader.load(model, logger: logger)
+            }
+            sidecar = riskSidecar
+            services.append(
+                .init(service: AfterShards(shards: shards, service: RiskSidecarService(riskSidecar, logger: logger))))
         }
         services.append(.init(service: AfterShards(shards: shards, service: gateway)))
         // 3. The optional generated flow.
@@ -67,6 +80,11 @@ struct RunCommand: AsyncParsableCommand {
                 .init(service: flow, successTerminationBehavior: exitAfterFlow ? .gracefullyShutdownGroup : .ignore))
         }
         if let metrics { services.append(metrics) }
+        let reload = reloadOnHangup(config, command: "run") { [sidecar] reloaded in
+            gateway.reloadAccounts(reloaded.risk)
+            sidecar?.reloadAccounts(reloaded.risk)
+        }
+        defer { reload.cancel() }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -11,7 +11,7 @@ import Testing
     @Test func everyTypeHasItsDocumentedFixedSize() {
         let sizes: [WireMessageType: Int] = [
             .newOrder: 56, .cancel: 32, .replace: 56, .event: 96, .trade: 48, .bookDelta: 48, .heartbeat: 32,
-            .replayRequest: 24, .replayResponse: 32,
+            .replayRequest: 24, .replayResponse: 32, .riskDecision: 32,
         ]
         #expect(sizes.count == WireMessageType.allCases.count)
         for type in WireMessageType.allCases {
@@ -20,7 +20,7 @@ import Testing
             #expect(type.frameSize <= WireFormat.maxFrameSize)
         }
         #expect(WireMessageType.allCases.map(\.frameSize).max() == WireFormat.maxFrameSize)
-        #expect(WireMessageType.allCases.map(\.rawValue) == Array(1...9))
+        #expect(WireMessageType.allCases.map(\.rawValue) == Array(1...10))
         #expect(WireFormat.headerSize == 8)
         #expect(WireFormat.version == 1)
     }
@@ -375,7 +375,7 @@ import Testing
             #expect(decoded(bytes) == .failure(.unknownType(type)))
         }
         #expect(decoded([1, 0, 8, 0, 0, 0, 0, 0]) == .failure(.unknownType(0)))
-        #expect(decoded([1, 10, 8, 0, 0, 0, 0, 0]) == .failure(.unknownType(10)))
+        #expect(decoded([1, 11, 8, 0, 0, 0, 0, 0]) == .failure(.unknownType(11)))
     }
 
     @Test func aLengthFieldOtherThanTheTypesSizeIsBadLength() {
@@ -461,7 +461,7 @@ import Testing
                     if Int(value) >= validCount {
                         #expect(result == .failure(.badEnum(field, value)), "\(field) @\(offset) = \(value)")
                         checked += 1
-                    } else if field != .eventKind, field != .replaceFields {
+                    } else if field != .eventKind, field != .replaceFields, field != .modelStatus {
                         // Another valid value is another valid message that round-trips.
                         guard case .success(let changed) = result else {
                             Issue.record("\(field) @\(offset) = \(value): \(result)")
@@ -512,7 +512,7 @@ import Testing
             output.deallocate()
         }
         let valid = Self.samples.map(encoded)
-        var decodedByType = [Int](repeating: 0, count: 10)
+        var decodedByType = [Int](repeating: 0, count: 11)
         var errorKinds = Set<String>()
         for _ in 0..<1_000_000 {
             let count: Int
@@ -524,7 +524,7 @@ import Testing
             case 1:
                 // A plausible header (version 1, any type byte, usually the right length) and a body of
                 // mostly small bytes, so that enum and reserved checks are reached.
-                let type = UInt8(random.next() % 11)
+                let type = UInt8(random.next() % 12)
                 let size = WireMessageType(rawValue: type)?.frameSize ?? 8 + Int(random.next() % 90)
                 count = random.next() % 8 == 0 ? Int(random.next() % UInt64(capacity + 1)) : size
                 for i in 0..<count { input[i] = random.smallByte() }
@@ -648,6 +648,16 @@ import Testing
             WireFrame(
                 message: .replayResponse(
                     ReplayResponse(status: .ok, firstSequence: 1, lastSequence: 5, count: 5))),
+            WireFrame(
+                message: .riskDecision(
+                    RiskVerdict(
+                        orderID: OrderID(7), action: 1, reason: 10, modelStatus: 2, score: 0.75,
+                        clientTimestampNanos: 42))),
+            WireFrame(
+                message: .riskDecision(
+                    RiskVerdict(
+                        orderID: OrderID(8), action: 0, reason: nil, modelStatus: 0, score: nil,
+                        clientTimestampNanos: 0))),
         ]
     }()
 
@@ -669,6 +679,7 @@ import Testing
         case .heartbeat: return Array(28..<32)
         case .replayRequest: return []
         case .replayResponse: return Array(29..<32)
+        case .riskDecision(let v): return [27] + (v.modelStatus == 2 ? [] : Array(28..<32))
         }
     }
 
@@ -698,6 +709,7 @@ import Testing
         case .trade: return [(44, .side, side)]
         case .bookDelta: return [(40, .side, side)]
         case .replayResponse: return [(28, .replayStatus, ReplayStatus.allCases.count)]
+        case .riskDecision: return [(24, .riskAction, 4), (26, .modelStatus, 3)]
         }
     }
 

@@ -55,9 +55,13 @@ import Testing
     final class EngineProcess {
         let process = Process()
 
-        init(binary: URL, config: String, shard: Int, metricsPort: Int = -1) throws {
+        /// `config` nil: the embedded default (one inproc shard).
+        init(binary: URL, config: String?, shard: Int, metricsPort: Int = -1) throws {
             process.executableURL = binary
-            process.arguments = ["engine", "--config", config, "--shard", "\(shard)", "--metrics-port=\(metricsPort)"]
+            process.arguments =
+                ["engine"] + (config.map { ["--config", $0] } ?? []) + [
+                    "--shard", "\(shard)", "--metrics-port=\(metricsPort)",
+                ]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()

@@ -40,14 +40,18 @@ import Testing
 
         /// The port after `key=127.0.0.1:` in the ready line, waiting up to `seconds`.
         func readyPort(_ key: String, within seconds: Double = 30) async -> Int? {
+            guard let line = await readyLine(within: seconds), let range = line.range(of: "\(key)=127.0.0.1:") else {
+                return nil
+            }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+
+        /// The line with `ready` in it, waiting up to `seconds`.
+        func readyLine(within seconds: Double = 30) async -> String? {
             let deadline = ContinuousClock.now + .seconds(seconds)
             while ContinuousClock.now < deadline {
                 let text = output.withLock { $0 }
-                if let line = text.split(separator: "\n").first(where: { $0.contains("ready") }),
-                    let range = line.range(of: "\(key)=127.0.0.1:")
-                {
-                    return Int(line[range.upperBound...].prefix { $0.isNumber })
-                }
+                if let line = text.split(separator: "\n").first(where: { $0.contains("ready") }) { return String(line) }
                 try? await Task.sleep(for: .milliseconds(20))
             }
             return nil

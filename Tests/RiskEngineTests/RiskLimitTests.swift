@@ -233,6 +233,7 @@ import Testing
             RiskReason.allCases.map(\.code) == [
                 "capacity_exhausted", "kill_switch", "message_rate", "max_order_qty", "no_reference_price",
                 "price_band", "notional_limit", "open_orders_limit", "position_limit", "credit_limit",
+                "spoofing_model", "model_unavailable", "unavailable",
             ])
         for reason in RiskReason.allCases {
             #expect(reason.rejectCodeLiteral.description == "risk_" + reason.code)

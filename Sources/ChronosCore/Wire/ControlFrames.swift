@@ -79,3 +79,44 @@ enum ReplayResponseFrame {
         return .replayResponse(response)
     }
 }
+
+/// Encodes and decodes a `riskDecision` frame (type 10), 32 bytes: the risk sidecar's answer to
+/// a `newOrder` or `replace` frame sent to it.
+///
+/// ```
+/// offset size type    field                 meaning
+/// ------ ---- ------- --------------------- ----------------------------------------------
+///      0    8         header                version 1, type 10, length 32, shard 0, flags 0
+///      8    8 UInt64  orderID               the order the checked command named
+///     16    8 UInt64  clientTimestampNanos  the request's timestamp, echoed
+///     24    1 UInt8   action                0 pass, 1 flag, 2 throttle, 3 reject
+///     25    1 UInt8   reason                risk reason code (docs/risk.md), 255 none
+///     26    1 UInt8   modelStatus           0 off, 1 failed, 2 scored
+///     27    1         padding               0
+///     28    4 Float32 score                 IEEE 754 bits when modelStatus is 2 (scored), else 0
+/// ```
+enum RiskDecisionFrame {
+    static func encode(_ verdict: RiskVerdict, _ writer: WireWriter) {
+        writer.put(verdict.orderID.rawValue, at: 8)
+        writer.put(verdict.clientTimestampNanos, at: 16)
+        writer.put(verdict.action, at: 24)
+        writer.put(verdict.reason ?? 255, at: 25)
+        writer.put(verdict.modelStatus, at: 26)
+        if verdict.modelStatus == 2 { writer.put((verdict.score ?? .nan).bitPattern, at: 28) }
+    }
+
+    static func decode(_ fields: inout WireFieldDecoder) -> WireMessage {
+        let action = fields.u8(24)
+        if action > 3 { fields.fail(.badEnum(.riskAction, action)) }
+        let status = fields.u8(26)
+        if status > 2 { fields.fail(.badEnum(.modelStatus, status)) }
+        fields.zero(27..<28)
+        let reason = fields.u8(25)
+        var score: Float?
+        if status == 2 { score = Float(bitPattern: fields.u32(28)) } else { fields.zero(28..<32) }
+        return .riskDecision(
+            RiskVerdict(
+                orderID: OrderID(fields.u64(8)), action: action, reason: reason == 255 ? nil : reason,
+                modelStatus: status, score: score, clientTimestampNanos: fields.u64(16)))
+    }
+}

@@ -94,3 +94,33 @@ public struct ReplayResponse: Hashable, Sendable {
         self.count = count
     }
 }
+
+/// The risk sidecar's answer to one order check (`chronos risk`, docs/risk.md): what the risk
+/// engine decided for the new order or replace named by ``orderID``. The raw values are the risk
+/// engine's (`RiskAction`, `RiskReason`, `ModelStatus`); ChronosCore does not interpret them.
+public struct RiskVerdict: Hashable, Sendable {
+    /// The order the checked command named.
+    public var orderID: OrderID
+    /// `RiskAction` raw value: 0 pass, 1 flag, 2 throttle, 3 reject.
+    public var action: UInt8
+    /// `RiskReason` raw value of the deciding limit, nil for none.
+    public var reason: UInt8?
+    /// `ModelStatus` raw value: 0 off, 1 failed, 2 scored.
+    public var modelStatus: UInt8
+    /// The model's score (0…1) when ``modelStatus`` is 2 (scored); ignored (sent as 0) otherwise.
+    public var score: Float?
+    /// The `clientTimestampNanos` of the request, echoed (the requester matches and times answers).
+    public var clientTimestampNanos: UInt64
+
+    public init(
+        orderID: OrderID, action: UInt8, reason: UInt8?, modelStatus: UInt8, score: Float?,
+        clientTimestampNanos: UInt64
+    ) {
+        self.orderID = orderID
+        self.action = action
+        self.reason = reason
+        self.modelStatus = modelStatus
+        self.score = score
+        self.clientTimestampNanos = clientTimestampNanos
+    }
+}

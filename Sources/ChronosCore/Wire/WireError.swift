@@ -68,6 +68,10 @@ public enum WireField: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
     case keptPriority
     /// ``ReplayStatus``: 0...4.
     case replayStatus
+    /// ``RiskVerdict/action``: 0...3.
+    case riskAction
+    /// ``RiskVerdict/modelStatus``: 0...2.
+    case modelStatus
 
     /// The field's name as in docs/wire-format.md.
     public var description: String {
@@ -83,6 +87,8 @@ public enum WireField: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
         case .cancelReason: "cancelReason"
         case .keptPriority: "keptPriority"
         case .replayStatus: "replayStatus"
+        case .riskAction: "riskAction"
+        case .modelStatus: "modelStatus"
         }
     }
 }

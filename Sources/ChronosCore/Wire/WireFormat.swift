@@ -50,6 +50,8 @@ public enum WireMessageType: UInt8, Sendable, CaseIterable, CustomStringConverti
     /// Engine → subscriber: the answer to a replay request (``ReplayResponse``), 32 bytes; the
     /// events follow as `event` frames in the next message parts.
     case replayResponse = 9
+    /// Risk sidecar → gateway: the decision on a checked order (``RiskVerdict``), 32 bytes.
+    case riskDecision = 10
 
     /// The fixed size in bytes of a frame of this type, header included.
     @inlinable
@@ -64,6 +66,7 @@ public enum WireMessageType: UInt8, Sendable, CaseIterable, CustomStringConverti
         case .heartbeat: 32
         case .replayRequest: 24
         case .replayResponse: 32
+        case .riskDecision: 32
         }
     }
 
@@ -78,6 +81,7 @@ public enum WireMessageType: UInt8, Sendable, CaseIterable, CustomStringConverti
         case .bookDelta: "bookDelta"
         case .heartbeat: "heartbeat"
         case .replayRequest: "replayRequest"
+        case .riskDecision: "riskDecision"
         case .replayResponse: "replayResponse"
         }
     }

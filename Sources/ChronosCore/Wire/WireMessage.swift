@@ -26,6 +26,8 @@ public enum WireMessage: Hashable, Sendable {
     /// Engine → subscriber: the replay answer; `event` frames follow in the next message parts.
     /// Frame type `replayResponse`, 32 bytes.
     case replayResponse(ReplayResponse)
+    /// Risk sidecar → gateway: the decision on a checked order. Frame type `riskDecision`, 32 bytes.
+    case riskDecision(RiskVerdict)
 
     /// The frame type that carries this message.
     @inlinable
@@ -40,6 +42,7 @@ public enum WireMessage: Hashable, Sendable {
         case .heartbeat: .heartbeat
         case .replayRequest: .replayRequest
         case .replayResponse: .replayResponse
+        case .riskDecision: .riskDecision
         }
     }
 
@@ -98,6 +101,7 @@ public struct WireFrame: Hashable, Sendable {
         case .heartbeat(let heartbeat): HeartbeatFrame.encode(heartbeat, writer)
         case .replayRequest(let request): ReplayRequestFrame.encode(request, writer)
         case .replayResponse(let response): ReplayResponseFrame.encode(response, writer)
+        case .riskDecision(let verdict): RiskDecisionFrame.encode(verdict, writer)
         }
         return .success(size)
     }
@@ -140,6 +144,7 @@ public struct WireFrame: Hashable, Sendable {
         case .heartbeat: message = HeartbeatFrame.decode(&fields)
         case .replayRequest: message = ReplayRequestFrame.decode(&fields)
         case .replayResponse: message = ReplayResponseFrame.decode(&fields)
+        case .riskDecision: message = RiskDecisionFrame.decode(&fields)
         }
         if let error = fields.error { return .failure(error) }
         return .success(WireFrame(shard: shard, message: message))

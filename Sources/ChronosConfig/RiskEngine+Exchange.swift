@@ -1,0 +1,39 @@
+import ChronosCore
+import RiskEngine
+
+extension RiskEngine {
+    /// The risk engine the live services run — the gateway inline and the `chronos risk` sidecar
+    /// build it here, so both apply the same limits: `[risk]` with its per-symbol overrides for
+    /// the live symbols (id = index in ``ExchangeConfiguration/liveSymbols``), per-account
+    /// overrides for numeric accounts (`account = "101"` is account 101), each symbol's tick size,
+    /// and the spoofing model when `scorer` is given and `[risk.model] mode` is not `off`.
+    public static func live(_ exchange: ExchangeConfiguration, scorer: SpoofingScorer?) -> RiskEngine {
+        let configuration = exchange.risk
+        let risk = RiskEngine(configuration: configuration)
+        if let scorer, configuration.model.policy.mode != .off {
+            risk.attachSpoofingModel(scorer, policy: configuration.model.policy)
+        }
+        for (i, symbol) in exchange.liveSymbols.enumerated() {
+            let id = SymbolID(UInt32(i))
+            risk.setSymbolLimits(configuration.symbolLimits(named: symbol.name), for: id)
+            risk.setTickSize(symbol.tickSize, for: id)
+        }
+        risk.applyAccountOverrides(configuration)
+        return risk
+    }
+
+    /// Sets the limits (and kill switch) of every numeric account in `configuration.accounts`
+    /// (`[[risk.accounts]]`); other accounts keep theirs. What a configuration reload (SIGHUP)
+    /// applies at run time. Returns the accounts set.
+    @discardableResult
+    public func applyAccountOverrides(_ configuration: RiskConfiguration) -> [AccountID] {
+        var set: [AccountID] = []
+        for account in configuration.accounts {
+            guard let number = UInt32(account.account) else { continue }
+            if setAccountLimits(configuration.accountLimits(named: account.account), for: AccountID(number)) {
+                set.append(AccountID(number))
+            }
+        }
+        return set
+    }
+}
