@@ -73,6 +73,30 @@ class TrainPipelineTest(unittest.TestCase):
         onx = train.finish_onnx(train.export_lightgbm(boosted), "lightgbm", names, "test")
         self.assertLess(train.check_parity("lgbm", onx, boosted, x, 1e-4), 1e-3)
 
+    def test_risk_engine_in_replay_flags_exactly_what_python_flags(self):
+        # The rows' features are the risk engine's own: replaying the same day through
+        # `chronos replay --risk` with the exported model must flag the very same orders.
+        import subprocess
+        import onnx
+        directory = self.directory.name
+        rows, commands = os.path.join(directory, "day.csv"), os.path.join(directory, "day.jsonl")
+        subprocess.run([train.chronos_binary(), "simulate", "--seed", "77", "--days", "1", "--orders-per-day", "4000",
+                        "--out", rows, "--commands", commands, "--quiet"], check=True)
+        model = os.path.join(self.out, "spoofing-v1.onnx")
+        threshold = self.metrics["thresholds"]["flag"]
+        config = os.path.join(directory, "risk.toml")
+        with open(config, "w") as f:
+            f.write(f'[risk.model]\npath = "{model}"\nmode = "flag"\nthreshold = {threshold!r}\n')
+        with open(commands) as stdin:
+            out = subprocess.run([train.chronos_binary(), "replay", "--risk", "--config", config], stdin=stdin,
+                                 capture_output=True, text=True, check=True).stdout
+        risk = [json.loads(line) for line in out.splitlines() if '"ev":"risk"' in line]
+        data = train.Dataset([rows])
+        self.assertEqual(len(risk), len(data))
+        swift = np.array([r["action"] == "flag" for r in risk])
+        python = train.onnx_probabilities(onnx.load(model), data.x) >= threshold
+        self.assertEqual(swift.tolist(), python.tolist())
+
     def test_description_names_thresholds_and_metrics(self):
         description = json.load(open(os.path.join(self.out, "spoofing-v1.json")))
         self.assertEqual(description["schema_version"], 1)
