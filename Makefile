@@ -4,7 +4,8 @@
 SWIFT ?= swift
 CHRONOS := .build/release/chronos
 
-.PHONY: deps build run test lint test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check fuzz scan test-deploy test-image bench bench-engine clean
+.PHONY: deps build run test lint test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check fuzz scan test-deploy test-image bench bench-engine clean \
+	model test-model
 
 deps:
 	@bash scripts/install-deps.sh
@@ -99,6 +100,19 @@ bench: bench-engine
 
 bench-engine: build
 	$(CHRONOS) bench engine
+
+# The spoofing model (docs/risk-model.md): `chronos simulate` makes labeled rows with the risk
+# engine's own features, tools/model/train.py trains logistic regression and LightGBM, exports
+# models/spoofing-v1.onnx, spoofing-lr-v1.onnx, spoofing-v1.json and the parity rows (~2 min).
+PIP ?= python3 -m pip
+model: build
+	PIP_BREAK_SYSTEM_PACKAGES=1 $(PIP) install -r tools/model/requirements.txt
+	CHRONOS_BIN=$(CHRONOS) python3 tools/model/train.py
+
+# The training pipeline end to end on a tiny simulation (< 1 min; needs the release build and
+# the packages of tools/model/requirements.txt).
+test-model: build
+	CHRONOS_BIN=$(CHRONOS) python3 -m unittest discover -s tools/model -v
 
 clean:
 	rm -rf .build Benchmarks/.build

@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "SpoofingModel", targets: ["SpoofingModel"]),
         .library(name: "Replay", targets: ["Replay"]),
         .library(name: "Workload", targets: ["Workload"]),
+        .library(name: "MarketSimulation", targets: ["MarketSimulation"]),
         .library(name: "Messaging", targets: ["Messaging"]),
         .library(name: "FIX", targets: ["FIX"]),
         .library(name: "BinaryProtocol", targets: ["BinaryProtocol"]),
@@ -105,6 +106,8 @@ let package = Package(
         ),
         // Seeded realistic order flow for benchmarks, load generation and property tests.
         .target(name: "Workload", dependencies: ["ChronosCore", "MatchingEngine"]),
+        // Agent-based market simulation through the real engine: labeled spoofing feature rows. No I/O.
+        .target(name: "MarketSimulation", dependencies: ["ChronosCore", "MatchingEngine", "RiskEngine", "Workload"]),
         .executableTarget(
             name: "chronos",
             dependencies: [
@@ -112,7 +115,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 "ChronosServices", "Messaging", "CChronosSystem", "Gateway", "ChronosClient", "BinaryProtocol",
-                "RiskEngine", "RiskService", "SpoofingModel",
+                "RiskEngine", "RiskService", "SpoofingModel", "MarketSimulation",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -160,6 +163,10 @@ let package = Package(
                 "RiskEngine",
             ],
             exclude: ["Scenarios", "RiskScenarios"]
+        ),
+        .testTarget(
+            name: "MarketSimulationTests",
+            dependencies: ["MarketSimulation", "MatchingEngine", "ChronosCore", "RiskEngine", "Replay"]
         ),
     ]
 )
