@@ -21,7 +21,7 @@ run: build
 # implementation's own tests, the package-benchmark malloc gate, the replay memory check and a
 # short libFuzzer + AddressSanitizer run over the replay edge and the engine; then the deployment:
 # its scans, its tests against the built binary, and the image built daemonless and health-checked.
-test: deps lint test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check fuzz \
+test: deps lint test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check test-model fuzz \
 		scan test-deploy test-image
 	@echo "make test: all passed"
 
@@ -110,7 +110,7 @@ model: build
 	CHRONOS_BIN=$(CHRONOS) python3 tools/model/train.py
 
 # The training pipeline end to end on a tiny simulation (< 1 min; needs the release build and
-# the packages of tools/model/requirements.txt).
+# the packages of tools/model/requirements.txt, which `make deps` installs).
 test-model: build
 	CHRONOS_BIN=$(CHRONOS) python3 -m unittest discover -s tools/model -v
 

@@ -13,6 +13,7 @@ packages=(
     haproxy       # `haproxy -c` checks deploy/haproxy/haproxy.cfg (Tests/Deployment)
     buildah       # builds deploy/Dockerfile without a Docker engine (make test-image)
     debootstrap   # a local Debian base image where no container registry is reachable
+    libgomp1      # OpenMP runtime of LightGBM (tools/model: training the spoofing model)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -52,6 +53,13 @@ for requirement in numpy "onnxruntime==${ORT_VERSION:-1.32.0}"; do
             || python3 -m pip install --quiet --break-system-packages "$requirement"
     fi
 done
+# The spoofing model's training pipeline (tools/model; make test runs its end-to-end test).
+if ! python3 -c "import sklearn, lightgbm, skl2onnx, onnxmltools, onnx" 2>/dev/null; then
+    echo "install-deps: installing tools/model/requirements.txt (PyPI)"
+    requirements="$(dirname "$0")/../tools/model/requirements.txt"
+    python3 -m pip install --quiet -r "$requirements" \
+        || python3 -m pip install --quiet --break-system-packages -r "$requirements"
+fi
 # The ONNX Runtime C library and header (COnnxRuntime); exits at once when already installed.
 bash "$(dirname "$0")/install-onnxruntime.sh"
 command -v swift >/dev/null || { echo "install-deps: the Swift 6.x toolchain must be on PATH" >&2; exit 1; }

@@ -329,7 +329,7 @@ public enum RiskPlacement: String, Sendable, CaseIterable {
 /// [risk.model]
 /// path = "models/spoofing-v1.onnx"   # relative to the working directory; unset: see below
 /// mode = "flag"                      # off | shadow | flag | throttle | reject
-/// threshold = 0.9                    # scores at or above act
+/// threshold = 0.1                    # scores at or above act (docs/risk-model.md)
 /// scoring = "in_path"                # in_path | behind (score-behind)
 /// fail = "open"                      # open | closed: what a failed or late score does
 /// time_budget_us = 50                # a score slower than this counts as failed; 0 = no budget

@@ -35,7 +35,7 @@ public struct SpoofingPolicy: Hashable, Sendable {
     public var failClosed: Bool
 
     public init(
-        mode: SpoofingModelMode = .flag, threshold: Double = 0.9, scoring: SpoofingScoring = .inPath,
+        mode: SpoofingModelMode = .flag, threshold: Double = 0.1, scoring: SpoofingScoring = .inPath,
         failClosed: Bool = false
     ) {
         self.mode = mode

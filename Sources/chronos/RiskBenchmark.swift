@@ -106,7 +106,7 @@ struct RiskBench: ParsableCommand {
     private func riskConfiguration() -> RiskConfiguration {
         var configuration = RiskConfiguration()
         configuration.symbolCapacity = symbols
-        configuration.model.policy = SpoofingPolicy(mode: .flag, threshold: 0.9)
+        configuration.model.policy = SpoofingPolicy(mode: .flag, threshold: 0.1)
         return configuration
     }
 

@@ -1,5 +1,7 @@
 import Foundation
+import RiskEngine
 import SpoofingModel
+import TestSupport
 import Workload
 import XCTest
 
@@ -83,5 +85,31 @@ final class SpoofingModelParityTests: XCTestCase {
     private struct PythonFailed: Error {
         var status: Int32
         var stderr: String
+    }
+}
+
+/// The shipped models (models/): Swift inference equals Python onnxruntime's on the held-out
+/// rows train.py wrote with them (`models/spoofing-v1-parity.csv`), within 1e-5.
+final class ShippedModelParityTests: XCTestCase {
+    func testShippedModelsMatchTheTrainingPipelinesScores() throws {
+        let root = TestSupport.repositoryRoot.appendingPathComponent("models")
+        let text = try String(contentsOf: root.appendingPathComponent("spoofing-v1-parity.csv"), encoding: .utf8)
+        var lines = text.split(separator: "\n").map(String.init)
+        let header = lines.removeFirst().split(separator: ",").map(String.init)
+        XCTAssertEqual(Array(header.prefix(SpoofingFeatureSchema.count)), SpoofingFeatureSchema.names)
+        XCTAssertGreaterThanOrEqual(lines.count, 100)
+        for (file, column) in [("spoofing-v1.onnx", "spoofing_v1"), ("spoofing-lr-v1.onnx", "spoofing_lr_v1")] {
+            let model = try SpoofingModel(
+                path: root.appendingPathComponent(file).path, featureCount: SpoofingFeatureSchema.count)
+            let index = try XCTUnwrap(header.firstIndex(of: column))
+            var largest: Float = 0
+            for line in lines {
+                let values = try line.split(separator: ",").map { try XCTUnwrap(Float(String($0))) }
+                let features = Array(values.prefix(SpoofingFeatureSchema.count))
+                let score = try XCTUnwrap(features.withUnsafeBufferPointer { model.score($0) })
+                largest = max(largest, abs(score - values[index]))
+            }
+            XCTAssertLessThanOrEqual(largest, 1e-5, "\(file): largest difference \(largest)")
+        }
     }
 }

@@ -40,7 +40,7 @@ private final class RiskFlow {
         if let model {
             let scorer = try! SpoofingModel(path: modelPath(model), featureCount: SpoofingFeatureSchema.count)
             scorer.warmUp()
-            risk.attachSpoofingModel(scorer, policy: SpoofingPolicy(mode: .flag, threshold: 0.9, scoring: scoring))
+            risk.attachSpoofingModel(scorer, policy: SpoofingPolicy(mode: .flag, threshold: 0.1, scoring: scoring))
             self.scoring = scoring
         } else {
             self.scoring = nil
