@@ -78,9 +78,8 @@ public final class EngineShard: @unchecked Sendable {
     public let counters = EngineShardCounters()
     private let context: ZMQContext
     private let stopping = Atomic<Bool>(false)
-    private let started = Atomic<Int>(0)  // 0 starting, 1 running, -1 failed
-    private var startError: Error?
-    private var thread: pthread_t?
+    private let running = Atomic<Bool>(false)
+    private var thread: ServiceThread?
 
     /// A shard that will bind its sockets in `context` when started.
     public init(_ configuration: Configuration, context: ZMQContext) {
@@ -89,56 +88,26 @@ public final class EngineShard: @unchecked Sendable {
     }
 
     /// True once the engine thread has bound its sockets and runs its loop.
-    public var isRunning: Bool { started.load(ordering: .acquiring) == 1 }
+    public var isRunning: Bool { running.load(ordering: .acquiring) }
 
     /// Starts the engine thread and returns once its sockets are bound (or throws why not).
     public func start() throws {
-        let box = Unmanaged.passRetained(self)
-        var handle = pthread_t()
-        let rc = pthread_create(
-            &handle, nil,
-            { raw in
-                let shard = Unmanaged<EngineShard>.fromOpaque(raw!).takeRetainedValue()
-                shard.threadMain()
-                return nil
-            }, box.toOpaque())
-        guard rc == 0 else {
-            box.release()
-            throw ZMQError(function: "pthread_create", code: rc)
-        }
-        thread = handle
-        while started.load(ordering: .acquiring) == 0 { usleep(100) }
-        if started.load(ordering: .acquiring) < 0 {
-            pthread_join(handle, nil)
-            thread = nil
-            throw startError ?? ZMQError(function: "zmq_bind", code: EINVAL)
+        thread = try ServiceThread { [self] in
+            if let cpu = configuration.shard.cpu {
+                // Pinning is a request: without the core (e.g. a smaller cpuset) the loop still runs.
+                _ = chronos_pin_current_thread(Int32(cpu))
+            }
+            let loop = try ShardLoop(configuration, context: context, counters: counters)
+            running.store(true, ordering: .releasing)
+            return { [self] in loop.run(until: stopping) }
         }
     }
 
     /// Asks the loop to finish the commands it has, close its sockets and end; waits for it.
     public func stop() {
         stopping.store(true, ordering: .releasing)
-        if let thread {
-            pthread_join(thread, nil)
-            self.thread = nil
-        }
-    }
-
-    // MARK: The engine thread
-
-    private func threadMain() {
-        if let cpu = configuration.shard.cpu {
-            // Pinning is a request: without the core (e.g. a smaller cpuset) the loop still runs.
-            _ = chronos_pin_current_thread(Int32(cpu))
-        }
-        do {
-            let loop = try ShardLoop(configuration, context: context, counters: counters)
-            started.store(1, ordering: .releasing)
-            loop.run(until: stopping)
-        } catch {
-            startError = error
-            started.store(-1, ordering: .releasing)
-        }
+        thread?.join()
+        thread = nil
     }
 }
 

@@ -44,9 +44,7 @@ public final class EngineBridge: @unchecked Sendable {
     private let stopping = NIOLockedValueBox(false)
     private let deliver: @Sendable ([BridgeOutput]) -> Void
     private let logger: Logger
-    private var thread: pthread_t?
-    private let started = ConditionLock(value: 0)
-    private var startError: Error?
+    private var thread: ServiceThread?
     private let shardMap: ShardMap
     private let name: String
     private let context: ZMQContext
@@ -88,27 +86,9 @@ public final class EngineBridge: @unchecked Sendable {
         self.context = context
         self.cpu = cpu
         self.sidecar = sidecar
-        let box = Unmanaged.passRetained(self)
-        var handle = pthread_t()
-        let rc = pthread_create(
-            &handle, nil,
-            { raw in
-                let bridge = Unmanaged<EngineBridge>.fromOpaque(raw!).takeRetainedValue()
-                bridge.run()
-                return nil
-            }, box.toOpaque())
-        guard rc == 0 else {
-            box.release()
-            throw GatewayError.system("pthread_create", rc)
-        }
-        thread = handle
-        started.lock(whenValue: 1)
-        let error = startError
-        started.unlock()
-        if let error {
-            pthread_join(handle, nil)
-            thread = nil
-            throw error
+        thread = try ServiceThread { [self] in
+            let (client, riskClient) = try connect()
+            return { [self] in run(client, riskClient) }
         }
     }
 
@@ -134,28 +114,20 @@ public final class EngineBridge: @unchecked Sendable {
     public func stop() {
         stopping.withLockedValue { $0 = true }
         wake()
-        if let thread {
-            pthread_join(thread, nil)
-            self.thread = nil
-        }
+        thread?.join()
+        thread = nil
     }
 
-    private func run() {
+    /// On the bridge thread: pins it and connects to the shards (and the risk sidecar).
+    private func connect() throws -> (ExchangeClient, RiskSidecarClient?) {
         if let cpu { _ = chronos_pin_current_thread(Int32(cpu)) }
-        let client: ExchangeClient
-        let riskClient: RiskSidecarClient?
-        do {
-            client = try ExchangeClient(
-                context: context, shardMap: shardMap, name: name, wakeDescriptor: wakeDescriptor)
-            riskClient = try sidecar.map { try RiskSidecarClient(context: context, endpoint: $0.endpoint) }
-        } catch {
-            started.lock()
-            startError = error
-            started.unlock(withValue: 1)
-            return
-        }
-        started.lock()
-        started.unlock(withValue: 1)
+        let client = try ExchangeClient(
+            context: context, shardMap: shardMap, name: name, wakeDescriptor: wakeDescriptor)
+        let riskClient = try sidecar.map { try RiskSidecarClient(context: context, endpoint: $0.endpoint) }
+        return (client, riskClient)
+    }
+
+    private func run(_ client: ExchangeClient, _ riskClient: RiskSidecarClient?) {
         var pending: [(EngineCommand, UInt64)] = []
         /// Per pending command with the sidecar: the refusal reason, or nil to send it on.
         var verdicts: [RiskReason?] = []

@@ -1,4 +1,3 @@
-import CChronosSystem
 import ChronosConfig
 import ChronosCore
 import ChronosServices
@@ -33,9 +32,7 @@ public final class RiskSidecar: @unchecked Sendable {
     private let makeScorer: @Sendable () throws -> SpoofingScorer?
     private let logger: Logger
     private let stopping = Synchronization.Atomic<Bool>(false)
-    private var thread: pthread_t?
-    private let started = ConditionLock(value: 0)
-    private var startError: Error?
+    private var thread: ServiceThread?
     /// Counters, readable from any thread.
     public let counters = RiskSidecarCounters()
     /// A reloaded `[risk]` whose `[[risk.accounts]]` the thread applies next.
@@ -60,66 +57,18 @@ public final class RiskSidecar: @unchecked Sendable {
 
     /// Binds and starts the thread; throws what setting up failed on (bind, model load).
     public func start() throws {
-        let box = Unmanaged.passRetained(self)
-        var handle = pthread_t()
-        let rc = pthread_create(
-            &handle, nil,
-            { raw in
-                let sidecar = Unmanaged<RiskSidecar>.fromOpaque(raw!).takeRetainedValue()
-                sidecar.runThread()
-                return nil
-            }, box.toOpaque())
-        guard rc == 0 else {
-            box.release()
-            throw RiskSidecarError.thread(rc)
-        }
-        thread = handle
-        started.lock(whenValue: 1)
-        let error = startError
-        started.unlock()
-        if let error {
-            pthread_join(handle, nil)
-            thread = nil
-            throw error
+        thread = try ServiceThread { [self] in
+            let loop = try SidecarLoop(
+                exchange: exchange, context: context, scorer: try makeScorer(), counters: counters, logger: logger)
+            return { [self] in loop.run(until: stopping, accounts: pendingAccounts) }
         }
     }
 
     /// Stops the thread (answers what already arrived first) and waits for it.
     public func stop() {
         stopping.store(true, ordering: .releasing)
-        if let thread {
-            pthread_join(thread, nil)
-            self.thread = nil
-        }
-    }
-
-    private func runThread() {
-        let loop: SidecarLoop
-        do {
-            loop = try SidecarLoop(
-                exchange: exchange, context: context, scorer: try makeScorer(), counters: counters, logger: logger)
-        } catch {
-            started.lock()
-            startError = error
-            started.unlock(withValue: 1)
-            return
-        }
-        started.lock()
-        started.unlock(withValue: 1)
-        loop.run(until: stopping, accounts: pendingAccounts)
-    }
-}
-
-/// Problems starting the sidecar.
-public enum RiskSidecarError: Error, CustomStringConvertible {
-    case thread(Int32)
-    case configuration(String)
-
-    public var description: String {
-        switch self {
-        case .thread(let code): "pthread_create failed: \(code)"
-        case .configuration(let text): text
-        }
+        thread?.join()
+        thread = nil
     }
 }
 
