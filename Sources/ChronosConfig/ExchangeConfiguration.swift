@@ -108,7 +108,8 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         }
         var reader = TableReader(source: source)
         var configuration = ExchangeConfiguration()
-        reader.rejectUnknownKeys(root, path: "", known: ["engine", "symbols", "shards", "metrics", "gateway", "risk", "persistence"])
+        reader.rejectUnknownKeys(
+            root, path: "", known: ["engine", "symbols", "shards", "metrics", "gateway", "risk", "persistence"])
         if let gateway = reader.table(root, "gateway", path: "") { configuration.gateway = reader.gateway(gateway) }
         if let persistence = reader.table(root, "persistence", path: "") {
             configuration.persistence = reader.persistence(persistence)

@@ -150,7 +150,11 @@ extension TableReader {
             ])
         var c = PersistenceConfiguration()
         if let value = table["enabled"] {
-            if let enabled = value.bool { c.enabled = enabled } else { errors.append("\(source): \(path).enabled: must be true or false") }
+            if let enabled = value.bool {
+                c.enabled = enabled
+            } else {
+                errors.append("\(source): \(path).enabled: must be true or false")
+            }
         }
         if let store = string(table, "store", path: path) {
             if let value = PersistenceConfiguration.Store(rawValue: store) {
@@ -161,7 +165,11 @@ extension TableReader {
             }
         }
         if let v = string(table, "sqlite_path", path: path) {
-            if v.isEmpty { errors.append("\(source): \(path).sqlite_path: must not be empty") } else { c.sqlitePath = v }
+            if v.isEmpty {
+                errors.append("\(source): \(path).sqlite_path: must not be empty")
+            } else {
+                c.sqlitePath = v
+            }
         }
         if let url = string(table, "postgresql_url", path: path) {
             if let components = URLComponents(string: url), ["postgresql", "postgres"].contains(components.scheme) {
@@ -190,7 +198,9 @@ extension TableReader {
         if let v = string(table, "postgresql_user", path: path) { c.postgresqlUser = v }
         if let v = string(table, "postgresql_database", path: path) { c.postgresqlDatabase = v }
         if let v = string(table, "postgresql_password_file", path: path) { c.postgresqlPasswordFile = v }
-        for (key, minimum) in [("batch_size", 1), ("buffer_events", 1), ("retry_max_ms", 1), ("debug_write_delay_ms", 0)] {
+        for (key, minimum) in [
+            ("batch_size", 1), ("buffer_events", 1), ("retry_max_ms", 1), ("debug_write_delay_ms", 0),
+        ] {
             guard let v = int(table, key, path: path) else { continue }
             guard v >= minimum else {
                 errors.append("\(source): \(path).\(key): must be >= \(minimum) (got \(v))")

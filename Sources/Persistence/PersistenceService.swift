@@ -299,7 +299,9 @@ struct PersistMetrics {
         highWaterMarks = (0..<shards).map {
             Gauge(label: "chronos_persist_high_water_mark", dimensions: [("shard", String($0))])
         }
-        lost = (0..<shards).map { Counter(label: "chronos_persist_lost_events_total", dimensions: [("shard", String($0))]) }
+        lost = (0..<shards).map {
+            Counter(label: "chronos_persist_lost_events_total", dimensions: [("shard", String($0))])
+        }
         rejectedFrames = (0..<shards).map {
             Counter(label: "chronos_persist_rejected_frames_total", dimensions: [("shard", String($0))])
         }

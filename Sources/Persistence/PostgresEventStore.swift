@@ -46,7 +46,9 @@ public final class PostgresEventStore: SQLEventStore {
     deinit { close() }
 
     /// Creates `endpoint.database` when missing, connecting to the `postgres` database as the same user.
-    public static func createDatabaseIfMissing(_ endpoint: Endpoint, logger: Logger = Logger(label: "chronos.persist.postgresql")) throws {
+    public static func createDatabaseIfMissing(
+        _ endpoint: Endpoint, logger: Logger = Logger(label: "chronos.persist.postgresql")
+    ) throws {
         let configuration = PostgresConnection.Configuration(
             host: endpoint.host, port: endpoint.port, username: endpoint.user, password: endpoint.password,
             database: "postgres", tls: .disable)

@@ -151,7 +151,8 @@ extension SQLEventStore {
                 """, []
             ).map { r in
                 StoredOrder(
-                    shard: Int(r[0].int64), id: OrderID(r[1].uint64), account: AccountID(UInt32(truncatingIfNeeded: r[2].int64)),
+                    shard: Int(r[0].int64), id: OrderID(r[1].uint64),
+                    account: AccountID(UInt32(truncatingIfNeeded: r[2].int64)),
                     symbol: SymbolID(UInt32(truncatingIfNeeded: r[3].int64)), quantity: r[4].int64, price: r[5].int64,
                     leavesQuantity: r[6].int64, cumulativeQuantity: r[7].int64,
                     status: StoredOrder.Status(rawValue: r[8].text) ?? .open, lastSequence: r[9].uint64)
@@ -214,7 +215,9 @@ struct SQLWriter {
             start += chunk.count
             var values: [SQLValue] = []
             values.reserveCapacity(chunk.count * 17)
-            for (shard, event, timestamp) in chunk { values += try Self.eventRow(shard: shard, event, timestamp: timestamp) }
+            for (shard, event, timestamp) in chunk {
+                values += try Self.eventRow(shard: shard, event, timestamp: timestamp)
+            }
             let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count)
             let returned = try session.query(
                 """
@@ -331,7 +334,8 @@ struct SQLWriter {
 
     /// The event's wire frame (96 bytes), as the engine published it.
     static func encodeFrame(shard: Int, _ event: EngineEvent, timestamp: UInt64) throws -> [UInt8] {
-        let frame = WireFrame(shard: UInt16(truncatingIfNeeded: shard), message: .event(event, clientTimestampNanos: timestamp))
+        let frame = WireFrame(
+            shard: UInt16(truncatingIfNeeded: shard), message: .event(event, clientTimestampNanos: timestamp))
         var bytes = [UInt8](repeating: 0, count: WireFormat.maxFrameSize)
         let result = bytes.withUnsafeMutableBytes { frame.encode(into: $0) }
         guard case .success(let length) = result else {
@@ -395,13 +399,18 @@ struct SQLWriter {
                 UPDATE orders SET leaves_qty = CASE WHEN leaves_qty > ? THEN leaves_qty - ? ELSE 0 END,
                     status = CASE WHEN leaves_qty <= ? THEN 'canceled' ELSE status END, updated_sequence = ?
                 WHERE shard = ? AND order_id = ?
-                """, [.int(e.quantity), .int(e.quantity), .int(e.quantity), SQLValue(e.sequence), s, SQLValue(e.id.rawValue)])
+                """,
+                [
+                    .int(e.quantity), .int(e.quantity), .int(e.quantity), SQLValue(e.sequence), s,
+                    SQLValue(e.id.rawValue),
+                ])
         case .replaced(let e):
             try session.execute(
                 """
                 UPDATE orders SET price = ?, leaves_qty = ?, quantity = cum_qty + ?, updated_sequence = ?
                 WHERE shard = ? AND order_id = ?
-                """, [.int(e.price), .int(e.quantity), .int(e.quantity), SQLValue(e.sequence), s, SQLValue(e.id.rawValue)])
+                """,
+                [.int(e.price), .int(e.quantity), .int(e.quantity), SQLValue(e.sequence), s, SQLValue(e.id.rawValue)])
         }
     }
 }

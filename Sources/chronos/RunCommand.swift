@@ -82,7 +82,8 @@ struct RunCommand: AsyncParsableCommand {
                 exchange: exchange, context: context, logger: logger,
                 makeStore: try PersistenceService.storeFactory(persistence, logger: logger))
             services.append(
-                .init(service: AfterShards(shards: shards, service: PersistenceServiceRunner(persister, logger: logger))))
+                .init(
+                    service: AfterShards(shards: shards, service: PersistenceServiceRunner(persister, logger: logger))))
         }
         // 4. The optional generated flow.
         if commands > 0 {

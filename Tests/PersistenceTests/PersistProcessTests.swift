@@ -196,7 +196,8 @@ import Workload
         if kind == .postgresql {
             environment = pgEnvironment(database)
             let endpoint = try StoreKind.postgresEndpoint()
-            try PostgresEventStore.createDatabaseIfMissing(.init(host: endpoint.host, port: endpoint.port, user: endpoint.user, database: database))
+            try PostgresEventStore.createDatabaseIfMissing(
+                .init(host: endpoint.host, port: endpoint.port, user: endpoint.user, database: database))
         }
         let context = try ZMQContext()
         let engines = try [setup.engine(0), setup.engine(1)]

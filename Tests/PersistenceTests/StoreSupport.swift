@@ -1,6 +1,7 @@
 import ChronosCore
 import Foundation
 import Persistence
+import Testing
 
 /// The stores the tests run against: SQLite always; PostgreSQL when `scripts/with-postgres.sh`
 /// started a server (`CHRONOS_PG_PORT`; `make test` always does).
@@ -34,11 +35,10 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 }
 
-import Testing
-
 /// A fresh temporary folder (left for the OS to clean: tests may still read files in it).
 func temporaryDirectory() -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chronos-persist-\(UUID().uuidString.prefix(8))")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "chronos-persist-\(UUID().uuidString.prefix(8))")
     try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     return dir
 }
