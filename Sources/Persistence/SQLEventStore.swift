@@ -257,7 +257,8 @@ struct SQLWriter {
                     break
                 }
             }
-            if sequences.contains(where: { $0 > mark + 1 }) { mark = try extendFromStore(shard: shard, mark: mark) }
+            // Events stored past a hole by an earlier batch count once the hole is filled.
+            mark = try extendFromStore(shard: shard, mark: mark)
             if mark != before {
                 try session.execute(
                     """
@@ -268,8 +269,8 @@ struct SQLWriter {
         }
     }
 
-    /// Walks the stored events and gaps past `mark` while they are contiguous (only needed when a
-    /// batch was not contiguous with the stored mark).
+    /// Walks the stored events and gaps past `mark` while they are contiguous (one lookup when
+    /// nothing follows, the usual case).
     private func extendFromStore(shard: Int, mark start: UInt64) throws -> UInt64 {
         var mark = start
         while true {

@@ -144,7 +144,9 @@ import Workload
     func observe(_ observers: [EventSubscriber]) throws -> [[EngineEvent]] {
         try observers.map { observer in
             var events: [EngineEvent] = []
-            while let event = try observer.next(timeoutMilliseconds: 1_500) { events.append(event) }
+            // The timeout is per receive and the engine heartbeats every second: a longer timeout
+            // would never expire while heartbeats flow. The flow is answered before this runs.
+            while let event = try observer.next(timeoutMilliseconds: 300) { events.append(event) }
             return events
         }
     }
