@@ -29,9 +29,11 @@ lint:
 	$(SWIFT) format lint --strict -r Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks \
 		Fuzz/Package.swift Fuzz/Sources
 
+# The whole suite under a throwaway PostgreSQL server (scripts/with-postgres.sh sets CHRONOS_PG_*),
+# so the persistence tests run against both stores.
 test-debug:
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	bash scripts/with-postgres.sh $(SWIFT) test --skip-build
 
 test-release:
 	$(SWIFT) test -c release --filter ZeroAllocationTests

@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "FIX", targets: ["FIX"]),
         .library(name: "BinaryProtocol", targets: ["BinaryProtocol"]),
         .library(name: "ChronosClient", targets: ["ChronosClient"]),
+        .library(name: "Persistence", targets: ["Persistence"]),
         .executable(name: "chronos", targets: ["chronos"]),
     ],
     dependencies: [
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Domain value types, commands, events and symbol configuration. No I/O.
@@ -104,6 +107,21 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // The persistence service (`chronos persist`): event stores (SQLite via GRDB, PostgreSQL via
+        // postgres-nio) with one schema, and the writer that follows every shard's events into one.
+        .target(
+            name: "Persistence",
+            dependencies: [
+                "ChronosCore", "ChronosConfig", "ChronosServices", "Messaging",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Seeded realistic order flow for benchmarks, load generation and property tests.
         .target(name: "Workload", dependencies: ["ChronosCore", "MatchingEngine"]),
         // Agent-based market simulation through the real engine: labeled spoofing feature rows. No I/O.
@@ -115,7 +133,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 "ChronosServices", "Messaging", "CChronosSystem", "Gateway", "ChronosClient", "BinaryProtocol",
-                "RiskEngine", "RiskService", "SpoofingModel", "MarketSimulation",
+                "RiskEngine", "RiskService", "SpoofingModel", "MarketSimulation", "Persistence",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -163,6 +181,13 @@ let package = Package(
                 "RiskEngine",
             ],
             exclude: ["Scenarios", "RiskScenarios"]
+        ),
+        .testTarget(
+            name: "PersistenceTests",
+            dependencies: [
+                "Persistence", "ChronosServices", "ChronosConfig", "ChronosCore", "Messaging", "TestSupport",
+                "Workload", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "MarketSimulationTests",

@@ -14,6 +14,8 @@ packages=(
     buildah       # builds deploy/Dockerfile without a Docker engine (make test-image)
     debootstrap   # a local Debian base image where no container registry is reachable
     libgomp1      # OpenMP runtime of LightGBM (tools/model: training the spoofing model)
+    postgresql    # a throwaway PostgreSQL server for the persistence tests (scripts/with-postgres.sh)
+    libsqlite3-dev  # SQLite, which GRDB links (the persister's embedded store)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -40,6 +40,9 @@ import TOMLKit
 ///
 /// [risk]                      # see RiskConfiguration (RiskEngine) and docs/risk.md: static limits
 /// max_notional_usd = 1000000
+///
+/// [persistence]               # see PersistenceConfiguration (store, batching, retries)
+/// store = "sqlite"
 /// ```
 ///
 /// Every unknown key and every wrong type is an error that names the key.
@@ -56,6 +59,8 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var gateway = GatewayConfiguration()
     /// The risk engine's static limits (`[risk]`).
     public var risk = RiskConfiguration()
+    /// The persistence service's store, batching and retries (`[persistence]`).
+    public var persistence = PersistenceConfiguration()
 
     /// The embedded default: default capacities, no configured symbols, one inproc shard.
     public init(
@@ -103,8 +108,12 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         }
         var reader = TableReader(source: source)
         var configuration = ExchangeConfiguration()
-        reader.rejectUnknownKeys(root, path: "", known: ["engine", "symbols", "shards", "metrics", "gateway", "risk"])
+        reader.rejectUnknownKeys(
+            root, path: "", known: ["engine", "symbols", "shards", "metrics", "gateway", "risk", "persistence"])
         if let gateway = reader.table(root, "gateway", path: "") { configuration.gateway = reader.gateway(gateway) }
+        if let persistence = reader.table(root, "persistence", path: "") {
+            configuration.persistence = reader.persistence(persistence)
+        }
         if let metrics = reader.table(root, "metrics", path: "") {
             reader.rejectUnknownKeys(metrics, path: "metrics", known: ["host", "port", "enabled"])
             if let host = reader.string(metrics, "host", path: "metrics") { configuration.metrics.host = host }

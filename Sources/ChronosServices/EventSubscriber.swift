@@ -24,9 +24,15 @@ public final class EventSubscriber {
     public private(set) var replayedEvents = 0
     /// Replay requests made.
     public private(set) var replayRequests = 0
+    /// Frames on the live stream that were dropped unread: truncated, failing to decode, or of
+    /// another shard. None of them is delivered.
+    public private(set) var rejectedFrames = 0
+    /// The `clientTimestampNanos` of the frame that carried the event ``next(timeoutMilliseconds:)``
+    /// returned last: with the event and the shard it re-encodes that exact frame.
+    public private(set) var lastClientTimestampNanos: UInt64 = 0
     private let events: ZMQSocket
     private let replay: ZMQSocket
-    private var pending: [EngineEvent] = []
+    private var pending: [(event: EngineEvent, clientTimestampNanos: UInt64)] = []
     private var pendingIndex = 0
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 16)
     private let outgoing = UnsafeMutableRawBufferPointer.allocate(byteCount: WireFormat.maxFrameSize, alignment: 16)
@@ -69,12 +75,15 @@ public final class EventSubscriber {
             guard !truncated,
                 case .success(let frame) = WireFrame.decode(UnsafeRawBufferPointer(rebasing: buffer[0..<count])),
                 Int(frame.shard) == shard.id
-            else { continue }
+            else {
+                rejectedFrames += 1
+                continue
+            }
             switch frame.message {
-            case .event(let event, _):
+            case .event(let event, let clientTimestampNanos):
                 if event.sequence < expectedSequence { continue }  // already delivered (e.g. replayed)
                 let lost = event.sequence > expectedSequence ? try fill(upTo: event.sequence - 1) : nil
-                pending.append(event)
+                pending.append((event, clientTimestampNanos))
                 expectedSequence = event.sequence + 1
                 if let lost { throw lost }
                 return takePending()
@@ -96,9 +105,10 @@ public final class EventSubscriber {
             pendingIndex = 0
             return nil
         }
-        let event = pending[pendingIndex]
+        let (event, clientTimestampNanos) = pending[pendingIndex]
         pendingIndex += 1
         nextSequence = event.sequence + 1
+        lastClientTimestampNanos = clientTimestampNanos
         return event
     }
 
@@ -126,9 +136,9 @@ public final class EventSubscriber {
                 for _ in 0..<response.count {
                     guard case .received(let n, false)? = try? replay.receive(into: buffer),
                         case .success(let frame) = WireFrame.decode(UnsafeRawBufferPointer(rebasing: buffer[0..<n])),
-                        case .event(let event, _) = frame.message
+                        case .event(let event, let clientTimestampNanos) = frame.message
                     else { throw .replayUnavailable(from: from, to: last) }
-                    pending.append(event)
+                    pending.append((event, clientTimestampNanos))
                     replayedEvents += 1
                 }
                 from = response.lastSequence + 1

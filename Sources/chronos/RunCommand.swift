@@ -8,6 +8,7 @@ import Histogram
 import Logging
 import MatchingEngine
 import Messaging
+import Persistence
 import RiskService
 import ServiceLifecycle
 import Workload
@@ -18,7 +19,9 @@ import Workload
 /// 1. every engine shard of the configuration, each on its own thread (`EngineShardService`);
 /// 2. the gateway (FIX 4.4 and binary TCP, binary UDP) routing client orders by symbol to the
 ///    shards through its bridge thread (`GatewayService`);
-/// 3. optionally a generated realistic flow through a second, internal exchange client
+/// 3. the persister (`[persistence] enabled`, default true): every shard's events into the store,
+///    a SQLite file by default (`PersistenceService`);
+/// 4. optionally a generated realistic flow through a second, internal exchange client
 ///    (`--commands N`), for a quick look at throughput; with `--exit-after-flow` the run ends then.
 ///
 /// Serves until SIGINT/SIGTERM. Prints `chronos run: gateway ready fix=… binary=… udp=…` once
@@ -72,7 +75,17 @@ struct RunCommand: AsyncParsableCommand {
                 .init(service: AfterShards(shards: shards, service: RiskSidecarService(riskSidecar, logger: logger))))
         }
         services.append(.init(service: AfterShards(shards: shards, service: gateway)))
-        // 3. The optional generated flow.
+        // 3. The persister, off the order path: it follows the shards' PUB sockets.
+        if exchange.persistence.enabled {
+            let persistence = try exchange.persistence.applyingEnvironment(ProcessInfo.processInfo.environment)
+            let persister = PersistenceService(
+                exchange: exchange, context: context, logger: logger,
+                makeStore: try PersistenceService.storeFactory(persistence, logger: logger))
+            services.append(
+                .init(
+                    service: AfterShards(shards: shards, service: PersistenceServiceRunner(persister, logger: logger))))
+        }
+        // 4. The optional generated flow.
         if commands > 0 {
             let flow = FlowService(
                 exchange: exchange, context: context, commands: commands, seed: seed, shards: shards, logger: logger)

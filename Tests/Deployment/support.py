@@ -17,9 +17,9 @@ CONFIG = DEPLOY / "config" / "chronos.toml"
 HAPROXY = DEPLOY / "haproxy" / "haproxy.cfg"
 WORKFLOWS = ROOT / ".github" / "workflows"
 
-# Compose services that run the chronos image, and the one whose subcommand does not exist yet.
+# Compose services that run the chronos image, and the subcommands that do not exist yet (none).
 CHRONOS_SERVICES = {"gateway-1", "gateway-2", "risk", "engine-0", "engine-1", "persist"}
-PENDING_SUBCOMMANDS = {"persist": "issue 6 (persistence) adds `chronos persist`"}
+PENDING_SUBCOMMANDS = {}
 
 
 # --- Dockerfile ---------------------------------------------------------------------------------

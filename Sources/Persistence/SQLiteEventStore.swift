@@ -1,0 +1,81 @@
+import Foundation
+import GRDB
+
+/// The embedded default store: one SQLite file in WAL mode (`synchronous = NORMAL`: a commit is
+/// durable against a process crash, and against power loss up to the last checkpoint), through
+/// GRDB's `DatabasePool` (one writer, concurrent readers — other processes may read the file).
+public final class SQLiteEventStore: SQLEventStore {
+    let dialect = SQLDialect.sqlite
+    private var pool: DatabasePool?
+    /// The database file.
+    public let path: String
+
+    /// Opens (creating it and its folder when missing) and migrates the database at `path`.
+    public init(path: String) throws {
+        self.path = path
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try migrate()
+    }
+
+    /// The journal mode the file is in (`wal`).
+    public func journalMode() throws -> String {
+        try read { try $0.query("PRAGMA journal_mode", [])[0][0].text }
+    }
+
+    func transaction(_ body: (any SQLSession) throws -> Void) throws {
+        guard let pool else { throw EventStoreError("\(path): closed") }
+        try pool.write { db in try body(GRDBSession(db: db)) }
+    }
+
+    func read<T>(_ body: (any SQLSession) throws -> T) throws -> T {
+        guard let pool else { throw EventStoreError("\(path): closed") }
+        return try pool.read { db in try body(GRDBSession(db: db)) }
+    }
+
+    public func close() {
+        try? pool?.close()
+        pool = nil
+    }
+}
+
+/// GRDB's `Database` (valid inside one `read` or `write` closure) as an ``SQLSession``.
+private struct GRDBSession: SQLSession {
+    let db: Database
+
+    func execute(_ sql: String, _ values: [SQLValue]) throws {
+        try db.execute(sql: sql, arguments: Self.arguments(values))
+    }
+
+    func query(_ sql: String, _ values: [SQLValue]) throws -> [[SQLValue]] {
+        try Row.fetchAll(db, sql: sql, arguments: Self.arguments(values)).map { row in
+            row.databaseValues.map { value in
+                switch value.storage {
+                case .int64(let v): .int(v)
+                case .string(let v): .text(v)
+                case .blob(let v): .blob([UInt8](v))
+                case .double(let v): .int(Int64(v))
+                case .null: .null
+                }
+            }
+        }
+    }
+
+    static func arguments(_ values: [SQLValue]) -> StatementArguments {
+        StatementArguments(
+            values.map { value -> (any DatabaseValueConvertible)? in
+                switch value {
+                case .int(let v): v
+                case .text(let v): v
+                case .blob(let v): Data(v)
+                case .null: nil
+                }
+            })
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import ChronosConfig
+import ChronosServices
+import Foundation
+import Logging
+import Messaging
+import Persistence
+import ServiceLifecycle
+
+/// `chronos persist`: the persistence service as its own process (docs/persistence.md).
+struct PersistCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "persist",
+        abstract: "Persist every shard's events to SQLite (default) or PostgreSQL, off the order path.",
+        discussion: """
+            Follows each shard of the [[shards]] table from the store's high-water mark + 1 (live events, \
+            gaps filled from the engine's retransmission ring) and writes them in batched transactions to \
+            [persistence] store: a SQLite file (sqlite_path) or PostgreSQL. The libpq variables PGHOST, \
+            PGPORT, PGUSER, PGDATABASE, PGPASSWORD and PGPASSFILE override the file; PGHOST selects \
+            PostgreSQL when the file names no store. A store that is down is retried with backoff. Prints \
+            "chronos persist: ready <store>". SIGTERM or SIGINT: writes what it read, exits 0.
+            """
+    )
+
+    @Option(name: .long, help: "TOML configuration (shard map, [persistence]).") var config: String?
+    @Option(name: .long, help: "Store: sqlite or postgresql (overrides [persistence] store).") var store: String?
+    @Option(name: .long, help: "SQLite file (overrides [persistence] sqlite_path).") var sqlitePath: String?
+    @Option(name: .long, help: "Metrics port (default: [metrics] port + 300; 0: any free port; -1: off).")
+    var metricsPort: Int?
+
+    func run() async throws {
+        var exchange = try loadConfiguration(config, command: "persist")
+        do {
+            exchange.persistence = try exchange.persistence.applyingEnvironment(ProcessInfo.processInfo.environment)
+        } catch {
+            FileHandleOutput.standardError("chronos persist: invalid environment\n\(error)\n")
+            throw ExitCode(2)
+        }
+        if let store {
+            guard let value = PersistenceConfiguration.Store(rawValue: store) else {
+                throw ValidationError("--store: must be sqlite or postgresql (got \(store))")
+            }
+            exchange.persistence.store = value
+        }
+        if let sqlitePath { exchange.persistence.sqlitePath = sqlitePath }
+        let logger = Logger(label: "chronos.persist")
+        let metrics = metricsService(exchange, override: metricsPort, offset: 300, logger: logger)
+        let makeStore: @Sendable () throws -> any EventStore
+        do {
+            makeStore = try PersistenceService.storeFactory(exchange.persistence, logger: logger)
+        } catch {
+            FileHandleOutput.standardError("chronos persist: \(error)\n")
+            throw ExitCode(2)
+        }
+        let context = try ZMQContext()
+        let persister = PersistenceService(exchange: exchange, context: context, logger: logger, makeStore: makeStore)
+        let settings = exchange.persistence
+        let described =
+            settings.store == .sqlite
+            ? "sqlite \(settings.sqlitePath)"
+            : "postgresql \(settings.postgresqlHost):\(settings.postgresqlPort)/\(settings.postgresqlDatabase)"
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(
+                service: PersistenceServiceRunner(persister, logger: logger) {
+                    FileHandleOutput.standardOutput("chronos persist: ready \(described)\n")
+                }, successTerminationBehavior: .gracefullyShutdownGroup)
+        ]
+        if let metrics { services.append(metrics) }
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            FileHandleOutput.standardError("chronos persist: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
+}
