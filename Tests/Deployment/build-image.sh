@@ -98,7 +98,7 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
     && rm -rf /var/lib/apt/lists/*
 ENV PATH=$toolchain_mount/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 EOF
-        buildah bud "${buildah_common[@]}" "${build_format[@]}" --network host --pull=never --force-rm -q -f "$work/Swift.Dockerfile" \
+        buildah bud "${buildah_common[@]}" "${build_format[@]}" --network host --pull=never -q -f "$work/Swift.Dockerfile" \
             -t "$swift_standin" "$work" >"$work/swift-image.log" 2>&1 \
             || { tail -20 "$work/swift-image.log" >&2; fail "building $swift_standin"; }
     fi
@@ -129,7 +129,7 @@ fi
 
 # --- the image --------------------------------------------------------------------------------
 say "building $image from deploy/Dockerfile (SWIFT_IMAGE=$swift_image RUNTIME_IMAGE=$runtime_image)"
-buildah bud "${buildah_common[@]}" "${build_format[@]}" --network host --pull="$pull" --force-rm \
+buildah bud "${buildah_common[@]}" "${build_format[@]}" --network host --pull="$pull" \
     --build-arg "SWIFT_IMAGE=$swift_image" --build-arg "RUNTIME_IMAGE=$runtime_image" \
     "${volumes[@]}" -f "$context/deploy/Dockerfile" -t "$image" "$context" >"$work/build.log" 2>&1 \
     || { tail -40 "$work/build.log" >&2; fail "buildah bud deploy/Dockerfile"; }
