@@ -50,7 +50,7 @@ def dockerfile_problems(text):
         if COMPILERS.search(run.replace("ldconfig", "")):
             problems.append(f"runtime stage runs a build tool: {run[:80]}")
     runtime_packages = [p for run in runtime.all("RUN") for p in apt_packages(run)]
-    for needed in ("libzmq5", "libstdc++6"):
+    for needed in ("libzmq5", "libstdc++6", "libsqlite3-0"):
         if needed not in runtime_packages:
             problems.append(f"runtime stage does not install {needed}")
     copies = runtime.all("COPY")
