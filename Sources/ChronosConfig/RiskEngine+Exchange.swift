@@ -36,4 +36,14 @@ extension RiskEngine {
         }
         return set
     }
+
+    /// What the spoofing model's `throttle` action means in the live services (gateway inline and
+    /// sidecar alike): the account is held to `[risk.model] throttle_messages_per_second` for
+    /// `throttle_seconds` from `now`. (Replay never throttles: it has no clock to act on.)
+    @discardableResult
+    public func throttle(_ account: AccountID, as model: RiskModelConfiguration, now: UInt64) -> Bool {
+        throttle(
+            account: account, messagesPerSecond: model.throttleMessagesPerSecond,
+            until: now + UInt64(model.throttleSeconds) * 1_000_000_000)
+    }
 }

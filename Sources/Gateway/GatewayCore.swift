@@ -119,9 +119,7 @@ final class GatewayCore {
         case .throttle:
             riskThrottles.increment()
             let model = riskSettings.model
-            risk.throttle(
-                account: account, messagesPerSecond: model.throttleMessagesPerSecond,
-                until: now + UInt64(model.throttleSeconds) * 1_000_000_000)
+            risk.throttle(account, as: model, now: now)
             logger.warning(
                 "spoofing model throttle",
                 metadata: [

@@ -93,8 +93,7 @@ final class SidecarLoop {
     let subscribers: [EventSubscriber]
     let counters: RiskSidecarCounters
     let logger: Logger
-    let throttleRate: Int64
-    let throttleNanoseconds: UInt64
+    let model: RiskModelConfiguration
     let identity = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 16)
     let inFrame = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 16)
     let outFrame = UnsafeMutableRawBufferPointer.allocate(byteCount: WireFormat.maxFrameSize, alignment: 16)
@@ -113,8 +112,7 @@ final class SidecarLoop {
         risk = RiskEngine.live(exchange, scorer: scorer)
         self.counters = counters
         self.logger = logger
-        throttleRate = exchange.risk.model.throttleMessagesPerSecond
-        throttleNanoseconds = UInt64(exchange.risk.model.throttleSeconds) * 1_000_000_000
+        model = exchange.risk.model
         router = try ZMQSocket(context, .router)
         try router.setRouterMandatory(true)
         try router.setSendHighWaterMark(100_000)
@@ -213,7 +211,7 @@ final class SidecarLoop {
         case .throttle:
             counters.throttles.add(1, ordering: .relaxed)
             throttlesMetric.increment()
-            risk.throttle(account: account, messagesPerSecond: throttleRate, until: now + throttleNanoseconds)
+            risk.throttle(account, as: model, now: now)
         case .reject:
             counters.rejects.add(1, ordering: .relaxed)
             rejectsMetric.increment()
