@@ -29,7 +29,9 @@ public final class ReplaySession {
     /// Risk mode (`--risk`): the risk engine every `new` and `replace` passes first; nil otherwise.
     public let risk: RiskEngine?
     private let riskConfiguration: RiskConfiguration
-    /// Risk mode: the current command's `ts` (0 without one).
+    /// Risk mode: the current command's `ts` (0 without one), nil when it is invalid.
+    private var commandTime: UInt64?
+    /// Risk mode: the time of the events being applied — the last valid `ts`.
     private var eventTime: UInt64 = 0
 
     /// The symbol capacity used when no configuration limits the symbols.
@@ -101,8 +103,8 @@ public final class ReplaySession {
         if risk != nil {
             // The event time of everything this command causes (risk features); an invalid `ts`
             // keeps the previous time (a new or replace with one is rejected malformed).
-            let ts = scanner[.ts]
-            if ts.kind == .absent { eventTime = 0 } else if let time = ts.uint64 { eventTime = time }
+            commandTime = riskTime()
+            if let commandTime { eventTime = commandTime }
         }
         if scanner.string(op, equals: "new") {
             processNew(id)
@@ -169,7 +171,7 @@ public final class ReplaySession {
         }
         var now: UInt64 = 0
         if risk != nil {
-            guard let time = riskTime() else { return writeRejected(id: id, "malformed") }
+            guard let time = commandTime else { return writeRejected(id: id, "malformed") }
             now = time
         }
         guard let symbolID = resolveSymbol(symbol, id: id, riskAccount: account) else { return }
@@ -211,7 +213,7 @@ public final class ReplaySession {
         else { return writeRejected(id: id, "malformed") }
         var now: UInt64 = 0
         if risk != nil {
-            guard let time = riskTime() else { return writeRejected(id: id, "malformed") }
+            guard let time = commandTime else { return writeRejected(id: id, "malformed") }
             now = time
         }
         guard let symbolID = resolveSymbol(symbol, id: id, riskAccount: account) else { return }
