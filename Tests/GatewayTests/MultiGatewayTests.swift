@@ -153,6 +153,32 @@ import Testing
         """ + shared
     }
 
+    /// Sends IOC probes (they never rest) for `symbol` until one is accepted — the shard (and,
+    /// with one, the risk sidecar) is connected — or 100 attempts are refused or unanswered.
+    /// Probe ids are `firstProbeID`, `firstProbeID + 1`, …
+    static func waitUntilReachable(_ inbox: Inbox, account: UInt32, symbol: String, firstProbeID: UInt64)
+        async throws -> Bool
+    {
+        for attempt in 0..<100 {
+            let probe = firstProbeID + UInt64(attempt)
+            try await inbox.client.send(
+                .newOrder(
+                    NewOrderRequest(
+                        clientOrderID: probe, account: account, symbol: SymbolCode(symbol)!, side: .buy,
+                        timeInForce: .immediateOrCancel, price: 1, quantity: 1)))
+            let answer = await inbox.first(within: 5) {
+                switch $0 {
+                case .orderAccepted(let a): a.clientOrderID == probe
+                case .rejected(let r): r.clientOrderID == probe
+                default: false
+                }
+            }
+            if case .orderAccepted? = answer { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
     static func order(_ id: UInt64, account: UInt32, symbol: String, side: BinarySide, price: Int64 = 15_000)
         -> ClientMessage
     {
@@ -203,27 +229,9 @@ import Testing
             // The shards may still be connecting: probe with IOC orders (they never rest) until one
             // is answered by the engine rather than refused as `shard_unavailable`, through both gateways.
             for (inbox, account) in [(maker, UInt32(1)), (taker, UInt32(2))] {
-                var reached = false
-                for attempt in 0..<100 where !reached {
-                    let probe = UInt64(1_000 + 100 * i + attempt) + (account == 1 ? 0 : 50_000)
-                    try await inbox.client.send(
-                        .newOrder(
-                            NewOrderRequest(
-                                clientOrderID: probe, account: account, symbol: SymbolCode(symbol)!, side: .buy,
-                                timeInForce: .immediateOrCancel, price: 1, quantity: 1)))
-                    let answer = await inbox.first(within: 5) {
-                        switch $0 {
-                        case .orderAccepted(let a): a.clientOrderID == probe
-                        case .rejected(let r): r.clientOrderID == probe
-                        default: false
-                        }
-                    }
-                    if case .orderAccepted? = answer {
-                        reached = true
-                    } else {
-                        try await Task.sleep(for: .milliseconds(50))
-                    }
-                }
+                let firstProbe = UInt64(1_000 + 100 * i) + (account == 1 ? 0 : 50_000)
+                let reached = try await Self.waitUntilReachable(
+                    inbox, account: account, symbol: symbol, firstProbeID: firstProbe)
                 #expect(reached, "\(symbol) must become reachable")
             }
             try await maker.client.send(Self.order(makerOrder, account: 1, symbol: symbol, side: .sell))

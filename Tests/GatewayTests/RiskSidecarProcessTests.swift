@@ -83,20 +83,8 @@ import Testing
         let viaB = try await Inbox(port: ports[1], username: "maker")
         // Until the shards and the sidecar are connected, probe with IOC orders (they never rest).
         for (inbox, symbol, base) in [(viaA, "AAPL", UInt64(1_000)), (viaB, "MSFT", UInt64(2_000))] {
-            var reached = false
-            for attempt in 0..<100 where !reached {
-                let probe = base + UInt64(attempt)
-                try await inbox.client.send(
-                    .newOrder(
-                        NewOrderRequest(
-                            clientOrderID: probe, account: 1, symbol: SymbolCode(symbol)!, side: .buy,
-                            timeInForce: .immediateOrCancel, price: 1, quantity: 1)))
-                if case .accepted? = await Self.answer(inbox, probe) {
-                    reached = true
-                } else {
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-            }
+            let reached = try await MultiGatewayTests.waitUntilReachable(
+                inbox, account: 1, symbol: symbol, firstProbeID: base)
             try #require(reached, "\(symbol) must become reachable through the sidecar")
         }
         // Two resting orders of account 1, one through each gateway: both pass.
