@@ -85,8 +85,9 @@ public final class BinaryTCPClient: Sendable {
         let handler = handler
         let channel = channel
         let timer = channel.eventLoop.scheduleTask(in: timeout) {
-            handler.value.failLogin(BinaryClientError.timedOut)
-            channel.close(promise: nil)
+            // The answer may have arrived just before the timer fired while this task waits to
+            // resume (a loaded machine): then the session is open and must stay open.
+            if handler.value.failLogin(BinaryClientError.timedOut) { channel.close(promise: nil) }
         }
         defer { timer.cancel() }
         try await send(.login(Login(username: user, password: secret, heartbeatIntervalMs: heartbeatIntervalMs)))
@@ -147,10 +148,15 @@ final class TCPClientHandler: ChannelInboundHandler {
         self.loginPromise = loginPromise
     }
 
-    func failLogin(_ error: any Error) {
-        guard !loginDone else { return }
+    /// Fails the login with `error` unless it has already been answered.
+    ///
+    /// - Returns: whether this call failed it.
+    @discardableResult
+    func failLogin(_ error: any Error) -> Bool {
+        guard !loginDone else { return false }
         loginDone = true
         loginPromise.fail(error)
+        return true
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
