@@ -8,7 +8,7 @@ import TOMLKit
 ///
 /// ```toml
 /// [persistence]
-/// enabled = false                             # true: `chronos run` starts the persister in-process
+/// enabled = true                              # `chronos run` starts the persister in-process and recovers from it
 /// store = "sqlite"                            # or "postgresql"
 /// sqlite_path = ".chronos-state/chronos.sqlite"
 /// postgresql_url = "postgresql://chronos@127.0.0.1:5432/chronos"   # or the four keys below
@@ -36,11 +36,9 @@ public struct PersistenceConfiguration: Sendable, Equatable {
         case postgresql
     }
 
-    /// Whether `chronos run` starts the persister in-process. Off by default until engine recovery
-    /// exists (docs/persistence.md, "Not built yet"): an engine restarted without recovery numbers
-    /// its events from 1 again, which a store that already holds (shard, 1…) would take as
-    /// duplicates; and `chronos run` does not yet drain the persister before its engines stop.
-    public var enabled = false
+    /// Whether `chronos run` starts the persister in-process (and, on start, rebuilds its shards
+    /// from the store; on shutdown, stores every event before the shards stop).
+    public var enabled = true
     /// The store kind.
     public var store = Store.sqlite
     /// True when the file named `store` (the environment then does not choose it).

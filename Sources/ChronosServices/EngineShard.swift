@@ -26,6 +26,11 @@ public final class EngineShardCounters: Sendable {
     public let unpublishedEvents = Atomic<Int>(0)
     /// Replay requests answered.
     public let replayRequests = Atomic<Int>(0)
+    /// The sequence of the last event the engine produced (0: none yet); after a recovery, the
+    /// last recovered one. A draining persister reads up to here.
+    public let lastSequence = Atomic<UInt64>(0)
+    /// ``Engine/stateHash()`` after a recovery and again when the loop ends (0 before either).
+    public let stateHash = Atomic<UInt64>(0)
 
     public init() {}
 }
@@ -80,11 +85,19 @@ public final class EngineShard: @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
     private let running = Atomic<Bool>(false)
     private var thread: ServiceThread?
+    private var recoveryLog: [EngineEvent]?
+    /// What the recovery rebuilt (set by ``start()`` when the shard was given a log).
+    public private(set) var recovery: RecoverySummary?
 
     /// A shard that will bind its sockets in `context` when started.
-    public init(_ configuration: Configuration, context: ZMQContext) {
+    ///
+    /// - Parameter recoveryLog: the events this shard published in an earlier life, from sequence
+    ///   1 (e.g. from the persister's store): ``start()`` rebuilds the books from them before the
+    ///   shard takes commands, and numbering continues after the last one.
+    public init(_ configuration: Configuration, context: ZMQContext, recoveryLog: [EngineEvent]? = nil) {
         self.configuration = configuration
         self.context = context
+        self.recoveryLog = recoveryLog
     }
 
     /// True once the engine thread has bound its sockets and runs its loop.
@@ -98,6 +111,10 @@ public final class EngineShard: @unchecked Sendable {
                 _ = chronos_pin_current_thread(Int32(cpu))
             }
             let loop = try ShardLoop(configuration, context: context, counters: counters)
+            if let log = recoveryLog {
+                recoveryLog = nil
+                recovery = try loop.recover(from: log)
+            }
             running.store(true, ordering: .releasing)
             return { [self] in loop.run(until: stopping) }
         }
@@ -176,6 +193,36 @@ final class ShardLoop {
         // Drain what already arrived so that no accepted order is left unanswered.
         while drainOrders() > 0 {}
         heartbeat(now: monotonicNanoseconds())
+        counters.stateHash.store(engine.stateHash(), ordering: .relaxed)
+    }
+
+    // MARK: Recovery
+
+    /// Rebuilds the engine from `log` (see ``Engine/recover(from:origin:)``): recovered orders
+    /// report to the gateway their id names once it is heard from; the part of the last command
+    /// the log lacks is published now (and kept in the ring) so that subscribers see it.
+    func recover(from log: [EngineEvent]) throws -> RecoverySummary {
+        let summary = try engine.recover(from: log) { id in
+            gateways.reserve(gatewayID: UInt16(truncatingIfNeeded: id.rawValue >> 48)) ?? 0
+        }
+        for event in summary.unpublishedTail { publish(event, clientTimestampNanos: 0) }
+        counters.lastSequence.store(engine.nextSequence - 1, ordering: .relaxed)
+        metrics.lastSequence.record(Int64(engine.nextSequence - 1))
+        counters.stateHash.store(engine.stateHash(), ordering: .relaxed)
+        return summary
+    }
+
+    /// Encodes `event` into `outFrame`, keeps it in the ring and publishes it; returns the frame.
+    @discardableResult
+    func publish(_ event: EngineEvent, clientTimestampNanos: UInt64) -> UnsafeRawBufferPointer {
+        let length = encode(.event(event, clientTimestampNanos: clientTimestampNanos))
+        let frame = UnsafeRawBufferPointer(rebasing: outFrame[0..<length])
+        ring.append(sequence: event.sequence, frame: frame)
+        if (try? publisher.send(frame, dontWait: true)) != .sent {
+            counters.unpublishedEvents.add(1, ordering: .relaxed)
+            metrics.unpublishedEvents.increment()
+        }
+        return frame
     }
 
     // MARK: Orders
@@ -200,16 +247,16 @@ final class ShardLoop {
             else { continue }
             let extraParts = orders.hasMoreParts
             if extraParts { orders.discardRemainingParts() }
-            guard let gateway = gateways.number(for: identity) else {
-                answerLocally(identity, id: 0, .capacityExhausted, timestamp: 0)
-                continue
-            }
             guard !truncated, !extraParts,
                 case .success(let frame) = WireFrame.decode(UnsafeRawBufferPointer(rebasing: inFrame[0..<count]))
             else {
                 counters.badFrames.add(1, ordering: .relaxed)
                 metrics.badFrames.increment()
                 answerLocally(identity, id: 0, .malformed, timestamp: 0)
+                continue
+            }
+            guard let gateway = gateways.number(for: identity, orderID: frame.message.commandOrderID) else {
+                answerLocally(identity, id: 0, .capacityExhausted, timestamp: 0)
                 continue
             }
             handle(frame.message, from: gateway, identity: identity)
@@ -252,19 +299,14 @@ final class ShardLoop {
         let produced = engine.submit(command)
         counters.events.add(produced, ordering: .relaxed)
         metrics.events.increment(by: produced)
+        counters.lastSequence.store(engine.nextSequence - 1, ordering: .relaxed)
         defer {
             metrics.lastSequence.record(Int64(engine.nextSequence - 1))
             metrics.commandDuration.recordNanoseconds(Int64(monotonicNanoseconds() - started))
         }
         for event in engine.events {
             let own = event.concernsCommand(command.orderID)
-            let length = encode(.event(event, clientTimestampNanos: own ? timestamp : 0))
-            let frame = UnsafeRawBufferPointer(rebasing: outFrame[0..<length])
-            ring.append(sequence: event.sequence, frame: frame)
-            if (try? publisher.send(frame, dontWait: true)) != .sent {
-                counters.unpublishedEvents.add(1, ordering: .relaxed)
-                metrics.unpublishedEvents.increment()
-            }
+            let frame = publish(event, clientTimestampNanos: own ? timestamp : 0)
             deliver(frame, to: identity)
             if case .fill(let fill) = event, fill.makerOrigin != gateway, fill.makerOrigin != 0,
                 let maker = gateways.identity(fill.makerOrigin)
@@ -378,6 +420,18 @@ final class ShardLoop {
         let beat = Heartbeat(senderID: UInt32(shardID), sequence: engine.nextSequence - 1, timestampNanos: now)
         let length = encode(.heartbeat(beat))
         _ = try? publisher.send(UnsafeRawBufferPointer(rebasing: outFrame[0..<length]), dontWait: true)
+    }
+}
+
+extension WireMessage {
+    /// The order id a command names (0 for messages that are not commands).
+    var commandOrderID: UInt64 {
+        switch self {
+        case .newOrder(let order, _): order.id.rawValue
+        case .cancel(let cancel, _): cancel.id.rawValue
+        case .replace(let replace, _): replace.id.rawValue
+        default: 0
+        }
     }
 }
 

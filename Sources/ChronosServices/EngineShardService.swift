@@ -23,6 +23,16 @@ public struct EngineShardService: Service {
                 "replay": "\(config.replayEndpoint)", "cpu": "\(config.cpu.map(String.init) ?? "unpinned")",
                 "idle": "\(config.idle.rawValue)",
             ])
+        if let recovery = shard.recovery {
+            logger.info(
+                "engine shard recovered",
+                metadata: [
+                    "shard": "\(config.id)", "commands": "\(recovery.commands)", "events": "\(recovery.events)",
+                    "last_sequence": "\(recovery.lastSequence)",
+                    "unpublished_tail": "\(recovery.unpublishedTail.count)",
+                    "state_hash": "\(hex(shard.counters.stateHash.load(ordering: .relaxed)))",
+                ])
+        }
         // Waits for the group's graceful shutdown; a cancellation ends the wait too.
         try? await gracefulShutdown()
         shard.stop()
@@ -34,6 +44,14 @@ public struct EngineShardService: Service {
                 "events": "\(c.events.load(ordering: .relaxed))",
                 "bad_frames": "\(c.badFrames.load(ordering: .relaxed))",
                 "undelivered_reports": "\(c.undeliveredReports.load(ordering: .relaxed))",
+                "last_sequence": "\(c.lastSequence.load(ordering: .relaxed))",
+                "state_hash": "\(hex(c.stateHash.load(ordering: .relaxed)))",
             ])
     }
+}
+
+/// `0x` and 16 hex digits: how state hashes are logged (and compared by tests).
+func hex(_ value: UInt64) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: 16 - digits.count) + digits
 }

@@ -51,6 +51,7 @@ public final class PersistenceService: @unchecked Sendable {
     private let makeStore: @Sendable () throws -> any EventStore
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
+    private let drainTargets = Mutex<[UInt64]?>(nil)
     private var thread: ServiceThread?
 
     /// - Parameter makeStore: opens (and migrates) the store; called again after a failure.
@@ -71,11 +72,21 @@ public final class PersistenceService: @unchecked Sendable {
         }
     }
 
-    /// Asks the writer to flush and stop, and waits for it.
+    /// Asks the writer to flush what it read and stop, and waits for it (10 s at most).
     public func stop() {
-        stopping.store(true, ordering: .relaxed)
+        stopping.store(true, ordering: .releasing)
         thread?.join()
         thread = nil
+    }
+
+    /// Asks the writer to read on until it has stored every shard's stream up to `targets[shard]`
+    /// (the engines' last sequences, e.g. ``ChronosServices/EngineShardCounters/lastSequence``
+    /// once no more commands arrive), then flush and stop; waits for it (30 s at most; what is
+    /// missing then is logged). The engines must still be running, so that their rings serve
+    /// what their publishers dropped.
+    public func stop(drainingTo targets: [UInt64]) {
+        drainTargets.withLock { $0 = targets }
+        stop()
     }
 
     /// The store for `configuration` (opening it is deferred to the writer, which retries).
@@ -111,6 +122,14 @@ public final class PersistenceService: @unchecked Sendable {
         var lastWrite = monotonicNanoseconds()
         var stopDeadline: UInt64?
         var lastReplayWarning: UInt64 = 0
+        /// Per shard (by id): the last sequence stored contiguously (the high-water mark).
+        var stored: [UInt64] = Array(repeating: 0, count: exchange.shards.count)
+        var targets: [UInt64]?
+        /// True while stopping with drain targets some shard's store has not reached.
+        func draining() -> Bool {
+            guard let targets, !subscribers.isEmpty else { return false }
+            return zip(stored, targets).contains { $0 < $1 }
+        }
 
         func failed(_ what: String, _ error: any Error) {
             counters.retries.add(1, ordering: .relaxed)
@@ -125,7 +144,10 @@ public final class PersistenceService: @unchecked Sendable {
 
         while true {
             var now = monotonicNanoseconds()
-            if stopDeadline == nil && stopping.load(ordering: .relaxed) { stopDeadline = now + 10_000_000_000 }
+            if stopDeadline == nil && stopping.load(ordering: .acquiring) {
+                targets = drainTargets.withLock { $0 }
+                stopDeadline = now + (targets == nil ? 10_000_000_000 : 30_000_000_000)
+            }
             // 1. The store, (re)opened after a failure once the backoff elapsed.
             if store == nil && now >= retryAt {
                 do {
@@ -134,6 +156,7 @@ public final class PersistenceService: @unchecked Sendable {
                     if subscribers.isEmpty {
                         for shard in exchange.shards {
                             let mark = try opened.highWaterMark(shard: shard.id)
+                            stored[shard.id] = mark
                             metrics.highWaterMarks[shard.id].record(Int64(bitPattern: mark))
                             subscribers.append(
                                 try EventSubscriber(context: context, shard: shard, startSequence: mark + 1))
@@ -149,7 +172,7 @@ public final class PersistenceService: @unchecked Sendable {
             }
             // 2. Read, within the buffer's bound.
             var read = 0
-            if stopDeadline == nil {
+            if stopDeadline == nil || draining() {
                 for subscriber in subscribers where buffer.count < settings.bufferEvents {
                     var taken = 0
                     while taken < settings.batchSize && buffer.count < settings.bufferEvents {
@@ -211,7 +234,10 @@ public final class PersistenceService: @unchecked Sendable {
                         case .gap(let shard, _, let to): marks[shard] = to
                         }
                     }
-                    for (shard, mark) in marks { metrics.highWaterMarks[shard].record(Int64(bitPattern: mark)) }
+                    for (shard, mark) in marks {
+                        stored[shard] = mark
+                        metrics.highWaterMarks[shard].record(Int64(bitPattern: mark))
+                    }
                     buffer.removeFirst(count)
                     counters.persistedEvents.add(count, ordering: .relaxed)
                     counters.batches.add(1, ordering: .relaxed)
@@ -229,9 +255,14 @@ public final class PersistenceService: @unchecked Sendable {
             // 4. Stop once flushed (or, with the store down, at the deadline: the high-water mark
             //    then tells the next start where to catch up from).
             if let deadline = stopDeadline {
-                if buffer.isEmpty || monotonicNanoseconds() > deadline {
+                if (buffer.isEmpty && !draining()) || monotonicNanoseconds() > deadline {
                     if !buffer.isEmpty {
                         logger.error("stopping with events not written", metadata: ["events": "\(buffer.count)"])
+                    }
+                    if draining(), let targets {
+                        logger.error(
+                            "stopping before the store reached the engines' last sequences",
+                            metadata: ["stored": "\(stored)", "engines": "\(targets)"])
                     }
                     break
                 }
@@ -248,18 +279,30 @@ public struct PersistenceServiceRunner: Service {
     public let persister: PersistenceService
     let logger: Logger
     let onReady: @Sendable () -> Void
+    let drainTargets: (@Sendable () -> [UInt64])?
 
-    public init(_ persister: PersistenceService, logger: Logger, onReady: @escaping @Sendable () -> Void = {}) {
+    /// - Parameter drainTargets: when given, a graceful shutdown stores every shard's stream up to
+    ///   the sequences it returns (read at shutdown) before stopping: for a persister in the same
+    ///   process as the engines, shut down after the gateway and before the shards.
+    public init(
+        _ persister: PersistenceService, logger: Logger, onReady: @escaping @Sendable () -> Void = {},
+        drainTargets: (@Sendable () -> [UInt64])? = nil
+    ) {
         self.persister = persister
         self.logger = logger
         self.onReady = onReady
+        self.drainTargets = drainTargets
     }
 
     public func run() async throws {
         try persister.start()
         onReady()
         try? await gracefulShutdown()
-        persister.stop()
+        if let drainTargets {
+            persister.stop(drainingTo: drainTargets())
+        } else {
+            persister.stop()
+        }
         let c = persister.counters
         logger.info(
             "persister stopped",

@@ -13,7 +13,10 @@ struct EngineProcessCommand: AsyncParsableCommand {
         discussion: """
             Binds the shard's orders (ROUTER), events (PUB) and replay (ROUTER) endpoints from the \
             [[shards]] table of --config (ipc:// or tcp:// to reach it from other processes). \
-            SIGTERM or SIGINT: answers what already arrived, flushes the publisher, exits 0.
+            SIGTERM or SIGINT: answers what already arrived, flushes the publisher, exits 0. \
+            --recover: rebuilds the shard's books from the [persistence] store (the events it published \
+            before it stopped or crashed) and continues numbering after the last stored one; a store \
+            that lost events, or a log that does not replay to the same events, is an error (exit 1).
             """
     )
 
@@ -22,6 +25,11 @@ struct EngineProcessCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Pin the engine thread to this core (overrides the configuration).") var cpu: Int?
     @Option(name: .long, help: "Metrics port (default: [metrics] port + 1 + shard; 0: any free port; -1: off).")
     var metricsPort: Int?
+    @Flag(help: "Rebuild the books from the [persistence] store before taking orders.") var recover = false
+    @Option(
+        name: .long,
+        help: "With --recover: first wait until the store's high-water mark has not moved for this long (ms).")
+    var settleMs = 1_000
 
     func run() async throws {
         let exchange = try loadConfiguration(config, command: "engine")
@@ -34,8 +42,14 @@ struct EngineProcessCommand: AsyncParsableCommand {
         if let cpu { configuration.shard.cpu = cpu }
         var logger = Logger(label: "chronos.engine")
         logger[metadataKey: "shard"] = "\(shard)"
+        let recoveryLog =
+            recover
+            ? try await StoredRecovery.logs(
+                exchange, shards: [shard], settleMilliseconds: settleMs, command: "engine", logger: logger)[shard]
+            : nil
         let context = try ZMQContext()
-        let service = EngineShardService(EngineShard(configuration, context: context), logger: logger)
+        let service = EngineShardService(
+            EngineShard(configuration, context: context, recoveryLog: recoveryLog), logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
         ]

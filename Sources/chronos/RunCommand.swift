@@ -20,7 +20,9 @@ import Workload
 /// 2. the gateway (FIX 4.4 and binary TCP, binary UDP) routing client orders by symbol to the
 ///    shards through its bridge thread (`GatewayService`);
 /// 3. the persister (`[persistence] enabled`, default true): every shard's events into the store,
-///    a SQLite file by default (`PersistenceService`);
+///    a SQLite file by default (`PersistenceService`); on start the shards are first rebuilt from
+///    that store (recovery), and on shutdown the persister stores every event before the shards
+///    stop;
 /// 4. optionally a generated realistic flow through a second, internal exchange client
 ///    (`--commands N`), for a quick look at throughput; with `--exit-after-flow` the run ends then.
 ///
@@ -34,7 +36,9 @@ struct RunCommand: AsyncParsableCommand {
             Without --config: one shard on inproc endpoints trading AAPL, MSFT, GOOG and AMZN; FIX on \
             127.0.0.1:9878 (CompIDs CHRONOS/CLIENT1 and CHRONOS/CLIENT2), binary TCP on 9879 and UDP on \
             9880 (logins trader1/trader1, trader2/trader2). Stop with Ctrl-C (SIGINT) or SIGTERM: \
-            in-flight orders are answered, sessions logged out, publishers flushed, exit 0.
+            in-flight orders are answered, sessions logged out, every event stored, publishers \
+            flushed, exit 0. With [persistence] enabled (the default), a restart rebuilds the books from \
+            the store and continues numbering where the last run stopped.
             """
     )
 
@@ -51,14 +55,34 @@ struct RunCommand: AsyncParsableCommand {
         // 0. Metrics first, so that every instrument registers with Prometheus.
         let metrics = metricsService(exchange, override: metricsPort, offset: 0, logger: logger)
         let context = try ZMQContext()
-        // 1. The engine shards (each binds its endpoints as its service starts).
+        // 1. The engine shards (each binds its endpoints as its service starts), rebuilt from the
+        //    store when the persister runs: it keeps (shard, sequence), so numbering must go on.
+        let recoveryLogs =
+            exchange.persistence.enabled
+            ? try await StoredRecovery.logs(
+                exchange, shards: Array(exchange.shards.indices), settleMilliseconds: 0, command: "run",
+                logger: logger)
+            : [:]
         let shards = exchange.shards.indices.map {
-            EngineShard(EngineShard.Configuration(exchange, shard: $0), context: context)
+            EngineShard(EngineShard.Configuration(exchange, shard: $0), context: context, recoveryLog: recoveryLogs[$0])
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = shards.map {
             .init(service: EngineShardService($0, logger: logger))
         }
-        // 2. The gateway, once the shards are up, with its risk checks inline (the model loads on its
+        // 2. The persister, off the order path: it follows the shards' PUB sockets. Listed right
+        //    after the shards, it shuts down after the gateway (the group stops services in reverse
+        //    order) and stores every event the shards produced before they stop.
+        if exchange.persistence.enabled {
+            let persistence = try exchange.persistence.applyingEnvironment(ProcessInfo.processInfo.environment)
+            let persister = PersistenceService(
+                exchange: exchange, context: context, logger: logger,
+                makeStore: try PersistenceService.storeFactory(persistence, logger: logger))
+            let runner = PersistenceServiceRunner(
+                persister, logger: logger,
+                drainTargets: { shards.map { $0.counters.lastSequence.load(ordering: .acquiring) } })
+            services.append(.init(service: AfterShards(shards: shards, service: runner)))
+        }
+        // 3. The gateway, once the shards are up, with its risk checks inline (the model loads on its
         //    loop) or — `[risk] placement = "sidecar"` — in a risk sidecar started here too.
         let model = exchange.risk.model
         let gateway = GatewayService(
@@ -75,20 +99,11 @@ struct RunCommand: AsyncParsableCommand {
                 .init(service: AfterShards(shards: shards, service: RiskSidecarService(riskSidecar, logger: logger))))
         }
         services.append(.init(service: AfterShards(shards: shards, service: gateway)))
-        // 3. The persister, off the order path: it follows the shards' PUB sockets.
-        if exchange.persistence.enabled {
-            let persistence = try exchange.persistence.applyingEnvironment(ProcessInfo.processInfo.environment)
-            let persister = PersistenceService(
-                exchange: exchange, context: context, logger: logger,
-                makeStore: try PersistenceService.storeFactory(persistence, logger: logger))
-            services.append(
-                .init(
-                    service: AfterShards(shards: shards, service: PersistenceServiceRunner(persister, logger: logger))))
-        }
         // 4. The optional generated flow.
         if commands > 0 {
             let flow = FlowService(
-                exchange: exchange, context: context, commands: commands, seed: seed, shards: shards, logger: logger)
+                exchange: exchange, context: context, commands: commands, seed: seed, shards: shards,
+                firstOrderID: FlowService.firstOrderID(after: recoveryLogs.values.joined()), logger: logger)
             services.append(
                 .init(service: flow, successTerminationBehavior: exitAfterFlow ? .gracefullyShutdownGroup : .ignore))
         }
@@ -124,13 +139,28 @@ struct FlowService: Service {
     let commands: Int
     let seed: UInt64
     let shards: [EngineShard]
+    /// The flow's order ids are `firstOrderID`, `firstOrderID + 1`, …
+    let firstOrderID: UInt64
     let logger: Logger
+
+    /// The flow's own id space: gateway id 0xFFFF (no gateway has it), after the ids an earlier
+    /// run's flow used (the books were recovered with them).
+    static let orderIDSpace: UInt64 = 0xFFFF << 48
+
+    static func firstOrderID(after recovered: some Sequence<EngineEvent>) -> UInt64 {
+        var last = orderIDSpace
+        for case .accepted(let order) in recovered where order.id.rawValue >= orderIDSpace {
+            last = max(last, order.id.rawValue)
+        }
+        return last + 1
+    }
 
     func run() async throws {
         guard commands > 0 else { return }
         let symbols = exchange.liveSymbols
         var generator = try OrderFlowGenerator(.init(seed: seed, symbols: symbols.count))
-        let stream = generator.generate(commands)
+        let offset = firstOrderID - 1
+        let stream = generator.generate(commands).map { $0.withOrderIDs(offsetBy: offset) }
         let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "chronos-run")
         // The shards bind as their services start: wait until every one accepts a connection.
         for (shard, _) in exchange.shards.enumerated() {
@@ -190,4 +220,21 @@ func format3(_ x: Double) -> String {
     let scaled = Int((x * 1000).rounded())
     let fraction = String(scaled % 1000)
     return "\(scaled / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+}
+
+extension EngineCommand {
+    /// The command with its order id moved up by `offset`.
+    func withOrderIDs(offsetBy offset: UInt64) -> EngineCommand {
+        switch self {
+        case .new(var order):
+            order.id = OrderID(order.id.rawValue + offset)
+            return .new(order)
+        case .cancel(var cancel):
+            cancel.id = OrderID(cancel.id.rawValue + offset)
+            return .cancel(cancel)
+        case .replace(var replace):
+            replace.id = OrderID(replace.id.rawValue + offset)
+            return .replace(replace)
+        }
+    }
 }

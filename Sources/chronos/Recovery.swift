@@ -1,0 +1,56 @@
+import ArgumentParser
+import ChronosConfig
+import ChronosCore
+import Foundation
+import Logging
+import Persistence
+
+/// Reads the logs that `chronos engine --recover` and `chronos run` rebuild their shards from.
+enum StoredRecovery {
+    /// Each of `shards`' stored log, from the `[persistence]` store (libpq variables applied).
+    ///
+    /// - Parameter settleMilliseconds: first wait until no shard's high-water mark has moved for
+    ///   this long, so that a persister still writing the tail of the crashed engine's stream
+    ///   finishes before the log is read (0: read at once).
+    static func logs(
+        _ exchange: ExchangeConfiguration, shards: [Int], settleMilliseconds: Int, command: String, logger: Logger
+    ) async throws -> [Int: [EngineEvent]] {
+        let store: any EventStore
+        do {
+            let settings = try exchange.persistence.applyingEnvironment(ProcessInfo.processInfo.environment)
+            store = try PersistenceService.storeFactory(settings, logger: logger)()
+        } catch {
+            FileHandleOutput.standardError("chronos \(command): cannot open the store to recover from\n\(error)\n")
+            throw ExitCode(1)
+        }
+        defer { store.close() }
+        do {
+            if settleMilliseconds > 0 {
+                var marks = try shards.map { try store.highWaterMark(shard: $0) }
+                var quietSince = ContinuousClock.now
+                while ContinuousClock.now - quietSince < .milliseconds(settleMilliseconds) {
+                    try await Task.sleep(for: .milliseconds(min(100, settleMilliseconds)))
+                    let now = try shards.map { try store.highWaterMark(shard: $0) }
+                    if now != marks {
+                        marks = now
+                        quietSince = ContinuousClock.now
+                    }
+                }
+            }
+            var logs: [Int: [EngineEvent]] = [:]
+            for shard in shards {
+                let log = try store.recoveryLog(shard: shard)
+                if log.eventsBeyondMark > 0 {
+                    logger.warning(
+                        "stored events beyond the high-water mark are not part of the recovery",
+                        metadata: ["shard": "\(shard)", "events": "\(log.eventsBeyondMark)"])
+                }
+                logs[shard] = log.events
+            }
+            return logs
+        } catch {
+            FileHandleOutput.standardError("chronos \(command): cannot recover\n\(error)\n")
+            throw ExitCode(1)
+        }
+    }
+}
