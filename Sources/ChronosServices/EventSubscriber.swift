@@ -9,6 +9,11 @@ import Messaging
 /// Heartbeats carry the shard's last sequence number, so a missed tail is noticed even when the
 /// shard is idle. A gap older than the ring is reported as ``Failure/lost(from:to:)``: it must
 /// be recovered from persistence, and the subscriber continues after it.
+///
+/// A shard that says nothing — not even a heartbeat — for `silenceTimeoutMilliseconds` is taken
+/// to be gone (killed, restarted): the subscriber drops its connections and connects again, so a
+/// restarted shard's stream is followed on from where it was (seen with libzmq: a SUB socket
+/// whose ipc peer was killed does not always resume receiving from the new peer).
 public final class EventSubscriber {
     /// A gap the retransmission ring could not fill (thrown once; the events after it are then
     /// delivered), or a replay endpoint that did not answer.
@@ -37,12 +42,17 @@ public final class EventSubscriber {
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 16)
     private let outgoing = UnsafeMutableRawBufferPointer.allocate(byteCount: WireFormat.maxFrameSize, alignment: 16)
     private let replayTimeoutMilliseconds: Int32
+    private let silenceNanos: UInt64
+    private var lastFrameAt = monotonicNanoseconds()
+    /// Times the subscriber reconnected after the shard fell silent.
+    public private(set) var reconnects = 0
 
     /// Subscribes to `shard`'s events, delivering from `startSequence` on.
     public init(
         context: ZMQContext, shard: ShardConfiguration, startSequence: UInt64 = 1,
-        replayTimeoutMilliseconds: Int32 = 2_000
+        replayTimeoutMilliseconds: Int32 = 2_000, silenceTimeoutMilliseconds: Int = 3_000
     ) throws(ZMQError) {
+        silenceNanos = UInt64(max(silenceTimeoutMilliseconds, 1)) * 1_000_000
         self.shard = shard
         nextSequence = max(startSequence, 1)
         expectedSequence = nextSequence
@@ -70,8 +80,10 @@ public final class EventSubscriber {
         try? events.setReceiveTimeout(milliseconds: timeoutMilliseconds)
         while true {
             guard case .received(let count, let truncated)? = try? events.receive(into: buffer) else {
+                reconnectIfSilent()
                 return nil  // nothing within the timeout
             }
+            lastFrameAt = monotonicNanoseconds()
             guard !truncated,
                 case .success(let frame) = WireFrame.decode(UnsafeRawBufferPointer(rebasing: buffer[0..<count])),
                 Int(frame.shard) == shard.id
@@ -97,6 +109,18 @@ public final class EventSubscriber {
                 continue
             }
         }
+    }
+
+    /// Reconnects both sockets when the shard has been silent for longer than the silence timeout.
+    private func reconnectIfSilent() {
+        let now = monotonicNanoseconds()
+        guard now &- lastFrameAt > silenceNanos else { return }
+        lastFrameAt = now
+        reconnects += 1
+        try? events.disconnect(shard.eventsEndpoint)
+        try? events.connect(shard.eventsEndpoint)
+        try? replay.disconnect(shard.replayEndpoint)
+        try? replay.connect(shard.replayEndpoint)
     }
 
     private func takePending() -> EngineEvent? {

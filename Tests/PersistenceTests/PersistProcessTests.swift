@@ -87,10 +87,13 @@ import Workload
             exchange = try ExchangeConfiguration.load(path: configPath)
         }
 
-        func engine(_ shard: Int) throws -> ChildProcess {
+        func engine(
+            _ shard: Int, _ extraArguments: [String] = [], environment: [String: String] = [:],
+            log: String? = nil
+        ) throws -> ChildProcess {
             try ChildProcess(
-                binary, ["engine", "--config", configPath, "--shard", "\(shard)", "--metrics-port=-1"],
-                log: dir.appendingPathComponent("engine-\(shard).log"))
+                binary, ["engine", "--config", configPath, "--shard", "\(shard)", "--metrics-port=-1"] + extraArguments,
+                environment: environment, log: dir.appendingPathComponent(log ?? "engine-\(shard).log"))
         }
 
         func persister(_ n: Int, environment: [String: String] = [:]) throws -> ChildProcess {
