@@ -128,6 +128,8 @@ public protocol EventStore: AnyObject {
     func trades(symbol: SymbolID, since: UInt64?, limit: Int?) throws -> [StoredTrade]
     /// The recorded lost ranges of `shard`.
     func gaps(shard: Int) throws -> [ClosedRange<UInt64>]
+    /// The shards that have a high-water mark or a recorded gap, in order.
+    func storedShards() throws -> [Int]
     /// Releases the connection; the store is unusable afterwards.
     func close()
 }

@@ -292,6 +292,13 @@ extension SQLEventStore {
         }
     }
 
+    public func storedShards() throws -> [Int] {
+        try read { session in
+            try session.query("SELECT shard FROM high_water_marks UNION SELECT shard FROM gaps ORDER BY 1", [])
+                .map { Int($0[0].int64) }
+        }
+    }
+
     public func gaps(shard: Int) throws -> [ClosedRange<UInt64>] {
         try read { session in
             try session.query(

@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import Persistence
 
-/// How `chronos persist` and `chronos audit` choose the store:
+/// How `chronos persist`, `chronos audit` and `chronos status --persist-store` choose the store:
 /// the configuration's `[persistence]`, then the libpq variables (`PGHOST`, `PGPORT`, `PGUSER`,
 /// `PGDATABASE`, `PGPASSWORD`, `PGPASSFILE`), then these options.
 struct StoreOptions: ParsableArguments {
@@ -44,7 +44,7 @@ struct StoreOptions: ParsableArguments {
             : "postgresql \(settings.postgresqlHost):\(settings.postgresqlPort)/\(settings.postgresqlDatabase)"
     }
 
-    /// Opens the store of `settings` to read it (`chronos audit`): a SQLite file
+    /// Opens the store of `settings` to read it (`chronos audit`, `chronos status`): a SQLite file
     /// must exist (reading never creates one). Exits 2 when the settings cannot make a store (a
     /// password file that cannot be read), 1 when the store cannot be opened.
     static func openForReading(_ settings: PersistenceConfiguration, command: String) throws -> any EventStore {
