@@ -66,3 +66,22 @@ public struct SymbolConfiguration: Hashable, Sendable {
         return errors
     }
 }
+
+extension SymbolConfiguration {
+    /// Formats `units` of this symbol's price scale as a decimal string: 15025 with 2 price
+    /// decimals is `"150.25"`; exact, never rounded.
+    public func decimalPrice(_ units: Price) -> String { Self.decimalString(units, decimals: priceDecimals) }
+
+    /// `value` scaled down by 10^`decimals` (0...18), exactly, as a decimal string.
+    public static func decimalString(_ value: Int64, decimals: Int) -> String {
+        guard decimals > 0 else { return String(value) }
+        let negative = value < 0
+        let magnitude = value.magnitude
+        var divisor: UInt64 = 1
+        for _ in 0..<decimals { divisor *= 10 }
+        let whole = magnitude / divisor
+        let fraction = String(magnitude % divisor)
+        let padded = String(repeating: "0", count: decimals - fraction.count) + fraction
+        return (negative ? "-" : "") + "\(whole)." + padded
+    }
+}

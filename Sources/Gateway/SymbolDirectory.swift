@@ -24,20 +24,12 @@ public struct SymbolDirectory: Sendable {
     /// Formats `units` of `symbol`'s price scale as a decimal string: 15025 with 2 decimals is
     /// `"150.25"`; exact, never rounded.
     public func decimalPrice(_ units: Int64, symbol: SymbolID) -> String {
-        Self.decimalString(units, decimals: self[symbol].priceDecimals)
+        self[symbol].decimalPrice(units)
     }
 
     /// `value` scaled down by 10^decimals, exactly, as a decimal string.
     public static func decimalString(_ value: Int64, decimals: Int) -> String {
-        guard decimals > 0 else { return String(value) }
-        let negative = value < 0
-        let magnitude = value.magnitude
-        var divisor: UInt64 = 1
-        for _ in 0..<decimals { divisor *= 10 }
-        let whole = magnitude / divisor
-        let fraction = String(magnitude % divisor)
-        let padded = String(repeating: "0", count: decimals - fraction.count) + fraction
-        return (negative ? "-" : "") + "\(whole)." + padded
+        SymbolConfiguration.decimalString(value, decimals: decimals)
     }
 
     /// The average price of `notional` (Σ price × quantity, in price units × lots) over

@@ -3,14 +3,17 @@ import ChronosCore
 /// One thing the persister writes: an event of a shard (with the timestamp of its wire frame, so
 /// the stored frame is byte for byte the one the engine published), or a gap the engine's
 /// retransmission ring could no longer serve.
+///
+/// `recordedAtNanos` is the persister's wall clock (Unix epoch, ns) when it received the event,
+/// stored as `recorded_at_ns`; nil: the store uses its clock when it writes the batch.
 public enum StoreItem: Hashable, Sendable {
-    case event(shard: Int, EngineEvent, clientTimestampNanos: UInt64)
+    case event(shard: Int, EngineEvent, clientTimestampNanos: UInt64, recordedAtNanos: UInt64? = nil)
     case gap(shard: Int, from: UInt64, to: UInt64)
 
     /// The shard the item belongs to.
     public var shard: Int {
         switch self {
-        case .event(let shard, _, _), .gap(let shard, _, _): shard
+        case .event(let shard, _, _, _), .gap(let shard, _, _): shard
         }
     }
 }
@@ -26,6 +29,11 @@ public struct StoredOrder: Hashable, Sendable {
     public var id: OrderID
     public var account: AccountID
     public var symbol: SymbolID
+    /// The side, type and time in force (nil for a rejected new order: the engine's rejection
+    /// does not carry them).
+    public var side: Side?
+    public var type: OrderType?
+    public var timeInForce: TimeInForce?
     /// Ordered quantity in lots (cum + leaves after a replace; 0 for a rejected new order).
     public var quantity: Quantity
     /// Limit price in ticks.
@@ -35,6 +43,8 @@ public struct StoredOrder: Hashable, Sendable {
     /// Filled quantity in lots.
     public var cumulativeQuantity: Quantity
     public var status: Status
+    /// The sequence of the event that created the order (accepted, or the rejection of its new order).
+    public var createdSequence: UInt64
     /// The sequence of the last event that changed the order.
     public var lastSequence: UInt64
 }
@@ -47,10 +57,44 @@ public struct StoredTrade: Hashable, Sendable {
     public var symbol: SymbolID
     public var takerID: OrderID
     public var makerID: OrderID
+    public var takerAccount: AccountID
+    public var makerAccount: AccountID
+    /// The side of the taker (the incoming order); the maker was on the other side.
+    public var takerSide: Side
     /// Trade price in ticks.
     public var price: Price
     /// Traded quantity in lots.
     public var quantity: Quantity
+    /// The persister's wall clock when it received the fill (Unix epoch, ns); nil for a trade
+    /// stored before the store had the `recorded_at_ns` column.
+    public var recordedAtNanos: UInt64?
+}
+
+/// A stored event with where it was and when the persister received it.
+public struct StoredEvent: Hashable, Sendable {
+    public var shard: Int
+    /// Decoded from the stored wire frame (its sequence is the event's key within the shard).
+    public var event: EngineEvent
+    /// The persister's wall clock when it received the event (Unix epoch, ns); nil for an event
+    /// stored before the store had the `recorded_at_ns` column.
+    public var recordedAtNanos: UInt64?
+
+    public init(shard: Int, event: EngineEvent, recordedAtNanos: UInt64?) {
+        self.shard = shard
+        self.event = event
+        self.recordedAtNanos = recordedAtNanos
+    }
+}
+
+/// Everything the store holds about one order id: its final state and every event that concerns it.
+public struct OrderHistory: Hashable, Sendable {
+    public var id: OrderID
+    /// The order's final state, one row per shard that knows the id (normally exactly one; none
+    /// when only refused cancels or replaces named the id).
+    public var orders: [StoredOrder]
+    /// In (shard, sequence) order: the order's accepted, replaced, canceled and rejected events and
+    /// the fills where it was the taker (`order_id`) or the maker (`counter_order_id`).
+    public var events: [StoredEvent]
 }
 
 /// A database that keeps the engine's events: the raw event log keyed by (shard, sequence), the
@@ -76,8 +120,16 @@ public protocol EventStore: AnyObject {
     func orders() throws -> [StoredOrder]
     /// Every trade, by shard and trade id.
     func trades() throws -> [StoredTrade]
+    /// The history of order `id` across all shards; nil when the store knows nothing of the id.
+    func orderHistory(id: OrderID) throws -> OrderHistory?
+    /// The trades of `symbol` in trade order (shard, trade id): those the persister received at or
+    /// after `since` (Unix epoch, ns) when given (trades without a recorded time are then left out),
+    /// at most `limit` of them (the first in trade order) when given.
+    func trades(symbol: SymbolID, since: UInt64?, limit: Int?) throws -> [StoredTrade]
     /// The recorded lost ranges of `shard`.
     func gaps(shard: Int) throws -> [ClosedRange<UInt64>]
+    /// The shards that have a high-water mark or a recorded gap, in order.
+    func storedShards() throws -> [Int]
     /// Releases the connection; the store is unusable afterwards.
     func close()
 }

@@ -170,9 +170,10 @@ public final class PersistenceService: @unchecked Sendable {
                     failed("opening the store", error)
                 }
             }
-            // 2. Read, within the buffer's bound.
+            // 2. Read, within the buffer's bound; what is read now is recorded as received now.
             var read = 0
             if stopDeadline == nil || draining() {
+                let received = wallClockNanoseconds()
                 for subscriber in subscribers where buffer.count < settings.bufferEvents {
                     var taken = 0
                     while taken < settings.batchSize && buffer.count < settings.bufferEvents {
@@ -181,7 +182,8 @@ public final class PersistenceService: @unchecked Sendable {
                             buffer.append(
                                 .event(
                                     shard: subscriber.shard.id, event,
-                                    clientTimestampNanos: subscriber.lastClientTimestampNanos))
+                                    clientTimestampNanos: subscriber.lastClientTimestampNanos,
+                                    recordedAtNanos: received))
                             taken += 1
                         } catch .lost(let from, let to) {
                             let count = Int(to - from + 1)
@@ -230,7 +232,7 @@ public final class PersistenceService: @unchecked Sendable {
                     var marks: [Int: UInt64] = [:]
                     for item in buffer[0..<count] {
                         switch item {
-                        case .event(let shard, let event, _): marks[shard] = event.sequence
+                        case .event(let shard, let event, _, _): marks[shard] = event.sequence
                         case .gap(let shard, _, let to): marks[shard] = to
                         }
                     }
@@ -355,5 +357,12 @@ struct PersistMetrics {
 func monotonicNanoseconds() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// CLOCK_REALTIME in nanoseconds since the Unix epoch (the stored `recorded_at_ns`).
+func wallClockNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }

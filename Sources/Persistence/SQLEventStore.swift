@@ -51,7 +51,8 @@ enum SQLDialect {
         return out
     }
 
-    /// The schema, the same tables and columns on both databases (docs/persistence.md).
+    /// The schema, the same tables and columns on both databases (docs/persistence.md). A store
+    /// created before a column existed gets it from ``addedColumns`` when migrated.
     var schema: [String] {
         [
             """
@@ -61,7 +62,7 @@ enum SQLDialect {
                 side BIGINT, price BIGINT, quantity BIGINT, leaves_qty BIGINT,
                 counter_order_id BIGINT, counter_account BIGINT, counter_leaves_qty BIGINT,
                 trade_id BIGINT, reason BIGINT, client_timestamp_ns BIGINT NOT NULL,
-                frame \(blobType) NOT NULL,
+                frame \(blobType) NOT NULL, recorded_at_ns BIGINT,
                 PRIMARY KEY (shard, sequence))
             """,
             """
@@ -78,7 +79,7 @@ enum SQLDialect {
                 shard BIGINT NOT NULL, trade_id BIGINT NOT NULL, sequence BIGINT NOT NULL,
                 symbol BIGINT NOT NULL, taker_order_id BIGINT NOT NULL, maker_order_id BIGINT NOT NULL,
                 taker_account BIGINT NOT NULL, maker_account BIGINT NOT NULL, taker_side BIGINT NOT NULL,
-                price BIGINT NOT NULL, quantity BIGINT NOT NULL,
+                price BIGINT NOT NULL, quantity BIGINT NOT NULL, recorded_at_ns BIGINT,
                 PRIMARY KEY (shard, trade_id))
             """,
             """
@@ -91,6 +92,53 @@ enum SQLDialect {
                 shard BIGINT NOT NULL PRIMARY KEY, sequence BIGINT NOT NULL)
             """,
         ]
+    }
+
+    /// Columns added after the first schema, as (table, column, type): added to an older store by
+    /// ``SQLEventStore/migrate()`` (NULL in the rows it already had).
+    static let addedColumns = [("events", "recorded_at_ns", "BIGINT"), ("trades", "recorded_at_ns", "BIGINT")]
+
+    /// The indexes of the audit queries (`chronos audit`), by name: an order's events as taker or
+    /// owner, as maker, and a symbol's trades by time. Created after ``addedColumns``.
+    static let indexes = [
+        ("events_by_order", "CREATE INDEX IF NOT EXISTS events_by_order ON events (order_id)"),
+        (
+            "events_by_counter_order",
+            "CREATE INDEX IF NOT EXISTS events_by_counter_order ON events (counter_order_id) WHERE counter_order_id IS NOT NULL"
+        ),
+        ("trades_by_symbol", "CREATE INDEX IF NOT EXISTS trades_by_symbol ON trades (symbol, recorded_at_ns)"),
+    ]
+
+    /// Adds what ``addedColumns`` and ``indexes`` lack. Each is looked up in the catalog first, so
+    /// that opening an up-to-date store (every `chronos audit`) takes no lock that would hold up
+    /// the persister's writes (PostgreSQL's `ALTER TABLE` locks the table even when it changes
+    /// nothing).
+    func upgrade(_ session: any SQLSession) throws {
+        for (table, column, type) in Self.addedColumns {
+            let present =
+                self == .sqlite
+                ? try session.query(
+                    "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?", [.text(table), .text(column)])
+                : try session.query(
+                    """
+                    SELECT COUNT(*) FROM information_schema.columns
+                    WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?
+                    """, [.text(table), .text(column)])
+            if present.first?.first?.int64 ?? 0 == 0 {
+                let ifMissing = self == .postgresql ? "IF NOT EXISTS " : ""
+                try session.execute("ALTER TABLE \(table) ADD COLUMN \(ifMissing)\(column) \(type)", [])
+            }
+        }
+        for (name, statement) in Self.indexes {
+            let present =
+                self == .sqlite
+                ? try session.query(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?", [.text(name)])
+                : try session.query(
+                    "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = ?",
+                    [.text(name)])
+            if present.first?.first?.int64 ?? 0 == 0 { try session.execute(statement, []) }
+        }
     }
 }
 
@@ -113,6 +161,7 @@ extension SQLEventStore {
     public func migrate() throws {
         try transaction { session in
             for statement in dialect.schema { try session.execute(statement, []) }
+            try dialect.upgrade(session)
         }
     }
 
@@ -133,30 +182,64 @@ extension SQLEventStore {
     }
 
     public func events(shard: Int) throws -> [EngineEvent] {
-        try frames(shard: shard).map { frame in
-            let decoded = frame.withUnsafeBytes { WireFrame.decode($0) }
-            guard case .success(let wire) = decoded, case .event(let event, _) = wire.message else {
-                throw EventStoreError("shard \(shard): a stored frame does not decode to an event")
-            }
-            return event
+        try frames(shard: shard).map { try Self.decodeEvent($0, shard: shard) }
+    }
+
+    /// The event of a stored wire frame.
+    static func decodeEvent(_ frame: [UInt8], shard: Int) throws -> EngineEvent {
+        let decoded = frame.withUnsafeBytes { WireFrame.decode($0) }
+        guard case .success(let wire) = decoded, case .event(let event, _) = wire.message else {
+            throw EventStoreError("shard \(shard): a stored frame does not decode to an event")
         }
+        return event
+    }
+
+    /// The columns ``storedOrder(_:)`` reads, in its order.
+    static var orderColumns: String {
+        """
+        shard, order_id, account, symbol, side, order_type, time_in_force, quantity, price, leaves_qty, cum_qty, \
+        status, created_sequence, updated_sequence
+        """
+    }
+
+    static func storedOrder(_ r: [SQLValue]) -> StoredOrder {
+        StoredOrder(
+            shard: Int(r[0].int64), id: OrderID(r[1].uint64),
+            account: AccountID(UInt32(truncatingIfNeeded: r[2].int64)),
+            symbol: SymbolID(UInt32(truncatingIfNeeded: r[3].int64)),
+            side: r[4] == .null ? nil : Side(rawValue: UInt8(truncatingIfNeeded: r[4].int64)),
+            type: r[5] == .null ? nil : OrderType(rawValue: UInt8(truncatingIfNeeded: r[5].int64)),
+            timeInForce: r[6] == .null ? nil : TimeInForce(rawValue: UInt8(truncatingIfNeeded: r[6].int64)),
+            quantity: r[7].int64, price: r[8].int64, leavesQuantity: r[9].int64, cumulativeQuantity: r[10].int64,
+            status: StoredOrder.Status(rawValue: r[11].text) ?? .open, createdSequence: r[12].uint64,
+            lastSequence: r[13].uint64)
+    }
+
+    /// The columns ``storedTrade(_:)`` reads, in its order.
+    static var tradeColumns: String {
+        """
+        shard, trade_id, sequence, symbol, taker_order_id, maker_order_id, taker_account, maker_account, taker_side, \
+        price, quantity, recorded_at_ns
+        """
+    }
+
+    static func storedTrade(_ r: [SQLValue]) -> StoredTrade {
+        StoredTrade(
+            shard: Int(r[0].int64), tradeID: TradeID(r[1].uint64), sequence: r[2].uint64,
+            symbol: SymbolID(UInt32(truncatingIfNeeded: r[3].int64)), takerID: OrderID(r[4].uint64),
+            makerID: OrderID(r[5].uint64), takerAccount: AccountID(UInt32(truncatingIfNeeded: r[6].int64)),
+            makerAccount: AccountID(UInt32(truncatingIfNeeded: r[7].int64)),
+            takerSide: Side(rawValue: UInt8(truncatingIfNeeded: r[8].int64)) ?? .buy, price: r[9].int64,
+            quantity: r[10].int64, recordedAtNanos: r[11] == .null ? nil : r[11].uint64)
     }
 
     public func orders() throws -> [StoredOrder] {
         try read { session in
             try session.query(
                 """
-                SELECT shard, order_id, account, symbol, quantity, price, leaves_qty, cum_qty, status, updated_sequence
-                FROM orders ORDER BY shard, order_id
+                SELECT \(Self.orderColumns) FROM orders ORDER BY shard, order_id
                 """, []
-            ).map { r in
-                StoredOrder(
-                    shard: Int(r[0].int64), id: OrderID(r[1].uint64),
-                    account: AccountID(UInt32(truncatingIfNeeded: r[2].int64)),
-                    symbol: SymbolID(UInt32(truncatingIfNeeded: r[3].int64)), quantity: r[4].int64, price: r[5].int64,
-                    leavesQuantity: r[6].int64, cumulativeQuantity: r[7].int64,
-                    status: StoredOrder.Status(rawValue: r[8].text) ?? .open, lastSequence: r[9].uint64)
-            }
+            ).map(Self.storedOrder)
         }
     }
 
@@ -164,15 +247,55 @@ extension SQLEventStore {
         try read { session in
             try session.query(
                 """
-                SELECT shard, trade_id, sequence, symbol, taker_order_id, maker_order_id, price, quantity
-                FROM trades ORDER BY shard, trade_id
+                SELECT \(Self.tradeColumns) FROM trades ORDER BY shard, trade_id
                 """, []
-            ).map { r in
-                StoredTrade(
-                    shard: Int(r[0].int64), tradeID: TradeID(r[1].uint64), sequence: r[2].uint64,
-                    symbol: SymbolID(UInt32(truncatingIfNeeded: r[3].int64)), takerID: OrderID(r[4].uint64),
-                    makerID: OrderID(r[5].uint64), price: r[6].int64, quantity: r[7].int64)
+            ).map(Self.storedTrade)
+        }
+    }
+
+    public func orderHistory(id: OrderID) throws -> OrderHistory? {
+        try read { session in
+            let key = SQLValue(id.rawValue)
+            let orders = try session.query(
+                "SELECT \(Self.orderColumns) FROM orders WHERE order_id = ? ORDER BY shard", [key]
+            ).map(Self.storedOrder)
+            // Two indexed lookups (owner or taker; maker) rather than one OR, which SQLite may scan.
+            var rows = try session.query(
+                "SELECT shard, sequence, recorded_at_ns, frame FROM events WHERE order_id = ?", [key])
+            rows += try session.query(
+                "SELECT shard, sequence, recorded_at_ns, frame FROM events WHERE counter_order_id = ?", [key])
+            rows.sort { ($0[0].int64, $0[1].uint64) < ($1[0].int64, $1[1].uint64) }
+            let events = try rows.map { r in
+                StoredEvent(
+                    shard: Int(r[0].int64), event: try Self.decodeEvent(r[3].bytes, shard: Int(r[0].int64)),
+                    recordedAtNanos: r[2] == .null ? nil : r[2].uint64)
             }
+            if orders.isEmpty && events.isEmpty { return nil }
+            return OrderHistory(id: id, orders: orders, events: events)
+        }
+    }
+
+    public func trades(symbol: SymbolID, since: UInt64?, limit: Int?) throws -> [StoredTrade] {
+        try read { session in
+            var sql = "SELECT \(Self.tradeColumns) FROM trades WHERE symbol = ?"
+            var values = [SQLValue(symbol.rawValue)]
+            if let since {
+                sql += " AND recorded_at_ns >= ?"
+                values.append(SQLValue(since))
+            }
+            sql += " ORDER BY shard, trade_id"
+            if let limit {
+                sql += " LIMIT ?"
+                values.append(SQLValue(max(0, limit)))
+            }
+            return try session.query(sql, values).map(Self.storedTrade)
+        }
+    }
+
+    public func storedShards() throws -> [Int] {
+        try read { session in
+            try session.query("SELECT shard FROM high_water_marks UNION SELECT shard FROM gaps ORDER BY 1", [])
+                .map { Int($0[0].int64) }
         }
     }
 
@@ -190,7 +313,7 @@ extension SQLEventStore {
 struct SQLWriter {
     let session: any SQLSession
 
-    /// Rows per multi-row INSERT (17 values each, far below both databases' parameter limits).
+    /// Rows per multi-row INSERT (18 values each, far below both databases' parameter limits).
     static let rowsPerInsert = 64
 
     func highWaterMark(shard: Int) throws -> UInt64 {
@@ -199,11 +322,14 @@ struct SQLWriter {
     }
 
     func write(_ batch: [StoreItem]) throws {
-        var events: [(shard: Int, event: EngineEvent, timestamp: UInt64)] = []
+        // An event the persister did not time is recorded at this transaction's time.
+        let now = wallClockNanoseconds()
+        var events: [(shard: Int, event: EngineEvent, timestamp: UInt64, recorded: UInt64)] = []
         var gaps: [(shard: Int, from: UInt64, to: UInt64)] = []
         for item in batch {
             switch item {
-            case .event(let shard, let event, let timestamp): events.append((shard, event, timestamp))
+            case .event(let shard, let event, let timestamp, let recorded):
+                events.append((shard, event, timestamp, recorded ?? now))
             case .gap(let shard, let from, let to): gaps.append((shard, from, to))
             }
         }
@@ -214,23 +340,25 @@ struct SQLWriter {
             let chunk = events[start..<min(start + Self.rowsPerInsert, events.count)]
             start += chunk.count
             var values: [SQLValue] = []
-            values.reserveCapacity(chunk.count * 17)
-            for (shard, event, timestamp) in chunk {
-                values += try Self.eventRow(shard: shard, event, timestamp: timestamp)
+            values.reserveCapacity(chunk.count * 18)
+            for (shard, event, timestamp, recorded) in chunk {
+                values += try Self.eventRow(shard: shard, event, timestamp: timestamp, recorded: recorded)
             }
-            let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count)
+            let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count)
             let returned = try session.query(
                 """
                 INSERT INTO events (shard, sequence, kind, order_id, account, symbol, side, price, quantity, leaves_qty,
-                    counter_order_id, counter_account, counter_leaves_qty, trade_id, reason, client_timestamp_ns, frame)
+                    counter_order_id, counter_account, counter_leaves_qty, trade_id, reason, client_timestamp_ns, frame,
+                    recorded_at_ns)
                 VALUES \(rows.joined(separator: ", "))
                 ON CONFLICT (shard, sequence) DO NOTHING RETURNING shard, sequence
                 """, values)
             for row in returned { inserted.insert(Key(shard: Int(row[0].int64), sequence: row[1].uint64)) }
         }
         // 2. Orders and trades, from the new events only, in sequence order.
-        for (shard, event, _) in events where inserted.contains(Key(shard: shard, sequence: event.sequence)) {
-            try apply(shard: shard, event)
+        for (shard, event, _, recorded) in events
+        where inserted.contains(Key(shard: shard, sequence: event.sequence)) {
+            try apply(shard: shard, event, recorded: recorded)
         }
         // 3. Lost ranges.
         for gap in gaps {
@@ -240,7 +368,7 @@ struct SQLWriter {
         }
         // 4. High-water marks: only over what is contiguous from the stored mark.
         var sequencesByShard: [Int: Set<UInt64>] = [:]
-        for (shard, event, _) in events { sequencesByShard[shard, default: []].insert(event.sequence) }
+        for (shard, event, _, _) in events { sequencesByShard[shard, default: []].insert(event.sequence) }
         var gapsByShard: [Int: [(from: UInt64, to: UInt64)]] = [:]
         for gap in gaps { gapsByShard[gap.shard, default: []].append((gap.from, gap.to)) }
         for shard in Set(sequencesByShard.keys).union(gapsByShard.keys).sorted() {
@@ -294,11 +422,12 @@ struct SQLWriter {
         var sequence: UInt64
     }
 
-    /// The 17 column values of an event row, ending with its re-encoded wire frame.
-    static func eventRow(shard: Int, _ event: EngineEvent, timestamp: UInt64) throws -> [SQLValue] {
+    /// The 18 column values of an event row, ending with its re-encoded wire frame and the time the
+    /// persister received it.
+    static func eventRow(shard: Int, _ event: EngineEvent, timestamp: UInt64, recorded: UInt64) throws -> [SQLValue] {
         let frame = try encodeFrame(shard: shard, event, timestamp: timestamp)
         let head: [SQLValue] = [SQLValue(shard), SQLValue(event.sequence)]
-        let tail: [SQLValue] = [SQLValue(timestamp), .blob(frame)]
+        let tail: [SQLValue] = [SQLValue(timestamp), .blob(frame), SQLValue(recorded)]
         switch event {
         case .accepted(let e):
             return head + [
@@ -346,7 +475,7 @@ struct SQLWriter {
     }
 
     /// Applies a new event to the orders and trades tables.
-    private func apply(shard: Int, _ event: EngineEvent) throws {
+    private func apply(shard: Int, _ event: EngineEvent, recorded: UInt64) throws {
         let s = SQLValue(shard)
         switch event {
         case .accepted(let e):
@@ -385,14 +514,14 @@ struct SQLWriter {
             try session.execute(
                 """
                 INSERT INTO trades (shard, trade_id, sequence, symbol, taker_order_id, maker_order_id, taker_account,
-                    maker_account, taker_side, price, quantity)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shard, trade_id) DO NOTHING
+                    maker_account, taker_side, price, quantity, recorded_at_ns)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shard, trade_id) DO NOTHING
                 """,
                 [
                     s, SQLValue(e.tradeID.rawValue), SQLValue(e.sequence), SQLValue(e.symbol.rawValue),
                     SQLValue(e.takerID.rawValue), SQLValue(e.makerID.rawValue), SQLValue(e.takerAccount.rawValue),
                     SQLValue(e.makerAccount.rawValue), .int(Int64(e.takerSide.rawValue)), .int(e.price),
-                    .int(e.quantity),
+                    .int(e.quantity), SQLValue(recorded),
                 ])
         case .canceled(let e):
             try session.execute(

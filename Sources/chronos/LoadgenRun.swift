@@ -95,7 +95,7 @@ struct LoadgenPlan: Sendable {
             }
             return Symbol(
                 name: symbol.name, code: code, price: price, quantity: quantity,
-                decimalPrice: Self.decimal(price, decimals: decimals))
+                decimalPrice: SymbolConfiguration.decimalString(price, decimals: decimals))
         }
         self.ordersPerSession = ordersPerSession
         self.window = window
@@ -110,15 +110,6 @@ struct LoadgenPlan: Sendable {
     /// next sells; odd sessions start selling.
     func side(session: Int, order: Int) -> BinarySide {
         (order / symbols.count &+ session) % 2 == 0 ? .buy : .sell
-    }
-
-    /// `units` with `decimals` decimal places, e.g. 15000, 2 → `150.00`.
-    static func decimal(_ units: Int64, decimals: Int) -> String {
-        guard decimals > 0 else { return String(units) }
-        var digits = String(units.magnitude)
-        if digits.count <= decimals { digits = String(repeating: "0", count: decimals - digits.count + 1) + digits }
-        digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -decimals))
-        return (units < 0 ? "-" : "") + digits
     }
 }
 

@@ -22,27 +22,12 @@ struct PersistCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "TOML configuration (shard map, [persistence]).") var config: String?
-    @Option(name: .long, help: "Store: sqlite or postgresql (overrides [persistence] store).") var store: String?
-    @Option(name: .long, help: "SQLite file (overrides [persistence] sqlite_path).") var sqlitePath: String?
+    @OptionGroup var storeOptions: StoreOptions
     @Option(name: .long, help: "Metrics port (default: [metrics] port + 300; 0: any free port; -1: off).")
     var metricsPort: Int?
 
     func run() async throws {
-        var exchange = try loadConfiguration(config, command: "persist")
-        do {
-            exchange.persistence = try exchange.persistence.applyingEnvironment(ProcessInfo.processInfo.environment)
-        } catch {
-            FileHandleOutput.standardError("chronos persist: invalid environment\n\(error)\n")
-            throw ExitCode(2)
-        }
-        if let store {
-            guard let value = PersistenceConfiguration.Store(rawValue: store) else {
-                throw ValidationError("--store: must be sqlite or postgresql (got \(store))")
-            }
-            exchange.persistence.store = value
-        }
-        if let sqlitePath { exchange.persistence.sqlitePath = sqlitePath }
+        let exchange = try storeOptions.exchange(command: "persist")
         let logger = Logger(label: "chronos.persist")
         let metrics = metricsService(exchange, override: metricsPort, offset: 300, logger: logger)
         let makeStore: @Sendable () throws -> any EventStore
@@ -54,11 +39,7 @@ struct PersistCommand: AsyncParsableCommand {
         }
         let context = try ZMQContext()
         let persister = PersistenceService(exchange: exchange, context: context, logger: logger, makeStore: makeStore)
-        let settings = exchange.persistence
-        let described =
-            settings.store == .sqlite
-            ? "sqlite \(settings.sqlitePath)"
-            : "postgresql \(settings.postgresqlHost):\(settings.postgresqlPort)/\(settings.postgresqlDatabase)"
+        let described = StoreOptions.describe(exchange.persistence)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(
                 service: PersistenceServiceRunner(persister, logger: logger) {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Persistence
 
 #if canImport(Glibc)
     import Glibc
@@ -6,34 +7,88 @@ import ArgumentParser
     import Darwin
 #endif
 
-/// `chronos status`: is a running service up? Asks its Prometheus endpoint.
+/// `chronos status`: is a running service up? Asks its Prometheus endpoint; for the persister, also
+/// whether events were lost.
 ///
 /// One plain HTTP/1.1 `GET /metrics` over a TCP socket (no HTTP library: the health check of a
 /// container should depend on nothing but the socket), with one deadline for resolving,
 /// connecting, sending and reading. Exit 0 with a short summary when the service answers
 /// `200 OK`; exit 1 with the reason on standard error otherwise (refused, timed out, not HTTP,
 /// another status). The deployment uses it as the image's health check (`deploy/Dockerfile`).
+///
+/// The persister (docs/persistence.md, "Status"): `--persist-port P` reads its metrics
+/// (``PersisterMetrics``) and `--persist-store` reads its store (``StoreStatus``); either prints
+/// each shard's high-water mark and an ALARM line per shard that lost events, and exits 3 when
+/// there is one. The plain `--port` check never alarms: as a liveness probe it must not restart
+/// a persister for events that a restart cannot bring back.
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Check a running service through its metrics endpoint (exit 0: up, 1: down).",
+        abstract: "Check a running service through its metrics endpoint (exit 0: up, 1: down, 3: persister alarm).",
         discussion: """
             GETs http://HOST:PORT/metrics and prints a summary when it answers 200 OK within the timeout. \
             Ports of the services: `chronos run` [metrics] port (9464), `chronos engine --shard K` port + 1 + K, \
-            `chronos gateway` port + 100, or what --metrics-port set.
+            `chronos gateway` port + 100, `chronos persist` port + 300, or what --metrics-port set.
+
+            The persister: --persist-port P checks its metrics endpoint instead of --port and prints, per \
+            shard, the high-water mark, lost events and rejected frames since it started, and the buffer and \
+            retries. --persist-store reads the store itself (chosen as `chronos persist` chooses it: --config, \
+            --store, --sqlite-path, libpq variables): per shard (configured or stored) the high-water mark and \
+            the gaps recorded as lost, ever. Both may be given. Each shard that lost events prints an ALARM line and the exit code \
+            is 3 (1 when something checked is down or cannot be read, 2 for an invalid configuration).
             """
     )
 
+    /// The exit code of a check that found lost events.
+    static let alarmExitCode: Int32 = 3
+
     @Option(help: "Address of the service's metrics endpoint.") var host = "127.0.0.1"
-    @Option(help: "Port of the service's metrics endpoint.") var port = 9_464
+    @Option(help: "Port of the service's metrics endpoint (default: 9464).") var port: Int?
+    @Option(help: "Port of the persister's metrics endpoint: check it and its lost events (instead of --port).")
+    var persistPort: Int?
+    @Flag(help: "Read the persister's store: high-water marks and recorded gaps.") var persistStore = false
+    @OptionGroup var storeOptions: StoreOptions
     @Option(help: "Seconds for the whole check (connect, send, read).") var timeout = 2.0
 
     func validate() throws {
-        guard (1...65_535).contains(port) else { throw ValidationError("--port must be in 1...65535 (got \(port))") }
+        for (flag, value) in [("--port", port), ("--persist-port", persistPort)] {
+            if let value, !(1...65_535).contains(value) {
+                throw ValidationError("\(flag) must be in 1...65535 (got \(value))")
+            }
+        }
+        if port != nil && persistPort != nil { throw ValidationError("give --port or --persist-port, not both") }
+        if storeOptions.isGiven && !persistStore {
+            throw ValidationError("--config, --store and --sqlite-path choose the store of --persist-store")
+        }
         guard timeout > 0 else { throw ValidationError("--timeout must be > 0 (got \(timeout))") }
     }
 
     func run() throws {
+        var alarms = 0
+        if persistStore {
+            let exchange = try storeOptions.exchange(command: "status")
+            let store = try StoreOptions.openForReading(exchange.persistence, command: "status")
+            defer { store.close() }
+            let status: StoreStatus
+            do {
+                status = try StoreStatus.read(store, shards: exchange.shards.map(\.id))
+            } catch {
+                FileHandleOutput.standardError("chronos status: reading the store failed: \(error)\n")
+                throw ExitCode(1)
+            }
+            FileHandleOutput.standardOutput(status.report(store: StoreOptions.describe(exchange.persistence)))
+            alarms += status.alarms.count
+        }
+        if persistPort != nil || port != nil || !persistStore {
+            alarms += try probe(port: persistPort ?? port ?? 9_464, persister: persistPort != nil)
+        }
+        if alarms > 0 { throw ExitCode(Self.alarmExitCode) }
+    }
+
+    /// Checks the metrics endpoint at `port`, prints its summary (the persister's report when
+    /// `persister`) and returns the number of ALARM lines. Exits 1 when it is down or, with
+    /// `persister`, serves no persister metrics.
+    private func probe(port: Int, persister: Bool) throws -> Int {
         let started = MonotonicTime.now
         let url = "http://\(host):\(port)/metrics"
         let response: MetricsResponse
@@ -52,8 +107,20 @@ struct StatusCommand: ParsableCommand {
         let summary = MetricsSummary(exposition: response.body)
         var text = "chronos status: \(url) up (200 OK in \(Int(milliseconds.rounded())) ms): "
         text += "\(summary.samples) samples in \(summary.families) metric families\n"
-        for line in summary.highlights { text += "  \(line)\n" }
-        FileHandleOutput.standardOutput(text)
+        guard persister else {
+            for line in summary.highlights { text += "  \(line)\n" }
+            FileHandleOutput.standardOutput(text)
+            return 0
+        }
+        let metrics = PersisterMetrics(exposition: response.body)
+        guard metrics.isPersister else {
+            FileHandleOutput.standardOutput(text)
+            FileHandleOutput.standardError(
+                "chronos status: \(url) is not a persister (no chronos_persist_* metrics)\n")
+            throw ExitCode(1)
+        }
+        FileHandleOutput.standardOutput(text + metrics.report())
+        return metrics.alarms.count
     }
 }
 

@@ -48,7 +48,7 @@ import Workload
         let exchange: ExchangeConfiguration
         let binary: URL
 
-        init(persistence: String) throws {
+        init(persistence: String, retransmissionCapacity: Int = 200_000) throws {
             binary = try #require(TestSupport.chronosBinary, "build the chronos executable first (swift build)")
             dir = temporaryDirectory()
             var shards = ""
@@ -61,7 +61,7 @@ import Workload
                     events = "ipc://\(dir.path)/s\(id)-events"
                     replay = "ipc://\(dir.path)/s\(id)-replay"
                     symbols = ["\(id == 0 ? "AAPL" : "MSFT")"]
-                    retransmission_capacity = 200000
+                    retransmission_capacity = \(retransmissionCapacity)
 
                     """
             }
@@ -96,9 +96,9 @@ import Workload
                 environment: environment, log: dir.appendingPathComponent(log ?? "engine-\(shard).log"))
         }
 
-        func persister(_ n: Int, environment: [String: String] = [:]) throws -> ChildProcess {
+        func persister(_ n: Int, environment: [String: String] = [:], metricsPort: Int = -1) throws -> ChildProcess {
             try ChildProcess(
-                binary, ["persist", "--config", configPath, "--metrics-port=-1"], environment: environment,
+                binary, ["persist", "--config", configPath, "--metrics-port=\(metricsPort)"], environment: environment,
                 log: dir.appendingPathComponent("persist-\(n).log"))
         }
 

@@ -82,3 +82,81 @@ func sampleEvents() -> [EngineEvent] {
 func items(_ events: [EngineEvent], shard: Int = 0) -> [StoreItem] {
     events.map { .event(shard: shard, $0, clientTimestampNanos: 1_000 + $0.sequence) }
 }
+
+/// 2026-12-06T10:00:00Z in Unix epoch nanoseconds.
+let auditTenOClock: UInt64 = 1_796_551_200 * 1_000_000_000
+
+/// Events for the audit: on shard 0 (AAPL, symbol 0) order 10 rests, is partly filled as the maker
+/// by order 11, replaced (lower quantity, higher price: priority lost), filled again as the maker by
+/// order 12, canceled, then a cancel of it is refused. Received at 10:00 (sequences 1…3) and 11:00
+/// (4…8). On shard 1 (MSFT, symbol 1) order 21 takes order 20, received at 10:00.
+func auditItems() -> [StoreItem] {
+    let aapl = SymbolID(0)
+    let msft = SymbolID(1)
+    let shard0: [EngineEvent] = [
+        .accepted(
+            OrderAccepted(
+                sequence: 1, id: OrderID(10), account: AccountID(1), symbol: aapl, side: .sell, type: .limit,
+                timeInForce: .goodTillCancel, postOnly: false, price: 10_000, quantity: 10)),
+        .accepted(
+            OrderAccepted(
+                sequence: 2, id: OrderID(11), account: AccountID(2), symbol: aapl, side: .buy, type: .limit,
+                timeInForce: .immediateOrCancel, postOnly: false, price: 10_000, quantity: 4)),
+        .fill(
+            Fill(
+                sequence: 3, tradeID: TradeID(1), symbol: aapl, takerID: OrderID(11), makerID: OrderID(10),
+                takerAccount: AccountID(2), makerAccount: AccountID(1), takerSide: .buy, price: 10_000, quantity: 4,
+                takerLeaves: 0, makerLeaves: 6)),
+        .replaced(
+            OrderReplaced(
+                sequence: 4, id: OrderID(10), account: AccountID(1), symbol: aapl, side: .sell, price: 10_100,
+                quantity: 5, keptPriority: false)),
+        .accepted(
+            OrderAccepted(
+                sequence: 5, id: OrderID(12), account: AccountID(3), symbol: aapl, side: .buy, type: .limit,
+                timeInForce: .goodTillCancel, postOnly: false, price: 10_100, quantity: 2)),
+        .fill(
+            Fill(
+                sequence: 6, tradeID: TradeID(2), symbol: aapl, takerID: OrderID(12), makerID: OrderID(10),
+                takerAccount: AccountID(3), makerAccount: AccountID(1), takerSide: .buy, price: 10_100, quantity: 2,
+                takerLeaves: 0, makerLeaves: 3)),
+        .canceled(
+            OrderCanceled(
+                sequence: 7, id: OrderID(10), account: AccountID(1), symbol: aapl, side: .sell, quantity: 3,
+                reason: .requested)),
+        .rejected(
+            OrderRejected(
+                sequence: 8, id: OrderID(10), account: AccountID(1), symbol: aapl, command: .cancel,
+                reason: .unknownOrder)),
+    ]
+    let shard1: [EngineEvent] = [
+        .accepted(
+            OrderAccepted(
+                sequence: 1, id: OrderID(20), account: AccountID(4), symbol: msft, side: .sell, type: .limit,
+                timeInForce: .goodTillCancel, postOnly: false, price: 2_000, quantity: 5)),
+        .accepted(
+            OrderAccepted(
+                sequence: 2, id: OrderID(21), account: AccountID(5), symbol: msft, side: .buy, type: .market,
+                timeInForce: .immediateOrCancel, postOnly: false, price: 0, quantity: 5)),
+        .fill(
+            Fill(
+                sequence: 3, tradeID: TradeID(1), symbol: msft, takerID: OrderID(21), makerID: OrderID(20),
+                takerAccount: AccountID(5), makerAccount: AccountID(4), takerSide: .buy, price: 2_000, quantity: 5,
+                takerLeaves: 0, makerLeaves: 0)),
+    ]
+    let hour: UInt64 = 3_600 * 1_000_000_000
+    return shard0.map { event in
+        .event(
+            shard: 0, event, clientTimestampNanos: event.sequence,
+            recordedAtNanos: auditTenOClock + (event.sequence >= 4 ? hour : 0))
+    }
+        + shard1.map {
+            .event(shard: 1, $0, clientTimestampNanos: $0.sequence, recordedAtNanos: auditTenOClock)
+        }
+}
+
+/// The symbols of the audit events, as a configuration names them (2 price decimals).
+let auditSymbols = [
+    SymbolConfiguration(name: "AAPL", maxQuantity: 1_000_000, maxPrice: 100_000_000),
+    SymbolConfiguration(name: "MSFT", maxQuantity: 1_000_000, maxPrice: 100_000_000),
+]
