@@ -114,6 +114,11 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         if let persistence = reader.table(root, "persistence", path: "") {
             configuration.persistence = reader.persistence(persistence)
         }
+        // The SQLite store lives with the rest of the exchange's local state unless placed elsewhere.
+        if root["persistence"]?.table?["sqlite_path"] == nil {
+            configuration.persistence.sqlitePath = PersistenceConfiguration.defaultSQLitePath(
+                stateDirectory: configuration.gateway.stateDirectory)
+        }
         if let metrics = reader.table(root, "metrics", path: "") {
             reader.rejectUnknownKeys(metrics, path: "metrics", known: ["host", "port", "enabled"])
             if let host = reader.string(metrics, "host", path: "metrics") { configuration.metrics.host = host }

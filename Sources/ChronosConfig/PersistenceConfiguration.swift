@@ -10,7 +10,7 @@ import TOMLKit
 /// [persistence]
 /// enabled = true                              # `chronos run` starts the persister in-process and recovers from it
 /// store = "sqlite"                            # or "postgresql"
-/// sqlite_path = ".chronos-state/chronos.sqlite"
+/// sqlite_path = ".chronos-state/chronos.sqlite"    # default: chronos.sqlite in [gateway] state_dir
 /// postgresql_url = "postgresql://chronos@127.0.0.1:5432/chronos"   # or the four keys below
 /// postgresql_host = "127.0.0.1"
 /// postgresql_port = 5432
@@ -44,7 +44,11 @@ public struct PersistenceConfiguration: Sendable, Equatable {
     /// True when the file named `store` (the environment then does not choose it).
     public var storeConfigured = false
     /// The SQLite database file; its folder is created when missing.
-    public var sqlitePath = ".chronos-state/chronos.sqlite"
+    public var sqlitePath = Self.defaultSQLitePath(stateDirectory: GatewayConfiguration().stateDirectory)
+
+    /// `chronos.sqlite` in the exchange's state folder (`[gateway] state_dir`): the SQLite file
+    /// when `sqlite_path` is not given.
+    public static func defaultSQLitePath(stateDirectory: String) -> String { "\(stateDirectory)/chronos.sqlite" }
     /// PostgreSQL server host name or address.
     public var postgresqlHost = "127.0.0.1"
     /// PostgreSQL server port.

@@ -109,7 +109,12 @@ public protocol EventStore: AnyObject {
     /// Writes `batch` in one transaction. Idempotent on (shard, sequence): an event already stored
     /// is skipped, and so are its effects on orders and trades. Each shard's high-water mark
     /// advances only over sequences that are contiguous from it (stored events and recorded gaps).
-    func write(batch: [StoreItem]) throws
+    /// `seen`: per shard, the last sequence the persister has read from the engine (stored now or
+    /// still in its buffer), recorded in the same transaction (``seenSequence(shard:)``).
+    func write(batch: [StoreItem], seen: [Int: UInt64]) throws
+    /// The last sequence of `shard` the persister had read when it last wrote (0: none). Above the
+    /// high-water mark while it still holds events it has not written: recovery waits for those.
+    func seenSequence(shard: Int) throws -> UInt64
     /// The highest sequence of `shard` up to which every event is stored or recorded as lost (0: none).
     func highWaterMark(shard: Int) throws -> UInt64
     /// The stored events of `shard`, in sequence order, decoded from their stored wire frames.
@@ -132,6 +137,11 @@ public protocol EventStore: AnyObject {
     func storedShards() throws -> [Int]
     /// Releases the connection; the store is unusable afterwards.
     func close()
+}
+
+extension EventStore {
+    /// Writes `batch` in one transaction (``write(batch:seen:)`` with nothing seen beyond it).
+    public func write(batch: [StoreItem]) throws { try write(batch: batch, seen: [:]) }
 }
 
 /// A failure of a store, with what the database said.

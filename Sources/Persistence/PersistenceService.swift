@@ -124,6 +124,8 @@ public final class PersistenceService: @unchecked Sendable {
         var lastReplayWarning: UInt64 = 0
         /// Per shard (by id): the last sequence stored contiguously (the high-water mark).
         var stored: [UInt64] = Array(repeating: 0, count: exchange.shards.count)
+        /// Per shard: the last sequence read from the engine (in the buffer or stored).
+        var seen: [UInt64] = Array(repeating: 0, count: exchange.shards.count)
         var targets: [UInt64]?
         /// True while stopping with drain targets some shard's store has not reached.
         func draining() -> Bool {
@@ -157,6 +159,7 @@ public final class PersistenceService: @unchecked Sendable {
                         for shard in exchange.shards {
                             let mark = try opened.highWaterMark(shard: shard.id)
                             stored[shard.id] = mark
+                            seen[shard.id] = max(seen[shard.id], mark)
                             metrics.highWaterMarks[shard.id].record(Int64(bitPattern: mark))
                             subscribers.append(
                                 try EventSubscriber(context: context, shard: shard, startSequence: mark + 1))
@@ -205,6 +208,7 @@ public final class PersistenceService: @unchecked Sendable {
                         }
                     }
                     read += taken
+                    seen[subscriber.shard.id] = max(seen[subscriber.shard.id], subscriber.nextSequence - 1)
                     let rejected = subscriber.rejectedFrames - rejectedSeen[subscriber.shard.id]
                     if rejected > 0 {
                         rejectedSeen[subscriber.shard.id] = subscriber.rejectedFrames
@@ -226,7 +230,9 @@ public final class PersistenceService: @unchecked Sendable {
                 }
                 let started = monotonicNanoseconds()
                 do {
-                    try current.write(batch: Array(buffer[0..<count]))
+                    var seenByShard: [Int: UInt64] = [:]
+                    for (shard, sequence) in seen.enumerated() where sequence > 0 { seenByShard[shard] = sequence }
+                    try current.write(batch: Array(buffer[0..<count]), seen: seenByShard)
                     let finished = monotonicNanoseconds()
                     metrics.writeDuration.recordNanoseconds(Int64(finished - started))
                     var marks: [Int: UInt64] = [:]

@@ -49,6 +49,26 @@ public final class PostgresEventStore: SQLEventStore {
     public static func createDatabaseIfMissing(
         _ endpoint: Endpoint, logger: Logger = Logger(label: "chronos.persist.postgresql")
     ) throws {
+        try administer(endpoint, logger: logger) { session, name in
+            let exists = try session.query("SELECT 1 FROM pg_database WHERE datname = ?", [.text(endpoint.database)])
+            if exists.isEmpty { try session.execute("CREATE DATABASE \(name)", []) }
+        }
+    }
+
+    /// Drops `endpoint.database` when it exists (benchmarks' throwaway databases).
+    public static func dropDatabase(
+        _ endpoint: Endpoint, logger: Logger = Logger(label: "chronos.persist.postgresql")
+    ) throws {
+        try administer(endpoint, logger: logger) { session, name in
+            try session.execute("DROP DATABASE IF EXISTS \(name)", [])
+        }
+    }
+
+    /// Runs `body` on a connection to the `postgres` database as the same user, with
+    /// `endpoint.database` quoted as an SQL identifier.
+    private static func administer(
+        _ endpoint: Endpoint, logger: Logger, _ body: (any SQLSession, String) throws -> Void
+    ) throws {
         let configuration = PostgresConnection.Configuration(
             host: endpoint.host, port: endpoint.port, username: endpoint.user, password: endpoint.password,
             database: "postgres", tls: .disable)
@@ -56,12 +76,8 @@ public final class PostgresEventStore: SQLEventStore {
             on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 0, logger: logger
         ).wait()
         defer { try? connection.close().wait() }
-        let session = PostgresSession(connection: connection, logger: logger)
-        let exists = try session.query("SELECT 1 FROM pg_database WHERE datname = ?", [.text(endpoint.database)])
-        if exists.isEmpty {
-            let name = endpoint.database.replacingOccurrences(of: "\"", with: "\"\"")
-            try session.execute("CREATE DATABASE \"\(name)\"", [])
-        }
+        let name = "\"" + endpoint.database.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        try body(PostgresSession(connection: connection, logger: logger), name)
     }
 
     func transaction(_ body: (any SQLSession) throws -> Void) throws {

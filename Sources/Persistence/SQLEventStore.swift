@@ -91,6 +91,10 @@ enum SQLDialect {
             CREATE TABLE IF NOT EXISTS high_water_marks (
                 shard BIGINT NOT NULL PRIMARY KEY, sequence BIGINT NOT NULL)
             """,
+            """
+            CREATE TABLE IF NOT EXISTS persister_progress (
+                shard BIGINT NOT NULL PRIMARY KEY, seen_sequence BIGINT NOT NULL)
+            """,
         ]
     }
 
@@ -165,9 +169,25 @@ extension SQLEventStore {
         }
     }
 
-    public func write(batch: [StoreItem]) throws {
-        guard !batch.isEmpty else { return }
-        try transaction { session in try SQLWriter(session: session).write(batch) }
+    public func write(batch: [StoreItem], seen: [Int: UInt64]) throws {
+        guard !batch.isEmpty || !seen.isEmpty else { return }
+        try transaction { session in
+            try SQLWriter(session: session).write(batch)
+            for (shard, sequence) in seen.sorted(by: { $0.key < $1.key }) {
+                try session.execute(
+                    """
+                    INSERT INTO persister_progress (shard, seen_sequence) VALUES (?, ?)
+                    ON CONFLICT (shard) DO UPDATE SET seen_sequence = excluded.seen_sequence
+                    """, [SQLValue(shard), SQLValue(sequence)])
+            }
+        }
+    }
+
+    public func seenSequence(shard: Int) throws -> UInt64 {
+        try read { session in
+            try session.query("SELECT seen_sequence FROM persister_progress WHERE shard = ?", [SQLValue(shard)])
+                .first?[0].uint64 ?? 0
+        }
     }
 
     public func highWaterMark(shard: Int) throws -> UInt64 {

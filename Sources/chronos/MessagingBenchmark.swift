@@ -116,9 +116,16 @@ enum MessagingBenchmark {
         for engine in engines { try engine.start() }
         defer { engines.forEach { $0.stop() } }
         let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "bench")
-        let symbols = exchange.shardMap.symbolNames.count
-        var sent = 0, answered = 0
         let start = monotonicNanoseconds()
+        sendRestingOrdersAndCancels(
+            client, commands: commands, window: window, symbols: exchange.shardMap.symbolNames.count)
+        return Double(commands) / (Double(monotonicNanoseconds() - start) / 1e9)
+    }
+
+    /// Sends `commands` commands — resting orders alternating with their cancels, over `symbols`
+    /// symbols, one report each — with up to `window` in flight, and returns once all are answered.
+    static func sendRestingOrdersAndCancels(_ client: ExchangeClient, commands: Int, window: Int, symbols: Int) {
+        var sent = 0, answered = 0
         var id: UInt64 = 1
         while answered < commands {
             while sent < commands && sent - answered < window {
@@ -137,7 +144,6 @@ enum MessagingBenchmark {
             }
             if client.receive(timeoutMilliseconds: 1) != nil { answered += 1 }
         }
-        return Double(commands) / (Double(monotonicNanoseconds() - start) / 1e9)
     }
 }
 

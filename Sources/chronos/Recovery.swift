@@ -7,6 +7,34 @@ import Persistence
 
 /// Reads the logs that `chronos engine --recover` and `chronos run` rebuild their shards from.
 enum StoredRecovery {
+    /// Waits until the persister has written every event it had read (each shard's high-water
+    /// mark reached its recorded ``EventStore/seenSequence(shard:)``) and no mark has moved for
+    /// `settleMilliseconds` (events still queued in its socket); gives up after 60 s with a warning
+    /// (a persister that died holding events: those are not in the store).
+    static func waitForPersister(
+        _ store: any EventStore, shards: [Int], settleMilliseconds: Int, logger: Logger
+    ) async throws {
+        func marks() throws -> [UInt64] { try shards.map { try store.highWaterMark(shard: $0) } }
+        func behind() throws -> [Int] { try shards.filter { try store.highWaterMark(shard: $0) < store.seenSequence(shard: $0) } }
+        let deadline = ContinuousClock.now + .seconds(60)
+        var last = try marks()
+        var quietSince = ContinuousClock.now
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(min(100, settleMilliseconds)))
+            let now = try marks()
+            if now != last {
+                last = now
+                quietSince = ContinuousClock.now
+            } else if ContinuousClock.now - quietSince >= .milliseconds(settleMilliseconds), try behind().isEmpty {
+                return
+            }
+        }
+        let shardsBehind = try behind()
+        logger.warning(
+            "the persister has not written every event it read; recovering from what is stored",
+            metadata: ["shards_behind": "\(shardsBehind)"])
+    }
+
     /// Each of `shards`' stored log, from the `[persistence]` store (libpq variables applied).
     ///
     /// - Parameter settleMilliseconds: first wait until no shard's high-water mark has moved for
@@ -26,16 +54,8 @@ enum StoredRecovery {
         defer { store.close() }
         do {
             if settleMilliseconds > 0 {
-                var marks = try shards.map { try store.highWaterMark(shard: $0) }
-                var quietSince = ContinuousClock.now
-                while ContinuousClock.now - quietSince < .milliseconds(settleMilliseconds) {
-                    try await Task.sleep(for: .milliseconds(min(100, settleMilliseconds)))
-                    let now = try shards.map { try store.highWaterMark(shard: $0) }
-                    if now != marks {
-                        marks = now
-                        quietSince = ContinuousClock.now
-                    }
-                }
+                try await waitForPersister(
+                    store, shards: shards, settleMilliseconds: settleMilliseconds, logger: logger)
             }
             var logs: [Int: [EngineEvent]] = [:]
             for shard in shards {

@@ -137,7 +137,8 @@ import Testing
     }
 
     @Test(arguments: Transport.allCases)
-    func shardsTradeApartSurviveEachOthersDeathAndResumeAfterRestart(_ transport: Transport) throws {
+    func shardsTradeApartSurviveEachOthersDeathAndResumeAfterRestart(_ transport: Transport) async throws {
+        try await offThePool {
         let binary = try #require(Self.chronosBinary, "build the chronos executable first (swift build)")
         let context = try ZMQContext()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -207,5 +208,6 @@ import Testing
         #expect(shard0.terminate() == 0)
         #expect(shard1.terminate() == 0)
         shard0 = try EngineProcess(binary: binary, config: configPath, shard: 0)  // for the deferred cleanup
+        }
     }
 }

@@ -22,7 +22,8 @@ import Testing
         return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
     }
 
-    @Test func upWhileTheEngineServesMetricsAndDownOnceItStops() throws {
+    @Test func upWhileTheEngineServesMetricsAndDownOnceItStops() async throws {
+        try await offThePool {
         let binary = try #require(TestSupport.chronosBinary, "build the chronos executable first (swift build)")
         let context = try ZMQContext()
         let port = try MultiProcessTests.freePort(context)
@@ -51,9 +52,11 @@ import Testing
         #expect(down.output.isEmpty)
         #expect(down.error.contains("http://127.0.0.1:\(port)/metrics is down"))
         #expect(down.error.contains("Connection refused"))
+        }
     }
 
-    @Test func aClosedPortOrABadArgumentIsNotHealthy() throws {
+    @Test func aClosedPortOrABadArgumentIsNotHealthy() async throws {
+        try await offThePool {
         let binary = try #require(TestSupport.chronosBinary, "build the chronos executable first (swift build)")
         let port = try MultiProcessTests.freePort(try ZMQContext())
         let closed = try Self.status(binary, ["--port", "\(port)", "--timeout", "2"])
@@ -63,5 +66,6 @@ import Testing
         let invalid = try Self.status(binary, ["--port", "0"])
         #expect(invalid.code != 0)
         #expect(invalid.error.contains("--port must be in 1...65535"))
+        }
     }
 }

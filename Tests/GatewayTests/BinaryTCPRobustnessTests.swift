@@ -317,7 +317,7 @@ struct BinaryTCPFlowTests {
                 if let since = stuckSince, ContinuousClock.now - since > .seconds(3) { break }
             }
             // Reading now: the gateway must have given up on this client (EOF after what was queued).
-            let (closed, messages) = await slow.readUntilClosed(within: 5)
+            let (closed, messages) = await slow.readUntilClosed(within: 15)
             #expect(closed, "a client that never reads is disconnected (sent \(nextID - 1) orders)")
             if let last = messages.last, last.logoutReason != nil {
                 #expect(last == .logout(.slowConsumer))

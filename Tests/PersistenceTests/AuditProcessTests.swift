@@ -86,7 +86,8 @@ import Testing
     }
 
     @Test(arguments: StoreKind.available)
-    func orderHistoryAsATableAndAsJSON(_ kind: StoreKind) throws {
+    func orderHistoryAsATableAndAsJSON(_ kind: StoreKind) async throws {
+        try await offThePool {
         let store = try AuditStore(kind)
         let table = try store.run(["order", "10"])
         #expect(table.code == 0, "\(table.error)")
@@ -104,10 +105,12 @@ import Testing
         #expect(
             events.filter { $0["kind"] as? String == "fill" }.map { $0["counter_order_id"] as? String } == ["11", "12"])
         #expect((document["orders"] as? [[String: Any]])?.first?["status"] as? String == "canceled")
+        }
     }
 
     @Test(arguments: StoreKind.available)
-    func tradesBySymbolSinceAndLimit(_ kind: StoreKind) throws {
+    func tradesBySymbolSinceAndLimit(_ kind: StoreKind) async throws {
+        try await offThePool {
         let store = try AuditStore(kind)
         let all = try store.run(["trades", "--symbol", "AAPL"])
         #expect(all.code == 0, "\(all.error)")
@@ -125,19 +128,23 @@ import Testing
         #expect((first["trades"] as? [[String: Any]])?.map { $0["trade_id"] as? String } == ["1"])
         let msft = try store.run(["trades", "--symbol", "MSFT"])
         #expect(msft.output.hasPrefix("trades of MSFT: 1\n") && msft.output.contains("20.00"))
+        }
     }
 
     @Test(arguments: StoreKind.available)
-    func unknownOrderIDExitsOneWithAMessage(_ kind: StoreKind) throws {
+    func unknownOrderIDExitsOneWithAMessage(_ kind: StoreKind) async throws {
+        try await offThePool {
         let store = try AuditStore(kind)
         let unknown = try store.run(["order", "999"])
         #expect(unknown.code == 1)
         #expect(unknown.output.isEmpty)
         #expect(unknown.error.contains("chronos audit: unknown order id 999"))
         #expect(!unknown.error.contains("Fatal error"))
+        }
     }
 
-    @Test func badInputIsAUsageError() throws {
+    @Test func badInputIsAUsageError() async throws {
+        try await offThePool {
         let store = try AuditStore(.sqlite)
         let symbol = try store.run(["trades", "--symbol", "NOPE"])
         #expect(symbol.code == 64)
@@ -154,14 +161,17 @@ import Testing
         #expect(negative.code == 64)
         let kind = try store.run(["order", "10", "--store", "mysql"])
         #expect(kind.code == 64)
+        }
     }
 
-    @Test func aMissingStoreIsNotCreated() throws {
+    @Test func aMissingStoreIsNotCreated() async throws {
+        try await offThePool {
         let dir = temporaryDirectory()
         let path = dir.appendingPathComponent("none/chronos.sqlite").path
         let result = try Self.chronos(["audit", "order", "1", "--sqlite-path", path])
         #expect(result.code == 1)
         #expect(result.error.contains("no store: \(path) does not exist"))
         #expect(!FileManager.default.fileExists(atPath: path))
+        }
     }
 }

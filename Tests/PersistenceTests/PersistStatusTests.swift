@@ -3,6 +3,7 @@ import ChronosServices
 import Foundation
 import Messaging
 import Persistence
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -32,7 +33,8 @@ import Testing
     }
 
     @Test(arguments: StoreKind.available)
-    func aCompleteStoreIsHealthyAndARecordedGapIsAnAlarm(_ kind: StoreKind) throws {
+    func aCompleteStoreIsHealthyAndARecordedGapIsAnAlarm(_ kind: StoreKind) async throws {
+        try await offThePool {
         let dir = temporaryDirectory()
         let sqlitePath = dir.appendingPathComponent("chronos.sqlite").path
         let config = dir.appendingPathComponent("chronos.toml").path
@@ -77,9 +79,11 @@ import Testing
         #expect(lossy.code == 3, "\(lossy.error)")
         #expect(lossy.output.contains("  shard 1: high-water mark 40, 1 gap (37 events)\n"))
         #expect(lossy.output.contains("ALARM shard 1: 37 events lost, recorded in gaps (sequences 4…40)"))
+        }
     }
 
-    @Test func badStatusArgumentsAreUsageErrors() throws {
+    @Test func badStatusArgumentsAreUsageErrors() async throws {
+        try await offThePool {
         let both = try AuditProcessTests.chronos(["status", "--port", "9464", "--persist-port", "9580"])
         #expect(both.code == 64)
         #expect(both.error.contains("give --port or --persist-port, not both"))
@@ -89,12 +93,14 @@ import Testing
         let noStore = try AuditProcessTests.chronos(["status", "--persist-store", "--sqlite-path", missing])
         #expect(noStore.code == 1)
         #expect(noStore.error.contains("no store: \(missing) does not exist"))
+        }
     }
 
     /// The engines run first with a retransmission ring of 100 events; the persister starts after
     /// the flow, so the ring no longer has the start of each stream: the persister counts the lost
     /// events and stores the gaps, and both views of `chronos status` raise the ALARM (exit 3).
-    @Test func eventsTheRingNoLongerHadRaiseTheAlarm() throws {
+    @Test func eventsTheRingNoLongerHadRaiseTheAlarm() async throws {
+        try await offThePool {
         let dir = temporaryDirectory()
         let setup = try PersistProcessTests.Setup(
             persistence: "sqlite_path = \"\(dir.path)/chronos.sqlite\"", retransmissionCapacity: 100)
@@ -159,9 +165,11 @@ import Testing
         #expect(both.code == 3)
         #expect(both.output.components(separatedBy: "ALARM shard 0").count == 3)
         #expect(persister.terminate() == 0)
+        }
     }
 
-    @Test func aServiceWithoutPersisterMetricsIsNotAPersister() throws {
+    @Test func aServiceWithoutPersisterMetricsIsNotAPersister() async throws {
+        try await offThePool {
         let dir = temporaryDirectory()
         let setup = try PersistProcessTests.Setup(persistence: "sqlite_path = \"\(dir.path)/chronos.sqlite\"")
         let port = try Self.freePort()
@@ -176,12 +184,14 @@ import Testing
         }
         #expect(result.code == 1)
         #expect(result.error.contains("is not a persister (no chronos_persist_* metrics)"))
+        }
     }
 
     // MARK: The reports, from values
 
     @Test(arguments: StoreKind.available)
-    func storeStatusReadsTheConfiguredAndTheStoredShards(_ kind: StoreKind) throws {
+    func storeStatusReadsTheConfiguredAndTheStoredShards(_ kind: StoreKind) async throws {
+        try await offThePool {
         let store = try kind.makeStore()
         try store.write(batch: auditItems())
         defer { store.close() }
@@ -192,6 +202,7 @@ import Testing
         #expect(status.shards.map(\.highWaterMark) == [8, 9, 0])
         #expect(status.shards.map(\.gaps) == [[], [4...9], []])
         #expect(status.alarms == ["ALARM shard 1: 6 events lost, recorded in gaps (sequences 4…9)"])
+        }
     }
 
     @Test func storeStatusAlarmsOnRecordedGaps() {

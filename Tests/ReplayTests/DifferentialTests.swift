@@ -50,7 +50,8 @@ import Testing
     }
 
     @Test(arguments: streams)
-    func replayMatchesTheReferenceImplementation(_ stream: Stream) throws {
+    func replayMatchesTheReferenceImplementation(_ stream: Stream) async throws {
+        try await offThePool {
         let tools = Self.root.appendingPathComponent("tools/reference")
         let generated = try Self.run([
             "python3", tools.appendingPathComponent("gen_stream.py").path, "--seed", "\(stream.seed)",
@@ -84,5 +85,6 @@ import Testing
         let theirBooks = String(decoding: reference.err, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(session.finalBooksJSON() == theirBooks)
         #expect(session.engine.invariantViolations().isEmpty)
+        }
     }
 }

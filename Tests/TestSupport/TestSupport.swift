@@ -14,3 +14,26 @@ public enum TestSupport {
             .first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }
 }
+
+/// Runs `body` — a test that blocks (sleeps, waits for processes, reads blocking sockets) — on a
+/// Dispatch thread instead of one of Swift's cooperative threads, and awaits it.
+///
+/// Swift Testing runs every test of the process concurrently on the cooperative pool, which has
+/// one thread per core (two here): a synchronous test that waits for seconds holds one of them,
+/// and the async tests beside it (SwiftNIO clients awaiting answers, login timers) stall — seen
+/// as timeouts in CI. The body still runs inside the test's task (a task executor preference),
+/// so `#expect` and `#require` report to the test as usual.
+public func offThePool<T>(_ body: () throws -> T) async throws -> T {
+    try await withTaskExecutorPreference(BlockingWorkExecutor()) { try body() }
+}
+
+/// A task executor whose jobs run on a serial Dispatch queue (Dispatch's own threads, which grow
+/// when they block, unlike the cooperative pool).
+final class BlockingWorkExecutor: TaskExecutor, @unchecked Sendable {
+    private let queue = DispatchQueue(label: "chronos.tests.blocking")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}

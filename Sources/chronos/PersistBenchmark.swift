@@ -1,0 +1,206 @@
+import ArgumentParser
+import ChronosConfig
+import ChronosCore
+import ChronosServices
+import Foundation
+import Logging
+import MatchingEngine
+import Messaging
+import Persistence
+
+/// `chronos bench persist`: the persister's cost to the engine, its sustained write rate, and the
+/// time to recover a shard with many resting orders.
+struct PersistBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "persist",
+        abstract: "Engine throughput with and without the persister, events/s stored, recovery time.",
+        discussion: """
+            1. One inproc shard takes --commands resting orders and their cancels (--window in flight) \
+            from one client thread, --passes times with the persister detached and attached in turn \
+            (same run, so the ratio compares like with like); attached, the time until the store holds \
+            every event gives the sustained events/s stored. \
+            2. --resting resting orders (one symbol, 20,000 levels) are written to a fresh store in \
+            batches of --batch-size (bulk write rate), read back as the recovery log and replayed \
+            into a new engine (the recovery time, split into read and rebuild). \
+            --store sqlite (a temporary file) or postgresql (the libpq variables PGHOST, PGPORT, PGUSER, \
+            PGPASSWORD; a fresh database per store, dropped after).
+            """
+    )
+
+    @Option(help: "Store: sqlite or postgresql.") var store = "sqlite"
+    @Option(help: "Commands per throughput pass (resting orders and their cancels).") var commands = 200_000
+    @Option(help: "Commands in flight.") var window = 1_000
+    @Option(help: "Passes of each (detached, attached).") var passes = 3
+    @Option(help: "Resting orders of the recovery measurement (0: skip it).") var resting = 1_000_000
+    @Option(help: "Events per transaction.") var batchSize = 1_000
+
+    func validate() throws {
+        guard PersistenceConfiguration.Store(rawValue: store) != nil else {
+            throw ValidationError("--store: must be sqlite or postgresql (got \(store))")
+        }
+        guard commands > 0, window > 0, passes > 0, resting >= 0, batchSize > 0 else {
+            throw ValidationError("--commands, --window, --passes and --batch-size must be > 0, --resting >= 0")
+        }
+    }
+
+    func run() throws {
+        let stores = try BenchStores(kind: PersistenceConfiguration.Store(rawValue: store)!, batchSize: batchSize)
+        defer { stores.removeAll() }
+        print("chronos bench persist: store \(stores.kind.rawValue), \(passes) passes × \(commands) commands")
+        var detached: [Double] = []
+        var attached: [Double] = []
+        var stored: [Double] = []
+        for pass in 1...passes {
+            let without = try Self.throughput(commands: commands, window: window, persistence: nil)
+            let with = try Self.throughput(commands: commands, window: window, persistence: try stores.next())
+            detached.append(without.commandsPerSecond)
+            attached.append(with.commandsPerSecond)
+            stored.append(with.storedEventsPerSecond ?? 0)
+            print(
+                "  pass \(pass): detached \(Int(without.commandsPerSecond)) commands/s, attached "
+                    + "\(Int(with.commandsPerSecond)) commands/s (ratio \(format3(with.commandsPerSecond / without.commandsPerSecond))), "
+                    + "stored \(Int(with.storedEventsPerSecond ?? 0)) events/s sustained")
+        }
+        let ratios = zip(attached, detached).map { $0 / $1 }.sorted()
+        print(
+            "engine throughput attached ÷ detached: median \(format3(ratios[ratios.count / 2])) "
+                + "(range \(format3(ratios.first!))–\(format3(ratios.last!))); stored events/s median "
+                + "\(Int(stored.sorted()[stored.count / 2]))")
+        if resting > 0 { try recovery(stores.next()) }
+    }
+
+    /// Writes `resting` resting orders' events to `persistence`'s store, then reads and replays them.
+    func recovery(_ persistence: PersistenceConfiguration) throws {
+        let configuration = EngineConfiguration(orderCapacity: resting + 1_024, symbolCapacity: 4)
+        let symbol = SymbolConfiguration(name: "BENCH")
+        let source = try Engine(configuration: configuration)
+        let id = try source.addSymbol(symbol)
+        var log: [EngineEvent] = []
+        log.reserveCapacity(resting)
+        for i in 0..<resting {
+            let buy = i % 2 == 0
+            let level = Int64(i / 2 % 10_000)
+            source.submit(
+                .new(
+                    NewOrder(
+                        id: OrderID(UInt64(i + 1)), account: AccountID(UInt32(i % 100)), symbol: id,
+                        side: buy ? .buy : .sell, price: buy ? 1_000_000 - level : 1_000_001 + level, quantity: 10)))
+            log += source.events
+        }
+        let store = try PersistenceService.storeFactory(persistence, logger: Logger(label: "chronos.bench"))()
+        defer { store.close() }
+        var started = monotonicNanoseconds()
+        for start in stride(from: 0, to: log.count, by: batchSize) {
+            let batch = log[start..<min(start + batchSize, log.count)]
+            try store.write(batch: batch.map { .event(shard: 0, $0, clientTimestampNanos: 0) })
+        }
+        let writeSeconds = Double(monotonicNanoseconds() - started) / 1e9
+        started = monotonicNanoseconds()
+        let read = try store.recoveryLog(shard: 0)
+        let readSeconds = Double(monotonicNanoseconds() - started) / 1e9
+        started = monotonicNanoseconds()
+        let recovered = try Engine(configuration: configuration)
+        try recovered.addSymbol(symbol)
+        let summary = try recovered.recover(from: read.events)
+        let rebuildSeconds = Double(monotonicNanoseconds() - started) / 1e9
+        guard recovered.stateHash() == source.stateHash(), recovered.restingOrderCount == resting else {
+            throw ValidationError("the recovered engine differs from the source")
+        }
+        print(
+            "recovery of \(resting) resting orders (\(summary.events) events): bulk write "
+                + "\(Int(Double(log.count) / writeSeconds)) events/s (\(format3(writeSeconds)) s); read "
+                + "\(format3(readSeconds)) s + rebuild \(format3(rebuildSeconds)) s = \(format3(readSeconds + rebuildSeconds)) s; "
+                + "state hash equal")
+    }
+
+    struct Pass {
+        var commandsPerSecond: Double
+        /// Events stored per second, from the first command until the store held every event.
+        var storedEventsPerSecond: Double?
+    }
+
+    /// One inproc shard, resting orders and their cancels from one client; with `persistence`, a
+    /// persister follows the shard into that store.
+    static func throughput(commands: Int, window: Int, persistence: PersistenceConfiguration?) throws -> Pass {
+        let context = try ZMQContext()
+        var exchange = ExchangeConfiguration(engine: EngineConfiguration(orderCapacity: 1 << 20, symbolCapacity: 8))
+        exchange.shards = [try MessagingBenchmark.shardConfiguration(.inproc, id: 0, context: context)]
+        let shard = EngineShard(EngineShard.Configuration(exchange, shard: 0), context: context)
+        try shard.start()
+        defer { shard.stop() }
+        var persister: PersistenceService?
+        if let persistence {
+            exchange.persistence = persistence
+            let service = PersistenceService(
+                exchange: exchange, context: context, logger: Logger(label: "chronos.bench"),
+                makeStore: try PersistenceService.storeFactory(persistence, logger: Logger(label: "chronos.bench")))
+            try service.start()
+            while !service.counters.following.load(ordering: .relaxed) { usleep(1_000) }
+            persister = service
+        }
+        defer { persister?.stop() }
+        let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "bench")
+        let start = monotonicNanoseconds()
+        MessagingBenchmark.sendRestingOrdersAndCancels(
+            client, commands: commands, window: window, symbols: exchange.shardMap.symbolNames.count)
+        let flowSeconds = Double(monotonicNanoseconds() - start) / 1e9
+        var pass = Pass(commandsPerSecond: Double(commands) / flowSeconds)
+        if let persister {
+            let events = shard.counters.events.load(ordering: .relaxed)
+            while persister.counters.persistedEvents.load(ordering: .relaxed) < events { usleep(1_000) }
+            pass.storedEventsPerSecond = Double(events) / (Double(monotonicNanoseconds() - start) / 1e9)
+        }
+        return pass
+    }
+}
+
+/// Fresh stores for the benchmark: temporary SQLite files, or PostgreSQL databases created on the
+/// server the libpq variables name; all removed at the end.
+final class BenchStores {
+    let kind: PersistenceConfiguration.Store
+    private let base: PersistenceConfiguration
+    private let directory: URL
+    private var databases: [String] = []
+    private var count = 0
+
+    init(kind: PersistenceConfiguration.Store, batchSize: Int) throws {
+        self.kind = kind
+        var base = try PersistenceConfiguration().applyingEnvironment(ProcessInfo.processInfo.environment)
+        base.store = kind
+        base.batchSize = batchSize
+        self.base = base
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "chronos-bench-persist-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    /// The settings of a new, empty store.
+    func next() throws -> PersistenceConfiguration {
+        count += 1
+        var settings = base
+        switch kind {
+        case .sqlite:
+            settings.sqlitePath = directory.appendingPathComponent("store-\(count).sqlite").path
+        case .postgresql:
+            settings.postgresqlDatabase = "chronos_bench_\(UUID().uuidString.prefix(8).lowercased())"
+            try PostgresEventStore.createDatabaseIfMissing(endpoint(settings))
+            databases.append(settings.postgresqlDatabase)
+        }
+        return settings
+    }
+
+    private func endpoint(_ settings: PersistenceConfiguration) throws -> PostgresEventStore.Endpoint {
+        PostgresEventStore.Endpoint(
+            host: settings.postgresqlHost, port: settings.postgresqlPort, user: settings.postgresqlUser,
+            password: try settings.resolvedPostgresqlPassword(), database: settings.postgresqlDatabase)
+    }
+
+    func removeAll() {
+        try? FileManager.default.removeItem(at: directory)
+        for database in databases {
+            var settings = base
+            settings.postgresqlDatabase = database
+            if let endpoint = try? endpoint(settings) { try? PostgresEventStore.dropDatabase(endpoint) }
+        }
+    }
+}
