@@ -30,10 +30,14 @@ lint:
 		Fuzz/Package.swift Fuzz/Sources
 
 # The whole suite under a throwaway PostgreSQL server (scripts/with-postgres.sh sets CHRONOS_PG_*),
-# so the persistence tests run against both stores.
+# so the persistence tests run against both stores. Two runs: the suites that start engines,
+# persisters and PostgreSQL load as processes (PROCESS_SUITES) after the rest, so that their CPU
+# load does not starve the gateway tests' answer timeouts on a 2-core machine.
+PROCESS_SUITES := PersistenceTests\.|MultiProcessTests|StatusCommandTests
 test-debug:
 	$(SWIFT) build --build-tests
-	bash scripts/with-postgres.sh $(SWIFT) test --skip-build
+	bash scripts/with-postgres.sh $(SWIFT) test --skip-build --skip '$(PROCESS_SUITES)'
+	bash scripts/with-postgres.sh $(SWIFT) test --skip-build --filter '$(PROCESS_SUITES)'
 
 test-release:
 	$(SWIFT) test -c release --filter ZeroAllocationTests

@@ -185,7 +185,8 @@ let package = Package(
         .testTarget(
             name: "PersistenceTests",
             dependencies: [
-                "Persistence", "ChronosServices", "ChronosConfig", "ChronosCore", "MatchingEngine", "Messaging", "TestSupport",
+                "Persistence", "ChronosServices", "ChronosConfig", "ChronosCore", "MatchingEngine", "Messaging",
+                "TestSupport",
                 "Workload", .product(name: "Logging", package: "swift-log"),
             ]
         ),

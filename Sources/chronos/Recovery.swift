@@ -15,7 +15,9 @@ enum StoredRecovery {
         _ store: any EventStore, shards: [Int], settleMilliseconds: Int, logger: Logger
     ) async throws {
         func marks() throws -> [UInt64] { try shards.map { try store.highWaterMark(shard: $0) } }
-        func behind() throws -> [Int] { try shards.filter { try store.highWaterMark(shard: $0) < store.seenSequence(shard: $0) } }
+        func behind() throws -> [Int] {
+            try shards.filter { try store.highWaterMark(shard: $0) < store.seenSequence(shard: $0) }
+        }
         let deadline = ContinuousClock.now + .seconds(60)
         var last = try marks()
         var quietSince = ContinuousClock.now

@@ -1,5 +1,6 @@
-@testable import ChronosServices
 import Testing
+
+@testable import ChronosServices
 
 /// Gateway numbers, and the numbers recovery reserves for gateways not heard from yet.
 @Suite struct GatewayDirectoryTests {

@@ -139,75 +139,78 @@ import Testing
     @Test(arguments: Transport.allCases)
     func shardsTradeApartSurviveEachOthersDeathAndResumeAfterRestart(_ transport: Transport) async throws {
         try await offThePool {
-        let binary = try #require(Self.chronosBinary, "build the chronos executable first (swift build)")
-        let context = try ZMQContext()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "chronos-mp-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let configPath = dir.appendingPathComponent("chronos.toml").path
-        try Self.configuration(transport, context, dir: dir).write(
-            toFile: configPath, atomically: true, encoding: .utf8)
-        let exchange = try ExchangeConfiguration.load(path: configPath)
+            let binary = try #require(Self.chronosBinary, "build the chronos executable first (swift build)")
+            let context = try ZMQContext()
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "chronos-mp-\(UUID().uuidString.prefix(8))")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let configPath = dir.appendingPathComponent("chronos.toml").path
+            try Self.configuration(transport, context, dir: dir).write(
+                toFile: configPath, atomically: true, encoding: .utf8)
+            let exchange = try ExchangeConfiguration.load(path: configPath)
 
-        let metricsPort = try Self.freePort(context)
-        var shard0 = try EngineProcess(binary: binary, config: configPath, shard: 0, metricsPort: metricsPort)
-        var shard1 = try EngineProcess(binary: binary, config: configPath, shard: 1)
-        defer {
-            _ = shard0.terminate()
-            _ = shard1.terminate()
-        }
-        let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "gw-test")
-        var nextID: UInt64 = 1
-        func trade(_ symbol: UInt32) -> WireFrame? {
-            let maker = nextID, taker = nextID + 1
-            nextID += 2
-            guard case .sent = client.submit(order(maker, 1, symbol, .sell, 100)) else { return nil }
-            guard case .sent = client.submit(order(taker, 2, symbol, .buy, 100)) else { return nil }
-            return awaitReport(client) {
-                if case .event(.fill(let fill), _) = $0.message { fill.takerID == OrderID(taker) } else { false }
+            let metricsPort = try Self.freePort(context)
+            var shard0 = try EngineProcess(binary: binary, config: configPath, shard: 0, metricsPort: metricsPort)
+            var shard1 = try EngineProcess(binary: binary, config: configPath, shard: 1)
+            defer {
+                _ = shard0.terminate()
+                _ = shard1.terminate()
             }
-        }
+            let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "gw-test")
+            var nextID: UInt64 = 1
+            func trade(_ symbol: UInt32) -> WireFrame? {
+                let maker = nextID, taker = nextID + 1
+                nextID += 2
+                guard case .sent = client.submit(order(maker, 1, symbol, .sell, 100)) else { return nil }
+                guard case .sent = client.submit(order(taker, 2, symbol, .buy, 100)) else { return nil }
+                return awaitReport(client) {
+                    if case .event(.fill(let fill), _) = $0.message { fill.takerID == OrderID(taker) } else { false }
+                }
+            }
 
-        // Both shards up: each symbol trades in its own shard.
-        #expect(eventually { if case .sent = client.submit(order(1_000_000, 9, 0, .buy, 1)) { true } else { false } })
-        #expect(eventually { if case .sent = client.submit(order(1_000_001, 9, 1, .buy, 1)) { true } else { false } })
-        let aapl = try #require(trade(0), "AAPL must trade")
-        #expect(aapl.shard == 0)
-        let msft = try #require(trade(1), "MSFT must trade")
-        #expect(msft.shard == 1)
+            // Both shards up: each symbol trades in its own shard.
+            #expect(
+                eventually { if case .sent = client.submit(order(1_000_000, 9, 0, .buy, 1)) { true } else { false } })
+            #expect(
+                eventually { if case .sent = client.submit(order(1_000_001, 9, 1, .buy, 1)) { true } else { false } })
+            let aapl = try #require(trade(0), "AAPL must trade")
+            #expect(aapl.shard == 0)
+            let msft = try #require(trade(1), "MSFT must trade")
+            #expect(msft.shard == 1)
 
-        // Shard 0's Prometheus endpoint counts what it did.
-        let metrics = try #require(Self.httpGet(port: metricsPort, path: "/metrics"))
-        #expect(metrics.hasPrefix("HTTP/1.0 200 OK"))
-        let commandsLine = metrics.split(separator: "\n").first {
-            $0.hasPrefix("chronos_engine_commands_total{shard=\"0\"}")
-        }
-        let commands = commandsLine.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
-        #expect(commands >= 3)  // the probe and one trade's two orders at least
-        #expect(metrics.contains("chronos_engine_command_seconds_bucket{shard=\"0\",le=\"0.00001\"}"))
-        // The histogram is recorded once the reports are out, so it may trail the counter by one command.
-        let countLine = metrics.split(separator: "\n").first {
-            $0.hasPrefix("chronos_engine_command_seconds_count{shard=\"0\"}")
-        }
-        let timed = countLine.flatMap { Int($0.split(separator: " ").last ?? "") } ?? -1
-        #expect(timed >= commands - 1 && timed <= commands)
-        #expect(try #require(Self.httpGet(port: metricsPort, path: "/nope")).hasPrefix("HTTP/1.0 404"))
+            // Shard 0's Prometheus endpoint counts what it did.
+            let metrics = try #require(Self.httpGet(port: metricsPort, path: "/metrics"))
+            #expect(metrics.hasPrefix("HTTP/1.0 200 OK"))
+            let commandsLine = metrics.split(separator: "\n").first {
+                $0.hasPrefix("chronos_engine_commands_total{shard=\"0\"}")
+            }
+            let commands = commandsLine.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+            #expect(commands >= 3)  // the probe and one trade's two orders at least
+            #expect(metrics.contains("chronos_engine_command_seconds_bucket{shard=\"0\",le=\"0.00001\"}"))
+            // The histogram is recorded once the reports are out, so it may trail the counter by one command.
+            let countLine = metrics.split(separator: "\n").first {
+                $0.hasPrefix("chronos_engine_command_seconds_count{shard=\"0\"}")
+            }
+            let timed = countLine.flatMap { Int($0.split(separator: " ").last ?? "") } ?? -1
+            #expect(timed >= commands - 1 && timed <= commands)
+            #expect(try #require(Self.httpGet(port: metricsPort, path: "/nope")).hasPrefix("HTTP/1.0 404"))
 
-        // Shard 1 is killed: its symbol is refused at once, shard 0 keeps trading.
-        shard1.kill9()
-        #expect(eventually { client.submit(order(2_000_000, 9, 1, .buy, 1)) == .shardUnavailable(shard: 1) })
-        #expect(trade(0)?.shard == 0)
+            // Shard 1 is killed: its symbol is refused at once, shard 0 keeps trading.
+            shard1.kill9()
+            #expect(eventually { client.submit(order(2_000_000, 9, 1, .buy, 1)) == .shardUnavailable(shard: 1) })
+            #expect(trade(0)?.shard == 0)
 
-        // Restarted: trading resumes on shard 1 (a fresh book; recovery is the persistence issue's).
-        shard1 = try EngineProcess(binary: binary, config: configPath, shard: 1)
-        #expect(eventually { if case .sent = client.submit(order(3_000_000, 9, 1, .buy, 1)) { true } else { false } })
-        #expect(trade(1)?.shard == 1)
+            // Restarted: trading resumes on shard 1 (a fresh book; recovery is the persistence issue's).
+            shard1 = try EngineProcess(binary: binary, config: configPath, shard: 1)
+            #expect(
+                eventually { if case .sent = client.submit(order(3_000_000, 9, 1, .buy, 1)) { true } else { false } })
+            #expect(trade(1)?.shard == 1)
 
-        // A graceful stop exits 0.
-        #expect(shard0.terminate() == 0)
-        #expect(shard1.terminate() == 0)
-        shard0 = try EngineProcess(binary: binary, config: configPath, shard: 0)  // for the deferred cleanup
+            // A graceful stop exits 0.
+            #expect(shard0.terminate() == 0)
+            #expect(shard1.terminate() == 0)
+            shard0 = try EngineProcess(binary: binary, config: configPath, shard: 0)  // for the deferred cleanup
         }
     }
 }

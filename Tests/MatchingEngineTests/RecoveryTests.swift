@@ -105,7 +105,8 @@ import Testing
         let engine = try Engine(configuration: configuration)
         let symbol = try engine.addSymbol(SymbolConfiguration(name: "X"))
         let maker = OrderID(7 << 48 | 1)
-        engine.submit(.new(NewOrder(id: maker, account: AccountID(1), symbol: symbol, side: .sell, price: 100, quantity: 5)))
+        engine.submit(
+            .new(NewOrder(id: maker, account: AccountID(1), symbol: symbol, side: .sell, price: 100, quantity: 5)))
         let log = Array(engine.events)
 
         let recovered = try Engine(configuration: configuration)

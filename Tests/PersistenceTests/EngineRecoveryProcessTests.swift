@@ -49,74 +49,70 @@ extension PersistProcessTests {
     @Test(arguments: StoreKind.available)
     func killNineOfTheEngineThenRecoveryGivesTheBookOfAnUninterruptedRun(_ kind: StoreKind) async throws {
         try await offThePool {
-        let database = "chronos_recover_\(UUID().uuidString.prefix(8).lowercased())"
-        let dir = temporaryDirectory()
-        // The persister writes slowly: when the engine dies it is still behind, and --recover
-        // must wait for it to finish the tail.
-        let setup = try Setup(
-            persistence: "sqlite_path = \"\(dir.path)/chronos.sqlite\"\nbatch_size = 200\ndebug_write_delay_ms = 20")
-        var environment: [String: String] = [:]
-        if kind == .postgresql {
-            environment = pgEnvironment(database)
-            let endpoint = try StoreKind.postgresEndpoint()
-            try PostgresEventStore.createDatabaseIfMissing(
-                .init(host: endpoint.host, port: endpoint.port, user: endpoint.user, database: database))
-        }
-        let context = try ZMQContext()
-        var engine0 = try setup.engine(0)
-        let engine1 = try setup.engine(1)
-        defer {
-            _ = engine0.terminate()
-            _ = engine1.terminate()
-        }
-        let flow = try Flow(setup.exchange, context: context, count: 8_000)
-        #expect(flow.waitForShards())
-        let observers = try setup.exchange.shards.map { try EventSubscriber(context: context, shard: $0) }
-        let persister = try setup.persister(1, environment: environment)
-        defer { _ = persister.terminate() }
-        // `--recover` waits for a persister that is writing; one not started yet is not waited for.
-        #expect(eventually(seconds: 30) { setup.log("persist-1.log").contains("persister following") })
-        flow.send(4_000)
-        // Read the first life's stream now: its ring dies with it.
-        let beforeKill = try observe(observers)
-        let storedAtKill = try store(kind, setup, database: database).highWaterMark(shard: 0)
-        engine0.kill9()
-        engine0 = try setup.engine(0, ["--recover"], environment: environment, log: "engine-0-recovered.log")
-        flow.send(4_000)  // waits until the recovered shard takes orders
-        // The subscribers follow the restarted shard once it speaks (at the latest its heartbeat).
-        var afterRestart: [[EngineEvent]] = []
-        for observer in observers {
-            var first: EngineEvent?
-            #expect(
-                eventually(seconds: 15) {
-                    first = try observer.next(timeoutMilliseconds: 100)
-                    return first != nil
-                })
-            var events = first.map { [$0] } ?? []
-            while let event = try observer.next(timeoutMilliseconds: 300) { events.append(event) }
-            afterRestart.append(events)
-        }
-        let observed = zip(beforeKill, afterRestart).map { $0 + $1 }
+            let database = "chronos_recover_\(UUID().uuidString.prefix(8).lowercased())"
+            let dir = temporaryDirectory()
+            // The persister writes slowly: when the engine dies it is still behind, and --recover
+            // must wait for it to finish the tail.
+            let setup = try Setup(
+                persistence: "sqlite_path = \"\(dir.path)/chronos.sqlite\"\nbatch_size = 200\ndebug_write_delay_ms = 20"
+            )
+            let environment = try persisterEnvironment(kind, database: database)
+            let context = try ZMQContext()
+            var engine0 = try setup.engine(0)
+            let engine1 = try setup.engine(1)
+            defer {
+                _ = engine0.terminate()
+                _ = engine1.terminate()
+            }
+            let flow = try Flow(setup.exchange, context: context, count: 8_000)
+            #expect(flow.waitForShards())
+            let observers = try setup.exchange.shards.map { try EventSubscriber(context: context, shard: $0) }
+            let persister = try setup.persister(1, environment: environment)
+            defer { _ = persister.terminate() }
+            // `--recover` waits for a persister that is writing; one not started yet is not waited for.
+            #expect(eventually(seconds: 30) { setup.log("persist-1.log").contains("persister following") })
+            flow.send(4_000)
+            // Read the first life's stream now: its ring dies with it.
+            let beforeKill = try observe(observers)
+            let storedAtKill = try store(kind, setup, database: database).highWaterMark(shard: 0)
+            engine0.kill9()
+            engine0 = try setup.engine(0, ["--recover"], environment: environment, log: "engine-0-recovered.log")
+            flow.send(4_000)  // waits until the recovered shard takes orders
+            // The subscribers follow the restarted shard once it speaks (at the latest its heartbeat).
+            var afterRestart: [[EngineEvent]] = []
+            for observer in observers {
+                var first: EngineEvent?
+                #expect(
+                    eventually(seconds: 15) {
+                        first = try observer.next(timeoutMilliseconds: 100)
+                        return first != nil
+                    })
+                var events = first.map { [$0] } ?? []
+                while let event = try observer.next(timeoutMilliseconds: 300) { events.append(event) }
+                afterRestart.append(events)
+            }
+            let observed = zip(beforeKill, afterRestart).map { $0 + $1 }
 
-        // The stream, across the crash, is the uninterrupted run's: same events, numbering on.
-        let probes = observed.map { events in
-            events.prefix { if case .rejected(let r) = $0, r.id.rawValue == UInt64.max { true } else { false } }.count
-        }
-        let expected = try uninterruptedRun(setup.exchange, probes: probes, commands: flow.commands)
-        for shard in 0..<2 {
-            #expect(observed[shard].count == expected.events[shard].count, "shard \(shard)")
-            let difference = zip(observed[shard], expected.events[shard]).first { $0 != $1 }
-            #expect(difference == nil, "shard \(shard)'s stream differs from an uninterrupted run's")
-        }
-        try expectStoreEquals({ try self.store(kind, setup, database: database) }, observed)
+            // The stream, across the crash, is the uninterrupted run's: same events, numbering on.
+            let probes = observed.map { events in
+                events.prefix { if case .rejected(let r) = $0, r.id.rawValue == UInt64.max { true } else { false } }
+                    .count
+            }
+            let expected = try uninterruptedRun(setup.exchange, probes: probes, commands: flow.commands)
+            for shard in 0..<2 {
+                #expect(observed[shard].count == expected.events[shard].count, "shard \(shard)")
+                let difference = zip(observed[shard], expected.events[shard]).first { $0 != $1 }
+                #expect(difference == nil, "shard \(shard)'s stream differs from an uninterrupted run's")
+            }
+            try expectStoreEquals({ try self.store(kind, setup, database: database) }, observed)
 
-        // The recovered book, and the book at the end, hash as the uninterrupted run's.
-        let recoveredLog = setup.log("engine-0-recovered.log")
-        #expect(recoveredLog.contains("engine shard recovered"), "\(recoveredLog)")
-        #expect(engine0.terminate() == 0)
-        let finalHash = stateHash(in: setup.log("engine-0-recovered.log"), after: "engine shard stopped")
-        #expect(finalHash == String(expected.engines[0].stateHash(), radix: 16).leftPadded(to: 16))
-        #expect(storedAtKill > 0)
+            // The recovered book, and the book at the end, hash as the uninterrupted run's.
+            let recoveredLog = setup.log("engine-0-recovered.log")
+            #expect(recoveredLog.contains("engine shard recovered"), "\(recoveredLog)")
+            #expect(engine0.terminate() == 0)
+            let finalHash = stateHash(in: setup.log("engine-0-recovered.log"), after: "engine shard stopped")
+            #expect(finalHash == String(expected.engines[0].stateHash(), radix: 16).leftPadded(to: 16))
+            #expect(storedAtKill > 0)
         }
     }
 }

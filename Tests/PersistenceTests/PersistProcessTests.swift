@@ -92,7 +92,8 @@ import Workload
             log: String? = nil
         ) throws -> ChildProcess {
             try ChildProcess(
-                binary, ["engine", "--config", configPath, "--shard", "\(shard)", "--metrics-port=-1"] + extraArguments,
+                binary,
+                ["engine", "--config", configPath, "--shard", "\(shard)", "--metrics-port=-1"] + extraArguments,
                 environment: environment, log: dir.appendingPathComponent(log ?? "engine-\(shard).log"))
         }
 
@@ -191,101 +192,105 @@ import Workload
         ]
     }
 
+    /// The environment that points a persister (or a recovering engine) at `database`, created
+    /// fresh on the test server, for PostgreSQL; none for SQLite (the file is in the configuration).
+    func persisterEnvironment(_ kind: StoreKind, database: String) throws -> [String: String] {
+        guard kind == .postgresql else { return [:] }
+        let endpoint = try StoreKind.postgresEndpoint()
+        try PostgresEventStore.createDatabaseIfMissing(
+            .init(host: endpoint.host, port: endpoint.port, user: endpoint.user, database: database))
+        return pgEnvironment(database)
+    }
+
     @Test(arguments: StoreKind.available)
     func killNineMidStreamThenRestartStoresEveryEventOnce(_ kind: StoreKind) async throws {
         try await offThePool {
-        let database = "chronos_kill_\(UUID().uuidString.prefix(8).lowercased())"
-        let dir = temporaryDirectory()
-        let setup = try Setup(
-            persistence: "sqlite_path = \"\(dir.path)/chronos.sqlite\"\nbatch_size = 200\ndebug_write_delay_ms = 2")
-        var environment: [String: String] = [:]
-        if kind == .postgresql {
-            environment = pgEnvironment(database)
-            let endpoint = try StoreKind.postgresEndpoint()
-            try PostgresEventStore.createDatabaseIfMissing(
-                .init(host: endpoint.host, port: endpoint.port, user: endpoint.user, database: database))
-        }
-        let context = try ZMQContext()
-        let engines = try [setup.engine(0), setup.engine(1)]
-        defer { for engine in engines { _ = engine.terminate() } }
-        let flow = try Flow(setup.exchange, context: context, count: 6_000)
-        #expect(flow.waitForShards())
-        let observers = try setup.exchange.shards.map { try EventSubscriber(context: context, shard: $0) }
-        var persister = try setup.persister(1, environment: environment)
-        flow.send(3_000)
-        // Mid-stream: some of it persisted, not all.
-        #expect(eventually { try self.store(kind, setup, database: database).highWaterMark(shard: 0) > 0 })
-        persister.kill9()
-        flow.send(3_000)
-        persister = try setup.persister(2, environment: environment)
-        let observed = try observe(observers)
-        #expect(observed.map(\.count).reduce(0, +) > 6_000)
-        try expectStoreEquals({ try self.store(kind, setup, database: database) }, observed)
-        #expect(persister.terminate() == 0, "\(setup.log("persist-2.log"))")
+            let database = "chronos_kill_\(UUID().uuidString.prefix(8).lowercased())"
+            let dir = temporaryDirectory()
+            let setup = try Setup(
+                persistence: "sqlite_path = \"\(dir.path)/chronos.sqlite\"\nbatch_size = 200\ndebug_write_delay_ms = 2")
+            let environment = try persisterEnvironment(kind, database: database)
+            let context = try ZMQContext()
+            let engines = try [setup.engine(0), setup.engine(1)]
+            defer { for engine in engines { _ = engine.terminate() } }
+            let flow = try Flow(setup.exchange, context: context, count: 6_000)
+            #expect(flow.waitForShards())
+            let observers = try setup.exchange.shards.map { try EventSubscriber(context: context, shard: $0) }
+            var persister = try setup.persister(1, environment: environment)
+            flow.send(3_000)
+            // Mid-stream: some of it persisted, not all.
+            #expect(eventually { try self.store(kind, setup, database: database).highWaterMark(shard: 0) > 0 })
+            persister.kill9()
+            flow.send(3_000)
+            persister = try setup.persister(2, environment: environment)
+            let observed = try observe(observers)
+            #expect(observed.map(\.count).reduce(0, +) > 6_000)
+            try expectStoreEquals({ try self.store(kind, setup, database: database) }, observed)
+            #expect(persister.terminate() == 0, "\(setup.log("persist-2.log"))")
         }
     }
 
     @Test func aSlowStoreNeitherSlowsNorChangesTheEngineAndCatchesUp() async throws {
         try await offThePool {
-        let dir = temporaryDirectory()
-        // 50 events per 40 ms at most: ~1,250 events/s, far below the flow's rate.
-        let setup = try Setup(
-            persistence: "sqlite_path = \"\(dir.path)/chronos.sqlite\"\nbatch_size = 50\ndebug_write_delay_ms = 40")
-        let context = try ZMQContext()
-        let engines = try [setup.engine(0), setup.engine(1)]
-        defer { for engine in engines { _ = engine.terminate() } }
-        let flow = try Flow(setup.exchange, context: context, count: 3_000)
-        #expect(flow.waitForShards())
-        let observers = try setup.exchange.shards.map { try EventSubscriber(context: context, shard: $0) }
-        let persister = try setup.persister(1)
-        let started = Date()
-        flow.send(3_000)
-        let flowSeconds = Date().timeIntervalSince(started)
-        let observed = try observe(observers)
-        let total = observed.map(\.count).reduce(0, +)
-        // Every command was answered and the stream is whole, while the store was still far behind.
-        #expect(flow.reports >= 3_000)
-        let store = try SQLiteEventStore(path: setup.exchange.persistence.sqlitePath)
-        let behind = try UInt64(total) - (0..<2).map { try store.highWaterMark(shard: $0) }.reduce(0, +)
-        store.close()
-        #expect(behind > 0, "the store kept up: the test proves nothing (flow took \(flowSeconds) s)")
-        try expectStoreEquals({ try SQLiteEventStore(path: setup.exchange.persistence.sqlitePath) }, observed)
-        #expect(persister.terminate() == 0)
-        for engine in engines { #expect(engine.terminate() == 0) }
+            let dir = temporaryDirectory()
+            // 50 events per 40 ms at most: ~1,250 events/s, far below the flow's rate.
+            let setup = try Setup(
+                persistence: "sqlite_path = \"\(dir.path)/chronos.sqlite\"\nbatch_size = 50\ndebug_write_delay_ms = 40")
+            let context = try ZMQContext()
+            let engines = try [setup.engine(0), setup.engine(1)]
+            defer { for engine in engines { _ = engine.terminate() } }
+            let flow = try Flow(setup.exchange, context: context, count: 3_000)
+            #expect(flow.waitForShards())
+            let observers = try setup.exchange.shards.map { try EventSubscriber(context: context, shard: $0) }
+            let persister = try setup.persister(1)
+            let started = Date()
+            flow.send(3_000)
+            let flowSeconds = Date().timeIntervalSince(started)
+            let observed = try observe(observers)
+            let total = observed.map(\.count).reduce(0, +)
+            // Every command was answered and the stream is whole, while the store was still far behind.
+            #expect(flow.reports >= 3_000)
+            let store = try SQLiteEventStore(path: setup.exchange.persistence.sqlitePath)
+            let behind = try UInt64(total) - (0..<2).map { try store.highWaterMark(shard: $0) }.reduce(0, +)
+            store.close()
+            #expect(behind > 0, "the store kept up: the test proves nothing (flow took \(flowSeconds) s)")
+            try expectStoreEquals({ try SQLiteEventStore(path: setup.exchange.persistence.sqlitePath) }, observed)
+            #expect(persister.terminate() == 0)
+            for engine in engines { #expect(engine.terminate() == 0) }
         }
     }
 
     @Test(arguments: StoreKind.available)
     func aStoreThatIsDownAtStartIsRetriedAndCaughtUp(_ kind: StoreKind) async throws {
         try await offThePool {
-        let dir = temporaryDirectory()
-        // SQLite: the file's folder is a plain file, so opening fails until the test moves it away.
-        let blocker = dir.appendingPathComponent("state")
-        try Data().write(to: blocker)
-        let database = "chronos_down_\(UUID().uuidString.prefix(8).lowercased())"  // PostgreSQL: not yet created
-        let setup = try Setup(
-            persistence: "sqlite_path = \"\(blocker.path)/chronos.sqlite\"\nretry_max_ms = 200")
-        let context = try ZMQContext()
-        let engines = try [setup.engine(0), setup.engine(1)]
-        defer { for engine in engines { _ = engine.terminate() } }
-        let flow = try Flow(setup.exchange, context: context, count: 2_000)
-        #expect(flow.waitForShards())
-        let observers = try setup.exchange.shards.map { try EventSubscriber(context: context, shard: $0) }
-        let persister = try setup.persister(1, environment: kind == .postgresql ? pgEnvironment(database) : [:])
-        flow.send(2_000)
-        usleep(500_000)  // a few failed attempts
-        #expect(setup.log("persist-1.log").contains("failed; retrying"))
-        switch kind {
-        case .sqlite:
-            try FileManager.default.removeItem(at: blocker)
-        case .postgresql:
-            let endpoint = try StoreKind.postgresEndpoint()
-            try PostgresEventStore.createDatabaseIfMissing(
-                .init(host: endpoint.host, port: endpoint.port, user: endpoint.user, database: database))
-        }
-        let observed = try observe(observers)
-        try expectStoreEquals({ try self.store(kind, setup, database: database) }, observed)
-        #expect(persister.terminate() == 0)
+            let dir = temporaryDirectory()
+            // SQLite: the file's folder is a plain file, so opening fails until the test moves it away.
+            let blocker = dir.appendingPathComponent("state")
+            try Data().write(to: blocker)
+            let database = "chronos_down_\(UUID().uuidString.prefix(8).lowercased())"  // PostgreSQL: not yet created
+            let setup = try Setup(
+                persistence: "sqlite_path = \"\(blocker.path)/chronos.sqlite\"\nretry_max_ms = 200")
+            let context = try ZMQContext()
+            let engines = try [setup.engine(0), setup.engine(1)]
+            defer { for engine in engines { _ = engine.terminate() } }
+            let flow = try Flow(setup.exchange, context: context, count: 2_000)
+            #expect(flow.waitForShards())
+            let observers = try setup.exchange.shards.map { try EventSubscriber(context: context, shard: $0) }
+            let persister = try setup.persister(1, environment: kind == .postgresql ? pgEnvironment(database) : [:])
+            flow.send(2_000)
+            usleep(500_000)  // a few failed attempts
+            #expect(setup.log("persist-1.log").contains("failed; retrying"))
+            switch kind {
+            case .sqlite:
+                try FileManager.default.removeItem(at: blocker)
+            case .postgresql:
+                let endpoint = try StoreKind.postgresEndpoint()
+                try PostgresEventStore.createDatabaseIfMissing(
+                    .init(host: endpoint.host, port: endpoint.port, user: endpoint.user, database: database))
+            }
+            let observed = try observe(observers)
+            try expectStoreEquals({ try self.store(kind, setup, database: database) }, observed)
+            #expect(persister.terminate() == 0)
         }
     }
 }

@@ -35,64 +35,64 @@ import Testing
     @Test(arguments: StoreKind.available)
     func aCompleteStoreIsHealthyAndARecordedGapIsAnAlarm(_ kind: StoreKind) async throws {
         try await offThePool {
-        let dir = temporaryDirectory()
-        let sqlitePath = dir.appendingPathComponent("chronos.sqlite").path
-        let config = dir.appendingPathComponent("chronos.toml").path
-        try """
-        [[shards]]
-        id = 0
-        orders = "ipc://\(dir.path)/s0-orders"
-        events = "ipc://\(dir.path)/s0-events"
-        replay = "ipc://\(dir.path)/s0-replay"
-        [[shards]]
-        id = 1
-        orders = "ipc://\(dir.path)/s1-orders"
-        events = "ipc://\(dir.path)/s1-events"
-        replay = "ipc://\(dir.path)/s1-replay"
-        """.write(toFile: config, atomically: true, encoding: .utf8)
-        var arguments = ["status", "--persist-store", "--config", config, "--sqlite-path", sqlitePath]
-        var environment: [String: String] = [:]
-        let store: any EventStore
-        switch kind {
-        case .sqlite:
-            store = try SQLiteEventStore(path: sqlitePath)
-        case .postgresql:
-            let endpoint = try StoreKind.postgresEndpoint()
-            store = try PostgresEventStore(endpoint)
-            arguments += ["--store", "postgresql"]
-            environment = [
-                "PGHOST": endpoint.host, "PGPORT": String(endpoint.port), "PGUSER": endpoint.user,
-                "PGDATABASE": endpoint.database,
-            ]
-        }
-        defer { store.close() }
-        try store.write(batch: auditItems())
+            let dir = temporaryDirectory()
+            let sqlitePath = dir.appendingPathComponent("chronos.sqlite").path
+            let config = dir.appendingPathComponent("chronos.toml").path
+            try """
+            [[shards]]
+            id = 0
+            orders = "ipc://\(dir.path)/s0-orders"
+            events = "ipc://\(dir.path)/s0-events"
+            replay = "ipc://\(dir.path)/s0-replay"
+            [[shards]]
+            id = 1
+            orders = "ipc://\(dir.path)/s1-orders"
+            events = "ipc://\(dir.path)/s1-events"
+            replay = "ipc://\(dir.path)/s1-replay"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+            var arguments = ["status", "--persist-store", "--config", config, "--sqlite-path", sqlitePath]
+            var environment: [String: String] = [:]
+            let store: any EventStore
+            switch kind {
+            case .sqlite:
+                store = try SQLiteEventStore(path: sqlitePath)
+            case .postgresql:
+                let endpoint = try StoreKind.postgresEndpoint()
+                store = try PostgresEventStore(endpoint)
+                arguments += ["--store", "postgresql"]
+                environment = [
+                    "PGHOST": endpoint.host, "PGPORT": String(endpoint.port), "PGUSER": endpoint.user,
+                    "PGDATABASE": endpoint.database,
+                ]
+            }
+            defer { store.close() }
+            try store.write(batch: auditItems())
 
-        let healthy = try AuditProcessTests.chronos(arguments, environment: environment)
-        #expect(healthy.code == 0, "\(healthy.error)")
-        #expect(healthy.output.contains("  shard 0: high-water mark 8, no gaps\n"))
-        #expect(healthy.output.contains("  shard 1: high-water mark 3, no gaps\n"))
-        #expect(!healthy.output.contains("ALARM"))
+            let healthy = try AuditProcessTests.chronos(arguments, environment: environment)
+            #expect(healthy.code == 0, "\(healthy.error)")
+            #expect(healthy.output.contains("  shard 0: high-water mark 8, no gaps\n"))
+            #expect(healthy.output.contains("  shard 1: high-water mark 3, no gaps\n"))
+            #expect(!healthy.output.contains("ALARM"))
 
-        try store.write(batch: [.gap(shard: 1, from: 4, to: 40)])
-        let lossy = try AuditProcessTests.chronos(arguments, environment: environment)
-        #expect(lossy.code == 3, "\(lossy.error)")
-        #expect(lossy.output.contains("  shard 1: high-water mark 40, 1 gap (37 events)\n"))
-        #expect(lossy.output.contains("ALARM shard 1: 37 events lost, recorded in gaps (sequences 4…40)"))
+            try store.write(batch: [.gap(shard: 1, from: 4, to: 40)])
+            let lossy = try AuditProcessTests.chronos(arguments, environment: environment)
+            #expect(lossy.code == 3, "\(lossy.error)")
+            #expect(lossy.output.contains("  shard 1: high-water mark 40, 1 gap (37 events)\n"))
+            #expect(lossy.output.contains("ALARM shard 1: 37 events lost, recorded in gaps (sequences 4…40)"))
         }
     }
 
     @Test func badStatusArgumentsAreUsageErrors() async throws {
         try await offThePool {
-        let both = try AuditProcessTests.chronos(["status", "--port", "9464", "--persist-port", "9580"])
-        #expect(both.code == 64)
-        #expect(both.error.contains("give --port or --persist-port, not both"))
-        let storeWithoutFlag = try AuditProcessTests.chronos(["status", "--sqlite-path", "x.sqlite"])
-        #expect(storeWithoutFlag.code == 64)
-        let missing = temporaryDirectory().appendingPathComponent("none.sqlite").path
-        let noStore = try AuditProcessTests.chronos(["status", "--persist-store", "--sqlite-path", missing])
-        #expect(noStore.code == 1)
-        #expect(noStore.error.contains("no store: \(missing) does not exist"))
+            let both = try AuditProcessTests.chronos(["status", "--port", "9464", "--persist-port", "9580"])
+            #expect(both.code == 64)
+            #expect(both.error.contains("give --port or --persist-port, not both"))
+            let storeWithoutFlag = try AuditProcessTests.chronos(["status", "--sqlite-path", "x.sqlite"])
+            #expect(storeWithoutFlag.code == 64)
+            let missing = temporaryDirectory().appendingPathComponent("none.sqlite").path
+            let noStore = try AuditProcessTests.chronos(["status", "--persist-store", "--sqlite-path", missing])
+            #expect(noStore.code == 1)
+            #expect(noStore.error.contains("no store: \(missing) does not exist"))
         }
     }
 
@@ -101,89 +101,89 @@ import Testing
     /// events and stores the gaps, and both views of `chronos status` raise the ALARM (exit 3).
     @Test func eventsTheRingNoLongerHadRaiseTheAlarm() async throws {
         try await offThePool {
-        let dir = temporaryDirectory()
-        let setup = try PersistProcessTests.Setup(
-            persistence: "sqlite_path = \"\(dir.path)/chronos.sqlite\"", retransmissionCapacity: 100)
-        let context = try ZMQContext()
-        let engines = try [setup.engine(0), setup.engine(1)]
-        defer { for engine in engines { _ = engine.terminate() } }
-        let flow = try PersistProcessTests.Flow(setup.exchange, context: context, count: 1_500)
-        #expect(flow.waitForShards())
-        let observers = try setup.exchange.shards.map { try EventSubscriber(context: context, shard: $0) }
-        flow.send(1_500)
-        // The observers lose the start too (the ring is small): only each shard's last sequence counts.
-        let lastSequences = observers.map { observer in
-            var last: UInt64 = 0
-            while true {
-                do throws(EventSubscriber.Failure) {
-                    guard let event = try observer.next(timeoutMilliseconds: 300) else { break }
-                    last = event.sequence
-                } catch .lost(_, let to) {
-                    last = max(last, to)
-                } catch {
-                    break
+            let dir = temporaryDirectory()
+            let setup = try PersistProcessTests.Setup(
+                persistence: "sqlite_path = \"\(dir.path)/chronos.sqlite\"", retransmissionCapacity: 100)
+            let context = try ZMQContext()
+            let engines = try [setup.engine(0), setup.engine(1)]
+            defer { for engine in engines { _ = engine.terminate() } }
+            let flow = try PersistProcessTests.Flow(setup.exchange, context: context, count: 1_500)
+            #expect(flow.waitForShards())
+            let observers = try setup.exchange.shards.map { try EventSubscriber(context: context, shard: $0) }
+            flow.send(1_500)
+            // The observers lose the start too (the ring is small): only each shard's last sequence counts.
+            let lastSequences = observers.map { observer in
+                var last: UInt64 = 0
+                while true {
+                    do throws(EventSubscriber.Failure) {
+                        guard let event = try observer.next(timeoutMilliseconds: 300) else { break }
+                        last = event.sequence
+                    } catch .lost(_, let to) {
+                        last = max(last, to)
+                    } catch {
+                        break
+                    }
                 }
+                return last
             }
-            return last
-        }
-        #expect(lastSequences.allSatisfy { $0 > 300 })
-        let port = try Self.freePort()
-        let persister = try setup.persister(1, metricsPort: port)
-        defer { _ = persister.terminate() }
-        let caughtUp = eventually(seconds: 20) {
-            let store = try SQLiteEventStore(path: setup.exchange.persistence.sqlitePath)
-            defer { store.close() }
-            return try (0..<2).allSatisfy { try store.highWaterMark(shard: $0) == lastSequences[$0] }
-        }
-        #expect(caughtUp, "\(setup.log("persist-1.log"))")
+            #expect(lastSequences.allSatisfy { $0 > 300 })
+            let port = try Self.freePort()
+            let persister = try setup.persister(1, metricsPort: port)
+            defer { _ = persister.terminate() }
+            let caughtUp = eventually(seconds: 20) {
+                let store = try SQLiteEventStore(path: setup.exchange.persistence.sqlitePath)
+                defer { store.close() }
+                return try (0..<2).allSatisfy { try store.highWaterMark(shard: $0) == lastSequences[$0] }
+            }
+            #expect(caughtUp, "\(setup.log("persist-1.log"))")
 
-        var metrics = try AuditProcessTests.chronos(["status", "--persist-port", "\(port)"])
-        for _ in 0..<50 where metrics.code != 3 {
-            usleep(100_000)
-            metrics = try AuditProcessTests.chronos(["status", "--persist-port", "\(port)"])
-        }
-        #expect(metrics.code == 3, "\(metrics.output)\(metrics.error)")
-        #expect(metrics.output.contains("chronos status: http://127.0.0.1:\(port)/metrics up (200 OK"))
-        for shard in 0..<2 {
-            #expect(metrics.output.contains("  shard \(shard): high-water mark \(lastSequences[shard]), lost "))
-            #expect(metrics.output.contains("ALARM shard \(shard): "))
-        }
-        // The plain check of the same endpoint (the liveness probe) stays healthy.
-        let plain = try AuditProcessTests.chronos(["status", "--port", "\(port)"])
-        #expect(plain.code == 0 && !plain.output.contains("ALARM"))
+            var metrics = try AuditProcessTests.chronos(["status", "--persist-port", "\(port)"])
+            for _ in 0..<50 where metrics.code != 3 {
+                usleep(100_000)
+                metrics = try AuditProcessTests.chronos(["status", "--persist-port", "\(port)"])
+            }
+            #expect(metrics.code == 3, "\(metrics.output)\(metrics.error)")
+            #expect(metrics.output.contains("chronos status: http://127.0.0.1:\(port)/metrics up (200 OK"))
+            for shard in 0..<2 {
+                #expect(metrics.output.contains("  shard \(shard): high-water mark \(lastSequences[shard]), lost "))
+                #expect(metrics.output.contains("ALARM shard \(shard): "))
+            }
+            // The plain check of the same endpoint (the liveness probe) stays healthy.
+            let plain = try AuditProcessTests.chronos(["status", "--port", "\(port)"])
+            #expect(plain.code == 0 && !plain.output.contains("ALARM"))
 
-        let stored = try AuditProcessTests.chronos(["status", "--persist-store", "--config", setup.configPath])
-        #expect(stored.code == 3, "\(stored.error)")
-        for shard in 0..<2 {
-            #expect(stored.output.contains("ALARM shard \(shard): "))
-            #expect(stored.output.contains("recorded in gaps (sequences 1…"))
-        }
-        // Both at once: one report each, still exit 3.
-        let both = try AuditProcessTests.chronos([
-            "status", "--persist-port", "\(port)", "--persist-store", "--config", setup.configPath,
-        ])
-        #expect(both.code == 3)
-        #expect(both.output.components(separatedBy: "ALARM shard 0").count == 3)
-        #expect(persister.terminate() == 0)
+            let stored = try AuditProcessTests.chronos(["status", "--persist-store", "--config", setup.configPath])
+            #expect(stored.code == 3, "\(stored.error)")
+            for shard in 0..<2 {
+                #expect(stored.output.contains("ALARM shard \(shard): "))
+                #expect(stored.output.contains("recorded in gaps (sequences 1…"))
+            }
+            // Both at once: one report each, still exit 3.
+            let both = try AuditProcessTests.chronos([
+                "status", "--persist-port", "\(port)", "--persist-store", "--config", setup.configPath,
+            ])
+            #expect(both.code == 3)
+            #expect(both.output.components(separatedBy: "ALARM shard 0").count == 3)
+            #expect(persister.terminate() == 0)
         }
     }
 
     @Test func aServiceWithoutPersisterMetricsIsNotAPersister() async throws {
         try await offThePool {
-        let dir = temporaryDirectory()
-        let setup = try PersistProcessTests.Setup(persistence: "sqlite_path = \"\(dir.path)/chronos.sqlite\"")
-        let port = try Self.freePort()
-        let engine = try PersistProcessTests.ChildProcess(
-            setup.binary, ["engine", "--config", setup.configPath, "--shard", "0", "--metrics-port=\(port)"],
-            log: dir.appendingPathComponent("engine-0.log"))
-        defer { _ = engine.terminate() }
-        var result = try AuditProcessTests.chronos(["status", "--persist-port", "\(port)"])
-        for _ in 0..<100 where result.error.contains("is down") {
-            usleep(100_000)
-            result = try AuditProcessTests.chronos(["status", "--persist-port", "\(port)"])
-        }
-        #expect(result.code == 1)
-        #expect(result.error.contains("is not a persister (no chronos_persist_* metrics)"))
+            let dir = temporaryDirectory()
+            let setup = try PersistProcessTests.Setup(persistence: "sqlite_path = \"\(dir.path)/chronos.sqlite\"")
+            let port = try Self.freePort()
+            let engine = try PersistProcessTests.ChildProcess(
+                setup.binary, ["engine", "--config", setup.configPath, "--shard", "0", "--metrics-port=\(port)"],
+                log: dir.appendingPathComponent("engine-0.log"))
+            defer { _ = engine.terminate() }
+            var result = try AuditProcessTests.chronos(["status", "--persist-port", "\(port)"])
+            for _ in 0..<100 where result.error.contains("is down") {
+                usleep(100_000)
+                result = try AuditProcessTests.chronos(["status", "--persist-port", "\(port)"])
+            }
+            #expect(result.code == 1)
+            #expect(result.error.contains("is not a persister (no chronos_persist_* metrics)"))
         }
     }
 
@@ -192,16 +192,16 @@ import Testing
     @Test(arguments: StoreKind.available)
     func storeStatusReadsTheConfiguredAndTheStoredShards(_ kind: StoreKind) async throws {
         try await offThePool {
-        let store = try kind.makeStore()
-        try store.write(batch: auditItems())
-        defer { store.close() }
-        try store.write(batch: [.gap(shard: 1, from: 4, to: 9)])
-        #expect(try store.storedShards() == [0, 1])
-        let status = try StoreStatus.read(store, shards: [0, 2])
-        #expect(status.shards.map(\.id) == [0, 1, 2])
-        #expect(status.shards.map(\.highWaterMark) == [8, 9, 0])
-        #expect(status.shards.map(\.gaps) == [[], [4...9], []])
-        #expect(status.alarms == ["ALARM shard 1: 6 events lost, recorded in gaps (sequences 4…9)"])
+            let store = try kind.makeStore()
+            try store.write(batch: auditItems())
+            defer { store.close() }
+            try store.write(batch: [.gap(shard: 1, from: 4, to: 9)])
+            #expect(try store.storedShards() == [0, 1])
+            let status = try StoreStatus.read(store, shards: [0, 2])
+            #expect(status.shards.map(\.id) == [0, 1, 2])
+            #expect(status.shards.map(\.highWaterMark) == [8, 9, 0])
+            #expect(status.shards.map(\.gaps) == [[], [4...9], []])
+            #expect(status.alarms == ["ALARM shard 1: 6 events lost, recorded in gaps (sequences 4…9)"])
         }
     }
 

@@ -20,7 +20,8 @@ import Testing
         let symbol = try engine.addSymbol(SymbolConfiguration(name: "AAPL"))
         var published: [EngineEvent] = []
         let commands: [EngineCommand] = [
-            .new(NewOrder(id: OrderID(1), account: AccountID(1), symbol: symbol, side: .sell, price: 100, quantity: 10)),
+            .new(
+                NewOrder(id: OrderID(1), account: AccountID(1), symbol: symbol, side: .sell, price: 100, quantity: 10)),
             .new(NewOrder(id: OrderID(2), account: AccountID(2), symbol: symbol, side: .buy, price: 100, quantity: 4)),
             .new(NewOrder(id: OrderID(2), account: AccountID(2), symbol: symbol, side: .buy, price: 100, quantity: 4)),
             .replace(ReplaceOrder(id: OrderID(1), account: AccountID(1), symbol: symbol, price: 101)),

@@ -52,39 +52,42 @@ import Testing
     @Test(arguments: streams)
     func replayMatchesTheReferenceImplementation(_ stream: Stream) async throws {
         try await offThePool {
-        let tools = Self.root.appendingPathComponent("tools/reference")
-        let generated = try Self.run([
-            "python3", tools.appendingPathComponent("gen_stream.py").path, "--seed", "\(stream.seed)",
-            "--count", "\(stream.count)", "--symbols", "\(stream.symbols)", "--accounts", "\(stream.accounts)",
-            "--malformed-rate", "\(stream.malformedRate)",
-        ])
-        try #require(generated.status == 0, "gen_stream.py failed: \(String(decoding: generated.err, as: UTF8.self))")
-        let reference = try Self.run(
-            ["python3", tools.appendingPathComponent("replay_reference.py").path, "--book-hash"], input: generated.out)
-        try #require(reference.status == 0, "reference failed: \(String(decoding: reference.err, as: UTF8.self))")
+            let tools = Self.root.appendingPathComponent("tools/reference")
+            let generated = try Self.run([
+                "python3", tools.appendingPathComponent("gen_stream.py").path, "--seed", "\(stream.seed)",
+                "--count", "\(stream.count)", "--symbols", "\(stream.symbols)", "--accounts", "\(stream.accounts)",
+                "--malformed-rate", "\(stream.malformedRate)",
+            ])
+            try #require(
+                generated.status == 0, "gen_stream.py failed: \(String(decoding: generated.err, as: UTF8.self))")
+            let reference = try Self.run(
+                ["python3", tools.appendingPathComponent("replay_reference.py").path, "--book-hash"],
+                input: generated.out)
+            try #require(reference.status == 0, "reference failed: \(String(decoding: reference.err, as: UTF8.self))")
 
-        let session = try ReplaySession(output: .memory)
-        let input = Array(generated.out)
-        input.withUnsafeBufferPointer { all in
-            var start = 0
-            while start < all.count {
-                var end = start
-                while end < all.count && all[end] != 0x0A { end += 1 }
-                session.process(line: UnsafeBufferPointer(rebasing: all[start..<end]))
-                start = end + 1
+            let session = try ReplaySession(output: .memory)
+            let input = Array(generated.out)
+            input.withUnsafeBufferPointer { all in
+                var start = 0
+                while start < all.count {
+                    var end = start
+                    while end < all.count && all[end] != 0x0A { end += 1 }
+                    session.process(line: UnsafeBufferPointer(rebasing: all[start..<end]))
+                    start = end + 1
+                }
             }
-        }
-        session.flush()
-        let ours = String(decoding: session.collectedOutput, as: UTF8.self).split(separator: "\n")
-        let theirs = String(decoding: reference.out, as: UTF8.self).split(separator: "\n")
-        #expect(ours.count == theirs.count)
-        #expect(ours.count > stream.count / 2, "the streams must produce events")
-        if let i = zip(ours, theirs).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
-            Issue.record("first difference at event \(i + 1): ours \(ours[i]) reference \(theirs[i])")
-        }
-        let theirBooks = String(decoding: reference.err, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(session.finalBooksJSON() == theirBooks)
-        #expect(session.engine.invariantViolations().isEmpty)
+            session.flush()
+            let ours = String(decoding: session.collectedOutput, as: UTF8.self).split(separator: "\n")
+            let theirs = String(decoding: reference.out, as: UTF8.self).split(separator: "\n")
+            #expect(ours.count == theirs.count)
+            #expect(ours.count > stream.count / 2, "the streams must produce events")
+            if let i = zip(ours, theirs).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+                Issue.record("first difference at event \(i + 1): ours \(ours[i]) reference \(theirs[i])")
+            }
+            let theirBooks = String(decoding: reference.err, as: UTF8.self).trimmingCharacters(
+                in: .whitespacesAndNewlines)
+            #expect(session.finalBooksJSON() == theirBooks)
+            #expect(session.engine.invariantViolations().isEmpty)
         }
     }
 }
