@@ -293,4 +293,48 @@ import Workload
             #expect(persister.terminate() == 0)
         }
     }
+
+    /// Runs `sql` on the test server's `postgres` database with psql (trust authentication).
+    func postgresAdmin(_ sql: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        process.arguments = [
+            "-h", "127.0.0.1", "-p", StoreKind.environment["CHRONOS_PG_PORT"] ?? "5432",
+            "-U", StoreKind.environment["CHRONOS_PG_USER"] ?? "chronos", "-d", "postgres", "-v", "ON_ERROR_STOP=1",
+            "-q", "-c", sql,
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "psql: \(sql)")
+    }
+
+    @Test(.enabled(if: StoreKind.environment["CHRONOS_PG_PORT"] != nil, "needs scripts/with-postgres.sh"))
+    func aPostgreSQLThatGoesAwayMidRunIsRetriedAndCaughtUp() async throws {
+        try await offThePool {
+            let database = "chronos_away_\(UUID().uuidString.prefix(8).lowercased())"
+            let setup = try Setup(persistence: "batch_size = 200\nretry_max_ms = 200")
+            let environment = try persisterEnvironment(.postgresql, database: database)
+            let context = try ZMQContext()
+            let engines = try [setup.engine(0), setup.engine(1)]
+            defer { for engine in engines { _ = engine.terminate() } }
+            let flow = try Flow(setup.exchange, context: context, count: 4_000)
+            #expect(flow.waitForShards())
+            let observers = try setup.exchange.shards.map { try EventSubscriber(context: context, shard: $0) }
+            let persister = try setup.persister(1, environment: environment)
+            defer { _ = persister.terminate() }
+            flow.send(2_000)
+            #expect(eventually { try self.store(.postgresql, setup, database: database).highWaterMark(shard: 0) > 0 })
+            // Mid-run the server goes away for the persister: its connection is cut and new ones
+            // to the database are refused, while the engines trade on.
+            try postgresAdmin("ALTER DATABASE \"\(database)\" ALLOW_CONNECTIONS false")
+            try postgresAdmin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'")
+            flow.send(2_000)
+            #expect(eventually(seconds: 15) { setup.log("persist-1.log").contains("failed; retrying") })
+            try postgresAdmin("ALTER DATABASE \"\(database)\" ALLOW_CONNECTIONS true")
+            let observed = try observe(observers)
+            try expectStoreEquals({ try self.store(.postgresql, setup, database: database) }, observed)
+            #expect(persister.terminate() == 0)
+        }
+    }
 }
