@@ -19,7 +19,7 @@ struct PersistBench: ParsableCommand {
             from one client thread, --passes times with the persister detached and attached in turn \
             (same run, so the ratio compares like with like); attached, the time until the store holds \
             every event gives the sustained events/s stored. \
-            2. --resting resting orders (one symbol, 20,000 levels) are written to a fresh store in \
+            2. --resting resting orders (one symbol, --levels price levels per side) are written to a fresh store in \
             batches of --batch-size (bulk write rate), read back as the recovery log and replayed \
             into a new engine (the recovery time, split into read and rebuild). \
             --store sqlite (a temporary file) or postgresql (the libpq variables PGHOST, PGPORT, PGUSER, \
@@ -33,13 +33,15 @@ struct PersistBench: ParsableCommand {
     @Option(help: "Passes of each (detached, attached).") var passes = 3
     @Option(help: "Resting orders of the recovery measurement (0: skip it).") var resting = 1_000_000
     @Option(help: "Events per transaction.") var batchSize = 1_000
+    @Option(help: "Price levels per side the resting orders of the recovery measurement spread over.")
+    var levels = 1_000
 
     func validate() throws {
         guard PersistenceConfiguration.Store(rawValue: store) != nil else {
             throw ValidationError("--store: must be sqlite or postgresql (got \(store))")
         }
-        guard commands > 0, window > 0, passes > 0, resting >= 0, batchSize > 0 else {
-            throw ValidationError("--commands, --window, --passes and --batch-size must be > 0, --resting >= 0")
+        guard commands > 0, window > 0, passes > 0, resting >= 0, batchSize > 0, levels > 0 else {
+            throw ValidationError("--commands, --window, --passes, --batch-size and --levels must be > 0, --resting >= 0")
         }
     }
 
@@ -77,9 +79,10 @@ struct PersistBench: ParsableCommand {
         let id = try source.addSymbol(symbol)
         var log: [EngineEvent] = []
         log.reserveCapacity(resting)
+        let generated = monotonicNanoseconds()
         for i in 0..<resting {
             let buy = i % 2 == 0
-            let level = Int64(i / 2 % 10_000)
+            let level = Int64(i / 2 % levels)
             source.submit(
                 .new(
                     NewOrder(
@@ -87,6 +90,7 @@ struct PersistBench: ParsableCommand {
                         side: buy ? .buy : .sell, price: buy ? 1_000_000 - level : 1_000_001 + level, quantity: 10)))
             log += source.events
         }
+        let originalSeconds = Double(monotonicNanoseconds() - generated) / 1e9
         let store = try PersistenceService.storeFactory(persistence, logger: Logger(label: "chronos.bench"))()
         defer { store.close() }
         var started = monotonicNanoseconds()
@@ -109,8 +113,8 @@ struct PersistBench: ParsableCommand {
         print(
             "recovery of \(resting) resting orders (\(summary.events) events): bulk write "
                 + "\(Int(Double(log.count) / writeSeconds)) events/s (\(format3(writeSeconds)) s); read "
-                + "\(format3(readSeconds)) s + rebuild \(format3(rebuildSeconds)) s = \(format3(readSeconds + rebuildSeconds)) s; "
-                + "state hash equal")
+                + "\(format3(readSeconds)) s + rebuild \(format3(rebuildSeconds)) s = \(format3(readSeconds + rebuildSeconds)) s "
+                + "(the same orders submitted to the original engine: \(format3(originalSeconds)) s); state hash equal")
     }
 
     struct Pass {
