@@ -41,7 +41,8 @@ struct PersistBench: ParsableCommand {
             throw ValidationError("--store: must be sqlite or postgresql (got \(store))")
         }
         guard commands > 0, window > 0, passes > 0, resting >= 0, batchSize > 0, levels > 0 else {
-            throw ValidationError("--commands, --window, --passes, --batch-size and --levels must be > 0, --resting >= 0")
+            throw ValidationError(
+                "--commands, --window, --passes, --batch-size and --levels must be > 0, --resting >= 0")
         }
     }
 
