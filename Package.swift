@@ -72,7 +72,7 @@ let package = Package(
         ),
         // FIX 4.4: framing, parsing, the data dictionary, encoding and the acceptor session layer.
         // Pure logic: bytes and times in, messages and actions out; the file store is its only I/O.
-        .target(name: "FIX"),
+        .target(name: "FIX", dependencies: ["ChronosCore"]),
         // The compact binary order-entry protocol (TCP and UDP), docs/protocol.md. No I/O.
         .target(name: "BinaryProtocol"),
         // A client of the binary protocol over TCP and UDP (SwiftNIO), shared by tests, loadgen and users.

@@ -1,3 +1,5 @@
+import ChronosCore
+
 /// FIX UTCTimestamp conversion: `YYYYMMDD-HH:MM:SS[.f…]` ⇄ nanoseconds since the Unix epoch (UTC, no leap seconds).
 public enum FIXTimestamp {
     /// Parses `YYYYMMDD-HH:MM:SS`, optionally followed by `.` and 1 to 9 fraction digits; nil when malformed or when a
@@ -17,7 +19,7 @@ public enum FIXTimestamp {
             bytes[8] == UInt8(ascii: "-"), let hour = number(9, 2), bytes[11] == UInt8(ascii: ":"),
             let minute = number(12, 2), bytes[14] == UInt8(ascii: ":"), let second = number(15, 2)
         else { return nil }
-        guard month >= 1, month <= 12, day >= 1, day <= daysInMonth(year: year, month: month), hour < 24,
+        guard month >= 1, month <= 12, day >= 1, day <= CivilCalendar.daysIn(month: month, year: year), hour < 24,
             minute < 60, second <= 60
         else { return nil }
         var nanos: Int64 = 0
@@ -29,7 +31,7 @@ public enum FIXTimestamp {
             nanos = Int64(fraction)
             for _ in fractionDigits..<9 { nanos *= 10 }
         }
-        let days = Int64(daysFromCivil(year: year, month: month, day: day))
+        let days = Int64(CivilCalendar.daysSinceEpoch(year: year, month: month, day: day))
         let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
         return seconds * 1_000_000_000 + nanos
     }
@@ -48,7 +50,7 @@ public enum FIXTimestamp {
         var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         seconds -= days * 86_400
         if days < -719_468 { days = -719_468 }
-        let (year, month, day) = civilFromDays(Int(days))
+        let (year, month, day) = CivilCalendar.date(daysSinceEpoch: Int(days))
         let secondOfDay = Int(seconds)
         appendDigits(year, 4, &out)
         appendDigits(month, 2, &out)
@@ -79,35 +81,5 @@ public enum FIXTimestamp {
             rest %= divisor
             divisor /= 10
         }
-    }
-
-    static func daysInMonth(year: Int, month: Int) -> Int {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    static func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
