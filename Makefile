@@ -30,14 +30,17 @@ lint:
 		Fuzz/Package.swift Fuzz/Sources
 
 # The whole suite under a throwaway PostgreSQL server (scripts/with-postgres.sh sets CHRONOS_PG_*),
-# so the persistence tests run against both stores. Two runs: the suites that start engines,
+# so the persistence tests run against both stores. Two runs: the suites that start engines, gateways,
 # persisters and PostgreSQL load as processes (PROCESS_SUITES) after the rest, so that their CPU
-# load does not starve the gateway tests' answer timeouts on a 2-core machine.
-PROCESS_SUITES := PersistenceTests\.|MultiProcessTests|StatusCommandTests
+# load does not starve the gateway tests' answer timeouts on a 2-core machine; and the
+# flow-control suite (a client that never reads, heartbeat timeouts: wall-clock bounded) alone.
+PROCESS_SUITES := PersistenceTests\.|MultiProcessTests|StatusCommandTests|MultiGatewayTests|RiskSidecarProcessTests|KillSwitchReloadTests|GatewayCommandOverrideTests
+ALONE_SUITES := BinaryTCPFlowTests
 test-debug:
 	$(SWIFT) build --build-tests
-	bash scripts/with-postgres.sh $(SWIFT) test --skip-build --skip '$(PROCESS_SUITES)'
+	bash scripts/with-postgres.sh $(SWIFT) test --skip-build --skip '$(PROCESS_SUITES)|$(ALONE_SUITES)'
 	bash scripts/with-postgres.sh $(SWIFT) test --skip-build --filter '$(PROCESS_SUITES)'
+	$(SWIFT) test --skip-build --filter '$(ALONE_SUITES)'
 
 test-release:
 	$(SWIFT) test -c release --filter ZeroAllocationTests
