@@ -15,8 +15,9 @@ enum StoredRecovery {
         _ store: any EventStore, shards: [Int], settleMilliseconds: Int, logger: Logger
     ) async throws {
         func marks() throws -> [UInt64] { try shards.map { try store.highWaterMark(shard: $0) } }
-        func behind() throws -> [Int] {
-            try shards.filter { try store.highWaterMark(shard: $0) < store.seenSequence(shard: $0) }
+        /// The shards whose mark in `marks` (read before) is below the persister's read position.
+        func behind(_ marks: [UInt64]) throws -> [Int] {
+            try zip(shards, marks).filter { $1 < (try store.seenSequence(shard: $0)) }.map(\.0)
         }
         let deadline = ContinuousClock.now + .seconds(60)
         var last = try marks()
@@ -27,11 +28,11 @@ enum StoredRecovery {
             if now != last {
                 last = now
                 quietSince = ContinuousClock.now
-            } else if ContinuousClock.now - quietSince >= .milliseconds(settleMilliseconds), try behind().isEmpty {
+            } else if ContinuousClock.now - quietSince >= .milliseconds(settleMilliseconds), try behind(now).isEmpty {
                 return
             }
         }
-        let shardsBehind = try behind()
+        let shardsBehind = try behind(last)
         logger.warning(
             "the persister has not written every event it read; recovering from what is stored",
             metadata: ["shards_behind": "\(shardsBehind)"])
