@@ -33,29 +33,32 @@ let package = Package(
     ],
     targets: [
         // Domain value types, commands, events and symbol configuration. No I/O.
-        .target(name: "ChronosCore"),
+        .target(name: "ChronosCore", path: "Sources/Core/ChronosCore"),
         // The limit order book and the multi-symbol engine. No I/O, no clock, no Foundation.
-        .target(name: "MatchingEngine", dependencies: ["ChronosCore"]),
+        .target(name: "MatchingEngine", dependencies: ["ChronosCore"], path: "Sources/Engine/MatchingEngine"),
         // Pre-trade risk checks (static limits; the spoofing model later). No I/O, no clock, no Foundation.
-        .target(name: "RiskEngine", dependencies: ["ChronosCore"]),
+        .target(name: "RiskEngine", dependencies: ["ChronosCore"], path: "Sources/Risk/RiskEngine"),
         // ONNX Runtime's C API: the library and header scripts/install-onnxruntime.sh puts in /usr/local.
-        .systemLibrary(name: "COnnxRuntime", pkgConfig: "libonnxruntime"),
+        .systemLibrary(name: "COnnxRuntime", path: "Sources/Risk/COnnxRuntime", pkgConfig: "libonnxruntime"),
         // The spoofing classifier (an ONNX model) behind RiskEngine's SpoofingScorer, via COnnxRuntime.
-        .target(name: "SpoofingModel", dependencies: ["COnnxRuntime", "RiskEngine"]),
+        .target(
+            name: "SpoofingModel", dependencies: ["COnnxRuntime", "RiskEngine"], path: "Sources/Risk/SpoofingModel"),
         // The TOML configuration file: engine capacities and symbols (later: shards, gateways, risk).
         .target(
             name: "ChronosConfig",
             dependencies: [
                 "ChronosCore", "MatchingEngine", "RiskEngine", .product(name: "TOMLKit", package: "TOMLKit"),
-            ]
+            ], path: "Sources/Core/ChronosConfig"
         ),
         // JSON Lines edge of the engine: `chronos replay` (parsing and printing, no matching logic).
-        .target(name: "Replay", dependencies: ["ChronosCore", "MatchingEngine", "RiskEngine", "ChronosConfig"]),
+        .target(
+            name: "Replay", dependencies: ["ChronosCore", "MatchingEngine", "RiskEngine", "ChronosConfig"],
+            path: "Sources/Tools/Replay"),
         // ZeroMQ (Debian's libzmq3-dev) and its safe Swift wrapper.
-        .systemLibrary(name: "CZeroMQ"),
-        .target(name: "Messaging", dependencies: ["CZeroMQ"]),
+        .systemLibrary(name: "CZeroMQ", path: "Sources/Core/CZeroMQ"),
+        .target(name: "Messaging", dependencies: ["CZeroMQ"], path: "Sources/Core/Messaging"),
         // Linux thread affinity (pthread_setaffinity_np), for pinning engine threads.
-        .target(name: "CChronosSystem"),
+        .target(name: "CChronosSystem", path: "Sources/Core/CChronosSystem"),
         // The services: engine shards, the gateway-side exchange client, subscribers.
         .target(
             name: "ChronosServices",
@@ -68,20 +71,20 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            ], path: "Sources/Engine/ChronosServices"
         ),
         // FIX 4.4: framing, parsing, the data dictionary, encoding and the acceptor session layer.
         // Pure logic: bytes and times in, messages and actions out; the file store is its only I/O.
-        .target(name: "FIX", dependencies: ["ChronosCore"]),
+        .target(name: "FIX", dependencies: ["ChronosCore"], path: "Sources/Gateway/FIX"),
         // The compact binary order-entry protocol (TCP and UDP), docs/protocol.md. No I/O.
-        .target(name: "BinaryProtocol"),
+        .target(name: "BinaryProtocol", path: "Sources/Gateway/BinaryProtocol"),
         // A client of the binary protocol over TCP and UDP (SwiftNIO), shared by tests, loadgen and users.
         .target(
             name: "ChronosClient",
             dependencies: [
                 "BinaryProtocol", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ], path: "Sources/Gateway/ChronosClient"
         ),
         // The gateway: SwiftNIO servers for FIX and the binary protocol, sessions, auth, routing.
         .target(
@@ -94,7 +97,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ], path: "Sources/Gateway/Gateway"
         ),
         // The risk engine as a service (`chronos risk`): ZeroMQ sidecar server and its client.
         .target(
@@ -105,7 +108,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ]
+            ], path: "Sources/Risk/RiskService"
         ),
         // The persistence service (`chronos persist`): event stores (SQLite via GRDB, PostgreSQL via
         // postgres-nio) with one schema, and the writer that follows every shard's events into one.
@@ -120,12 +123,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ], path: "Sources/Store/Persistence"
         ),
         // Seeded realistic order flow for benchmarks, load generation and property tests.
-        .target(name: "Workload", dependencies: ["ChronosCore", "MatchingEngine"]),
+        .target(name: "Workload", dependencies: ["ChronosCore", "MatchingEngine"], path: "Sources/Tools/Workload"),
         // Agent-based market simulation through the real engine: labeled spoofing feature rows. No I/O.
-        .target(name: "MarketSimulation", dependencies: ["ChronosCore", "MatchingEngine", "RiskEngine", "Workload"]),
+        .target(
+            name: "MarketSimulation", dependencies: ["ChronosCore", "MatchingEngine", "RiskEngine", "Workload"],
+            path: "Sources/Tools/MarketSimulation"),
         .executableTarget(
             name: "chronos",
             dependencies: [
