@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "ChronosCore", targets: ["ChronosCore"]),
         .library(name: "MatchingEngine", targets: ["MatchingEngine"]),
+        .library(name: "Journal", targets: ["Journal"]),
         .library(name: "RiskEngine", targets: ["RiskEngine"]),
         .library(name: "SpoofingModel", targets: ["SpoofingModel"]),
         .library(name: "Replay", targets: ["Replay"]),
@@ -54,6 +55,10 @@ let package = Package(
         .target(
             name: "Replay", dependencies: ["ChronosCore", "MatchingEngine", "RiskEngine", "ChronosConfig"],
             path: "Sources/Tools/Replay"),
+        // The engine's journal: memory-mapped, preallocated segment files with one record per event,
+        // snapshots, and recovery from both. Files only: no threads, no sockets.
+        .target(
+            name: "Journal", dependencies: ["ChronosCore", "MatchingEngine"], path: "Sources/Engine/Journal"),
         // ZeroMQ (Debian's libzmq3-dev) and its safe Swift wrapper.
         .systemLibrary(name: "CZeroMQ", path: "Sources/Core/CZeroMQ"),
         .target(name: "Messaging", dependencies: ["CZeroMQ"], path: "Sources/Core/Messaging"),
@@ -63,7 +68,7 @@ let package = Package(
         .target(
             name: "ChronosServices",
             dependencies: [
-                "ChronosCore", "MatchingEngine", "ChronosConfig", "Messaging", "CChronosSystem",
+                "ChronosCore", "MatchingEngine", "ChronosConfig", "Messaging", "CChronosSystem", "Journal",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -66,48 +66,91 @@ extension Engine {
     /// - Throws: ``RecoveryError`` at the first event the replay cannot reproduce; the engine is
     ///   then unusable for recovery (build a new one).
     public func recover(
-        from log: some Sequence<EngineEvent>, origin: (OrderID) -> UInt16 = { _ in 0 }
+        from log: some Sequence<EngineEvent>, origin: @escaping (OrderID) -> UInt16 = { _ in 0 }
     ) throws(RecoveryError) -> RecoverySummary {
         guard nextSequence == 1, restingOrderCount == 0 else { throw .engineNotEmpty }
-        var summary = RecoverySummary()
-        var iterator = log.makeIterator()
-        var stored = iterator.next()
-        while let answer = stored {
-            guard answer.sequence == nextSequence else {
-                throw .sequenceGap(expected: nextSequence, found: answer.sequence)
-            }
-            let command: EngineCommand
-            switch answer {
-            case .accepted(let e):
-                command = .new(
-                    NewOrder(
-                        id: e.id, account: e.account, symbol: e.symbol, side: e.side, type: e.type,
-                        timeInForce: e.timeInForce, price: e.price, quantity: e.quantity, postOnly: e.postOnly,
-                        origin: origin(e.id)))
-            case .canceled(let e) where e.reason == .requested:
-                command = .cancel(CancelOrder(id: e.id, account: e.account, symbol: e.symbol))
-            case .replaced(let e):
-                command = .replace(replaceReproducing(e))
-            case .rejected:
-                resumeNumbering(sequence: nextSequence + 1, tradeID: nextTradeID)
-                summary.events += 1
-                summary.lastSequence = answer.sequence
-                stored = iterator.next()
-                continue
-            case .fill, .canceled:
-                throw .unexplainedEvent(answer)
-            }
-            submit(command)
-            summary.commands += 1
-            for rebuilt in events {
-                guard let event = stored else {
-                    summary.unpublishedTail.append(rebuilt)
-                    continue
-                }
-                guard event == rebuilt.withoutOrigin else { throw .diverged(stored: event, rebuilt: rebuilt) }
-                summary.events += 1
-                summary.lastSequence = event.sequence
-                stored = iterator.next()
+        var replay = EngineLogReplay(self, origin: origin)
+        for event in log { try replay.apply(event) }
+        return replay.finish()
+    }
+}
+
+/// Rebuilds an engine from its event log one stored event at a time: the incremental form of
+/// ``Engine/recover(from:origin:)``, for a log read from a journal after a snapshot, or followed
+/// live by a snapshot writer.
+///
+/// Each command's answer (`accepted`, `replaced`, `canceled` by request) is replayed as that
+/// command, and every stored event after it is compared with the rebuilt one.
+public struct EngineLogReplay {
+    /// The engine being rebuilt (restored from a snapshot, or fresh).
+    public let engine: Engine
+    private let origin: (OrderID) -> UInt16
+    /// Index in `engine.events` of the next rebuilt event a stored one must match.
+    private var pending = 0
+    private var replayedCommand = false
+    /// What was replayed so far.
+    public private(set) var summary = RecoverySummary()
+
+    /// A replay onto `engine`, whose next event the log must continue (sequence
+    /// `engine.nextSequence`).
+    public init(_ engine: Engine, origin: @escaping (OrderID) -> UInt16 = { _ in 0 }) {
+        self.engine = engine
+        self.origin = origin
+        summary.lastSequence = engine.nextSequence - 1
+    }
+
+    /// True when every event of the last replayed command was matched by a stored one: the log
+    /// read so far ends at a command boundary (a snapshot may be taken).
+    public var atCommandBoundary: Bool { !replayedCommand || pending == engine.events.count }
+
+    /// Applies the next stored event.
+    public mutating func apply(_ stored: EngineEvent) throws(RecoveryError) {
+        if replayedCommand && pending < engine.events.count {
+            let rebuilt = engine.events[pending]
+            guard stored == rebuilt.withoutOrigin else { throw .diverged(stored: stored, rebuilt: rebuilt) }
+            pending += 1
+            summary.events += 1
+            summary.lastSequence = stored.sequence
+            return
+        }
+        guard stored.sequence == engine.nextSequence else {
+            throw .sequenceGap(expected: engine.nextSequence, found: stored.sequence)
+        }
+        let command: EngineCommand
+        switch stored {
+        case .accepted(let e):
+            command = .new(
+                NewOrder(
+                    id: e.id, account: e.account, symbol: e.symbol, side: e.side, type: e.type,
+                    timeInForce: e.timeInForce, price: e.price, quantity: e.quantity, postOnly: e.postOnly,
+                    origin: origin(e.id)))
+        case .canceled(let e) where e.reason == .requested:
+            command = .cancel(CancelOrder(id: e.id, account: e.account, symbol: e.symbol))
+        case .replaced(let e):
+            command = .replace(engine.replaceReproducing(e))
+        case .rejected:
+            engine.resumeNumbering(sequence: engine.nextSequence + 1, tradeID: engine.nextTradeID)
+            replayedCommand = false
+            summary.events += 1
+            summary.lastSequence = stored.sequence
+            return
+        case .fill, .canceled:
+            throw .unexplainedEvent(stored)
+        }
+        engine.submit(command)
+        replayedCommand = true
+        summary.commands += 1
+        pending = 0
+        try apply(stored)
+    }
+
+    /// Ends the replay: the events of the last command that the log lacks become
+    /// ``RecoverySummary/unpublishedTail``.
+    public mutating func finish() -> RecoverySummary {
+        if replayedCommand {
+            while pending < engine.events.count {
+                summary.unpublishedTail.append(engine.events[pending])
+                pending += 1
             }
         }
         return summary
@@ -118,7 +161,7 @@ extension Engine {
     /// A replace command that gives `replaced` on this engine: a term the order already has is
     /// left out, as the original command most likely did (a quantity given explicitly is checked
     /// against the symbol's minimum, an unchanged one is not).
-    fileprivate func replaceReproducing(_ replaced: OrderReplaced) -> ReplaceOrder {
+    func replaceReproducing(_ replaced: OrderReplaced) -> ReplaceOrder {
         var command = ReplaceOrder(id: replaced.id, account: replaced.account, symbol: replaced.symbol)
         let current = restingOrder(replaced.id)
         if current?.price != replaced.price { command.price = replaced.price }

@@ -82,4 +82,19 @@ struct UsedOrderIDs {
         }
         masks[i] |= 1 << (id & 63)
     }
+
+    /// True when any id was inserted.
+    var hasAny: Bool { blockCount > 0 }
+
+    /// Puts back a table entry as a snapshot recorded it: block `tag − 1` with the ids of `mask`.
+    /// Call only while `blockCount < maxBlocks` (a restore checks the count first).
+    mutating func insertBlock(tag: UInt64, mask bits: UInt64) {
+        let i = slot(for: (tag &- 1) << 6)
+        if blocks[i] == 0 {
+            precondition(blockCount < maxBlocks, "UsedOrderIDs full: check the block count first")
+            blocks[i] = tag
+            blockCount &+= 1
+        }
+        masks[i] |= bits
+    }
 }
