@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "ChronosConfig",
             dependencies: [
-                "ChronosCore", "MatchingEngine", "RiskEngine", .product(name: "TOMLKit", package: "TOMLKit"),
+                "ChronosCore", "MatchingEngine", "RiskEngine", "Journal", .product(name: "TOMLKit", package: "TOMLKit"),
             ], path: "Sources/Core/ChronosConfig"
         ),
         // JSON Lines edge of the engine: `chronos replay` (parsing and printing, no matching logic).
@@ -171,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "ChronosServicesTests",
             dependencies: [
-                "ChronosServices", "ChronosConfig", "ChronosCore", "MatchingEngine", "Messaging", "Workload",
+                "ChronosServices", "ChronosConfig", "Journal", "ChronosCore", "MatchingEngine", "Messaging", "Workload",
                 "AllocCounter", "TestSupport",
             ]
         ),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChronosConfig
 import ChronosServices
+import Journal
 import Logging
 import Messaging
 import ServiceLifecycle
@@ -13,10 +14,13 @@ struct EngineProcessCommand: AsyncParsableCommand {
         discussion: """
             Binds the shard's orders (ROUTER), events (PUB) and replay (ROUTER) endpoints from the \
             [[shards]] table of --config (ipc:// or tcp:// to reach it from other processes). \
-            SIGTERM or SIGINT: answers what already arrived, flushes the publisher, exits 0. \
-            --recover: rebuilds the shard's books from the [persistence] store (the events it published \
-            before it stopped or crashed) and continues numbering after the last stored one; a store \
-            that lost events, or a log that does not replay to the same events, is an error (exit 1).
+            On start the shard rebuilds its books from its journal ([journal] dir/shard-K: the newest \
+            snapshot and the events after it) and continues numbering after the last journaled event; a \
+            journal written by a shard configured differently, or one that does not replay, is an error \
+            (exit 1). Every event is journaled before any client or subscriber sees it. \
+            SIGTERM or SIGINT: answers what already arrived, flushes the publisher, writes a snapshot, \
+            exits 0. --recover: when the journal is empty (a lost volume), first rebuild it from the \
+            [persistence] store; a store that lost events is an error.
             """
     )
 
@@ -25,7 +29,8 @@ struct EngineProcessCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Pin the engine thread to this core (overrides the configuration).") var cpu: Int?
     @Option(name: .long, help: "Metrics port (default: [metrics] port + 1 + shard; 0: any free port; -1: off).")
     var metricsPort: Int?
-    @Flag(help: "Rebuild the books from the [persistence] store before taking orders.") var recover = false
+    @Flag(help: "When the shard's journal is empty, rebuild it from the [persistence] store first.")
+    var recover = false
     @Option(
         name: .long,
         help: "With --recover: first wait until the store's high-water mark has not moved for this long (ms).")
@@ -42,14 +47,19 @@ struct EngineProcessCommand: AsyncParsableCommand {
         if let cpu { configuration.shard.cpu = cpu }
         var logger = Logger(label: "chronos.engine")
         logger[metadataKey: "shard"] = "\(shard)"
-        let recoveryLog =
-            recover
+        // The journal is the shard's history; the store only seeds an empty journal (--recover).
+        let journalDirectory = configuration.journalDirectory
+        let journalIsEmpty =
+            ((try? JournalDirectory.segments(journalDirectory).isEmpty) ?? true)
+            && ((try? JournalDirectory.snapshots(journalDirectory).isEmpty) ?? true)
+        let seedLog =
+            recover && journalIsEmpty
             ? try await StoredRecovery.logs(
                 exchange, shards: [shard], settleMilliseconds: settleMs, command: "engine", logger: logger)[shard]
             : nil
         let context = try ZMQContext()
         let service = EngineShardService(
-            EngineShard(configuration, context: context, recoveryLog: recoveryLog), logger: logger)
+            EngineShard(configuration, context: context, seedLog: seedLog), logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
         ]

@@ -4,6 +4,7 @@ import ChronosCore
 import ChronosServices
 import Foundation
 import Histogram
+import Journal
 import MatchingEngine
 import Messaging
 import Synchronization
@@ -55,6 +56,9 @@ enum MessagingBenchmark {
             _ = chronos_pin_current_thread(0)
         }
         var exchange = ExchangeConfiguration(engine: EngineConfiguration(orderCapacity: 65_536, symbolCapacity: 8))
+        let journalRoot = try JournalDirectory.makeTemporary(prefix: "chronos-bench")
+        defer { try? FileManager.default.removeItem(atPath: journalRoot) }
+        exchange.journal.root = journalRoot
         exchange.shards = [shardConfig]
         let shard = EngineShard(EngineShard.Configuration(exchange, shard: 0), context: context)
         try shard.start()
@@ -109,6 +113,9 @@ enum MessagingBenchmark {
     static func throughput(shards: Int, commands: Int, window: Int) throws -> Double {
         let context = try ZMQContext()
         var exchange = ExchangeConfiguration(engine: EngineConfiguration(orderCapacity: 1 << 20, symbolCapacity: 8))
+        let journalRoot = try JournalDirectory.makeTemporary(prefix: "chronos-bench")
+        defer { try? FileManager.default.removeItem(atPath: journalRoot) }
+        exchange.journal.root = journalRoot
         exchange.shards = try (0..<shards).map { try shardConfiguration(.inproc, id: $0, context: context) }
         let engines = exchange.shards.indices.map {
             EngineShard(EngineShard.Configuration(exchange, shard: $0), context: context)

@@ -3,6 +3,7 @@ import ChronosConfig
 import ChronosCore
 import ChronosServices
 import Foundation
+import Journal
 import Logging
 import MatchingEngine
 import Messaging
@@ -129,6 +130,9 @@ struct PersistBench: ParsableCommand {
     static func throughput(commands: Int, window: Int, persistence: PersistenceConfiguration?) throws -> Pass {
         let context = try ZMQContext()
         var exchange = ExchangeConfiguration(engine: EngineConfiguration(orderCapacity: 1 << 20, symbolCapacity: 8))
+        let journalRoot = try JournalDirectory.makeTemporary(prefix: "chronos-bench")
+        defer { try? FileManager.default.removeItem(atPath: journalRoot) }
+        exchange.journal.root = journalRoot
         exchange.shards = [try MessagingBenchmark.shardConfiguration(.inproc, id: 0, context: context)]
         let shard = EngineShard(EngineShard.Configuration(exchange, shard: 0), context: context)
         try shard.start()

@@ -4,6 +4,7 @@ import ChronosCore
 import ChronosServices
 import Foundation
 import Histogram
+import Journal
 import Logging
 import MatchingEngine
 import Messaging
@@ -164,6 +165,9 @@ struct RiskBench: ParsableCommand {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         var exchange = ExchangeConfiguration()
+        let journalRoot = try JournalDirectory.makeTemporary(prefix: "chronos-bench")
+        defer { try? FileManager.default.removeItem(atPath: journalRoot) }
+        exchange.journal.root = journalRoot
         exchange.symbols = (0..<symbols).map { SymbolConfiguration(name: "SYM\($0)") }
         exchange.engine = EngineConfiguration(orderCapacity: 1 << 17, symbolCapacity: symbols)
         exchange.shards = [.inproc(id: 0, symbols: exchange.symbols.map(\.name))]

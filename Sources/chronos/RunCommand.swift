@@ -20,9 +20,8 @@ import Workload
 /// 2. the gateway (FIX 4.4 and binary TCP, binary UDP) routing client orders by symbol to the
 ///    shards through its bridge thread (`GatewayService`);
 /// 3. the persister (`[persistence] enabled`, default true): every shard's events into the store,
-///    a SQLite file by default (`PersistenceService`); on start the shards are first rebuilt from
-///    that store (recovery), and on shutdown the persister stores every event before the shards
-///    stop;
+///    a SQLite file by default (`PersistenceService`); on shutdown it stores every event before the
+///    shards stop. On start each shard rebuilds its books from its own journal (`[journal]`);
 /// 4. optionally a generated realistic flow through a second, internal exchange client
 ///    (`--commands N`), for a quick look at throughput; with `--exit-after-flow` the run ends then.
 ///
@@ -37,8 +36,8 @@ struct RunCommand: AsyncParsableCommand {
             127.0.0.1:9878 (CompIDs CHRONOS/CLIENT1 and CHRONOS/CLIENT2), binary TCP on 9879 and UDP on \
             9880 (logins trader1/trader1, trader2/trader2). Stop with Ctrl-C (SIGINT) or SIGTERM: \
             in-flight orders are answered, sessions logged out, every event stored, publishers \
-            flushed, exit 0. With [persistence] enabled (the default), a restart rebuilds the books from \
-            the store and continues numbering where the last run stopped.
+            flushed, a snapshot written, exit 0. A restart rebuilds every shard's books from its journal \
+            ([journal] dir) and continues numbering where the last run stopped.
             """
     )
 
@@ -55,21 +54,16 @@ struct RunCommand: AsyncParsableCommand {
         // 0. Metrics first, so that every instrument registers with Prometheus.
         let metrics = metricsService(exchange, override: metricsPort, offset: 0, logger: logger)
         let context = try ZMQContext()
-        // 1. The engine shards (each binds its endpoints as its service starts), rebuilt from the
-        //    store when the persister runs: it keeps (shard, sequence), so numbering must go on.
-        let recoveryLogs =
-            exchange.persistence.enabled
-            ? try await StoredRecovery.logs(
-                exchange, shards: Array(exchange.shards.indices), settleMilliseconds: 0, command: "run",
-                logger: logger)
-            : [:]
+        // 1. The engine shards (each binds its endpoints as its service starts), each rebuilt from
+        //    its own journal ([journal] dir) before it takes an order: numbering goes on.
         let shards = exchange.shards.indices.map {
-            EngineShard(EngineShard.Configuration(exchange, shard: $0), context: context, recoveryLog: recoveryLogs[$0])
+            EngineShard(EngineShard.Configuration(exchange, shard: $0), context: context)
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = shards.map {
             .init(service: EngineShardService($0, logger: logger))
         }
-        // 2. The persister, off the order path: it follows the shards' PUB sockets. Listed right
+        // 2. The persister, off the order path: it follows the shards' PUB sockets and catches up
+        //    from their journals through the replay sockets (after a crash too). Listed right
         //    after the shards, it shuts down after the gateway (the group stops services in reverse
         //    order) and stores every event the shards produced before they stop.
         if exchange.persistence.enabled {
@@ -103,7 +97,7 @@ struct RunCommand: AsyncParsableCommand {
         if commands > 0 {
             let flow = FlowService(
                 exchange: exchange, context: context, commands: commands, seed: seed, shards: shards,
-                firstOrderID: FlowService.firstOrderID(after: recoveryLogs.values.joined()), logger: logger)
+                firstOrderID: FlowService.firstOrderID(), logger: logger)
             services.append(
                 .init(service: flow, successTerminationBehavior: exitAfterFlow ? .gracefullyShutdownGroup : .ignore))
         }
@@ -143,16 +137,13 @@ struct FlowService: Service {
     let firstOrderID: UInt64
     let logger: Logger
 
-    /// The flow's own id space: gateway id 0xFFFF (no gateway has it), after the ids an earlier
-    /// run's flow used (the books were recovered with them).
+    /// The flow's own id space: gateway id 0xFFFF (no gateway has it), then the wall clock's
+    /// seconds (26 bits) above a 22-bit counter, so that a later run's ids never meet the ids an
+    /// earlier run's orders still rest with (recovered from the journal).
     static let orderIDSpace: UInt64 = 0xFFFF << 48
 
-    static func firstOrderID(after recovered: some Sequence<EngineEvent>) -> UInt64 {
-        var last = orderIDSpace
-        for case .accepted(let order) in recovered where order.id.rawValue >= orderIDSpace {
-            last = max(last, order.id.rawValue)
-        }
-        return last + 1
+    static func firstOrderID(now: UInt64 = UInt64(Date().timeIntervalSince1970)) -> UInt64 {
+        orderIDSpace | ((now & 0x3FF_FFFF) << 22) | 1
     }
 
     func run() async throws {

@@ -3,6 +3,7 @@ import ChronosConfig
 import ChronosCore
 import ChronosServices
 import Foundation
+import Journal
 import MatchingEngine
 import Messaging
 import Testing
@@ -20,8 +21,11 @@ import Testing
         exchange.shards = (0..<2).map { id in
             ShardConfiguration(
                 id: id, ordersEndpoint: "inproc://\(tag)-\(id)-orders", eventsEndpoint: "inproc://\(tag)-\(id)-events",
-                replayEndpoint: "inproc://\(tag)-\(id)-replay", retransmissionCapacity: 64)
+                replayEndpoint: "inproc://\(tag)-\(id)-replay")
         }
+        exchange.journal = JournalSettings(
+            root: try JournalDirectory.makeTemporary(prefix: "chronos-shard-test"), slotsPerSegment: 16,
+            snapshotEveryEvents: 40)
         self.exchange = exchange  // AAPL, GOOG → shard 0; MSFT, AMZN → shard 1 (round robin)
     }
 
@@ -169,7 +173,7 @@ import Testing
         #expect(shards[0].counters.commands.load(ordering: .relaxed) == 0)
     }
 
-    @Test func lateSubscriberFillsTheGapFromTheRetransmissionRing() throws {
+    @Test func lateSubscriberFillsTheGapFromTheJournal() throws {
         let shards = try startShards()
         defer { shards.forEach { $0.stop() } }
         let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "gw")
@@ -177,7 +181,7 @@ import Testing
         for id in UInt64(2)...20 { _ = client.submit(order(id, 1, "AAPL", .buy, 10, 1)) }
         #expect(reports(client, 20).count == 20)
         // Joins after 20 events were published: the first live message is a heartbeat or a new
-        // event, and everything before it comes from the ring.
+        // event, and everything before it comes from the journal (over several 16-event segments).
         let subscriber = try EventSubscriber(context: context, shard: exchange.shards[0])
         usleep(50_000)  // let the subscription reach the publisher
         for id in UInt64(21)...30 { _ = client.submit(order(id, 1, "AAPL", .buy, 10, 1)) }
@@ -189,25 +193,31 @@ import Testing
         #expect(subscriber.replayedEvents >= 20)
     }
 
-    @Test func gapsOlderThanTheRingAreReportedAsLost() throws {
+    @Test func eventsPrunedFromTheJournalAreReportedAsLost() throws {
         let shards = try startShards()
         defer { shards.forEach { $0.stop() } }
         let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "gw")
         waitUntilConnected(client, probe: order(1, 1, "AAPL", .buy, 10, 1))
         for id in UInt64(2)...100 { _ = client.submit(order(id, 1, "AAPL", .buy, 10, 1)) }
         #expect(reports(client, 100).count == 100)
+        // A snapshot at or after event 80 (every 40 events), then the segments it covers pruned
+        // as `keep_segments = 0` would: the oldest events are gone from the journal.
+        for _ in 0..<500 where shards[0].counters.snapshotSequence.load(ordering: .relaxed) < 80 { usleep(10_000) }
+        let directory = EngineShard.Configuration(exchange, shard: 0).journalDirectory
+        let deleted = try ShardJournal.prune(directory: directory, keepSnapshots: 1, keepSegments: 0)
+        #expect(!deleted.isEmpty)
+        let firstKept = try #require(try JournalDirectory.segments(directory).first?.first)
+        #expect(firstKept > 1)
         let subscriber = try EventSubscriber(context: context, shard: exchange.shards[0])
         usleep(50_000)
         _ = client.submit(order(101, 1, "AAPL", .buy, 10, 1))
-        // The ring keeps 64 events: when the subscriber asks, after event 101 (or, if a heartbeat
-        // came first, after event 100), 1…37 (or 1…36) are gone and the rest can be replayed.
         var lostUpTo: UInt64 = 0
         do {
             while try subscriber.next(timeoutMilliseconds: 2_000) != nil {}
             Issue.record("the lost range must be reported")
         } catch {
             if case .lost(let from, let to) = error {
-                #expect(from == 1 && (to == 37 || to == 36), "\(error)")
+                #expect(from == 1 && to == firstKept - 1, "\(error)")
                 lostUpTo = to
             } else {
                 Issue.record("unexpected \(error)")
@@ -216,6 +226,55 @@ import Testing
         var sequences: [UInt64] = []
         while let event = try subscriber.next(timeoutMilliseconds: 500) { sequences.append(event.sequence) }
         #expect(sequences == Array((lostUpTo + 1)...101))
+    }
+
+    @Test func aRestartedShardRebuildsItsBooksFromTheJournalAndNumbersOn() throws {
+        var first = try startShards()
+        let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "gw")
+        waitUntilConnected(client, probe: order(1, 1, "AAPL", .buy, 10, 5))
+        for id in UInt64(2)...60 {
+            _ = client.submit(order(id, UInt32(id % 3), "AAPL", id % 2 == 0 ? .buy : .sell, 10 + Int64(id % 4), 3))
+        }
+        let before = reports(client, 60)
+        #expect(before.count >= 60)
+        first.forEach { $0.stop() }
+        let hash = first[0].counters.stateHash.load(ordering: .relaxed)
+        let last = first[0].counters.lastSequence.load(ordering: .relaxed)
+        first = []
+        let again = try startShards()
+        defer { again.forEach { $0.stop() } }
+        #expect(again[0].counters.stateHash.load(ordering: .relaxed) == hash)
+        #expect(again[0].counters.lastSequence.load(ordering: .relaxed) == last)
+        #expect(again[0].recovery?.lastJournaled == last)
+        // The next event is numbered after the last one published before the restart.
+        let next = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "gw2")
+        waitUntilConnected(next, probe: order(1_000, 1, "AAPL", .buy, 1, 1))
+        let answer = reports(next, 1)
+        guard case .event(let event, _)? = answer.first?.message else {
+            Issue.record("no answer after the restart")
+            return
+        }
+        #expect(event.sequence == last + 1)
+    }
+
+    @Test func aJournalOfAnotherConfigurationIsRefused() throws {
+        let first = try startShards()
+        let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "gw")
+        waitUntilConnected(client, probe: order(1, 1, "AAPL", .buy, 10, 5))
+        #expect(reports(client, 1).count == 1)
+        first.forEach { $0.stop() }
+        // The same journal folder, the symbols in another order: AAPL's id would name MSFT.
+        var swapped = exchange
+        swapped.symbols = ["MSFT", "AAPL", "GOOG", "AMZN"].map {
+            SymbolConfiguration(name: $0, maxQuantity: 1_000_000, maxPrice: 100_000_000)
+        }
+        let shard = EngineShard(EngineShard.Configuration(swapped, shard: 0), context: context)
+        #expect {
+            try shard.start()
+        } throws: { error in
+            guard case .identityMismatch(_, let stored, let configured) = error as? JournalError else { return false }
+            return stored.contains("symbols=AAPL") && configured.contains("symbols=MSFT")
+        }
     }
 }
 

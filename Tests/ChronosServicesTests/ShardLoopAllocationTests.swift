@@ -2,6 +2,7 @@ import AllocCounter
 import ChronosConfig
 import ChronosCore
 import Foundation
+import Journal
 import MatchingEngine
 import Messaging
 import Testing
@@ -17,7 +18,7 @@ import Testing
 /// Run by `make test`'s release step (the name matches `--filter ZeroAllocationTests`).
 @Suite struct ShardLoopZeroAllocationTests {
     /// The engine side of the hot path, driven on this thread: receive, decode, match, encode,
-    /// publish, report. Our code allocates nothing; libzmq heap-copies each message over 33 bytes
+    /// journal, publish, report. Our code allocates nothing; libzmq heap-copies each message over 33 bytes
     /// it is given to send — every 96-byte event frame twice (the publisher and the report) — so
     /// the count must be two per event, plus libzmq's occasional queue chunks.
     @Test(.enabled(if: alloc_counter_available() != 0 && optimizedBuild, "release builds only"))
@@ -30,8 +31,12 @@ import Testing
                 id: 0, ordersEndpoint: "inproc://\(tag)-orders", eventsEndpoint: "inproc://\(tag)-events",
                 replayEndpoint: "inproc://\(tag)-replay")
         ]
+        let journalRoot = try JournalDirectory.makeTemporary(prefix: "chronos-alloc-test")
+        defer { try? FileManager.default.removeItem(atPath: journalRoot) }
+        exchange.journal.root = journalRoot
         let loop = try ShardLoop(
-            EngineShard.Configuration(exchange, shard: 0), context: context, counters: EngineShardCounters())
+            EngineShard.Configuration(exchange, shard: 0), context: context, counters: EngineShardCounters(),
+            seedLog: nil)
         let gateway = try ZMQSocket(context, .dealer)
         try gateway.setRoutingID(Array("gw".utf8))
         try gateway.connect(exchange.shards[0].ordersEndpoint)

@@ -29,6 +29,7 @@ final class ExchangeHarness: @unchecked Sendable {
             )
             .path
         exchange.gateway.stateDirectory = state
+        exchange.journal.root = state + "/journal"
         if exchange.gateway.fixPort > 0 { exchange.gateway.fixPort = 0 }
         if exchange.gateway.binaryPort > 0 { exchange.gateway.binaryPort = 0 }
         if exchange.gateway.udpPort > 0 { exchange.gateway.udpPort = 0 }

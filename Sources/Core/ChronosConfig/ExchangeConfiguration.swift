@@ -1,5 +1,6 @@
 import ChronosCore
 import Foundation
+import Journal
 import MatchingEngine
 import RiskEngine
 import TOMLKit
@@ -43,6 +44,9 @@ import TOMLKit
 ///
 /// [persistence]               # see PersistenceConfiguration (store, batching, retries)
 /// store = "sqlite"
+///
+/// [journal]                   # see JournalConfiguration.swift (journal folder, durability, snapshots)
+/// durability = "process"
 /// ```
 ///
 /// Every unknown key and every wrong type is an error that names the key.
@@ -61,6 +65,8 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var risk = RiskConfiguration()
     /// The persistence service's store, batching and retries (`[persistence]`).
     public var persistence = PersistenceConfiguration()
+    /// Each shard's journal and snapshots (`[journal]`); by default in `[gateway] state_dir`/journal.
+    public var journal = JournalSettings(root: GatewayConfiguration().stateDirectory + "/journal")
 
     /// The embedded default: default capacities, no configured symbols, one inproc shard.
     public init(
@@ -109,7 +115,8 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         var reader = TableReader(source: source)
         var configuration = ExchangeConfiguration()
         reader.rejectUnknownKeys(
-            root, path: "", known: ["engine", "symbols", "shards", "metrics", "gateway", "risk", "persistence"])
+            root, path: "",
+            known: ["engine", "symbols", "shards", "metrics", "gateway", "risk", "persistence", "journal"])
         if let gateway = reader.table(root, "gateway", path: "") { configuration.gateway = reader.gateway(gateway) }
         if let persistence = reader.table(root, "persistence", path: "") {
             configuration.persistence = reader.persistence(persistence)
@@ -118,6 +125,11 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         if root["persistence"]?.table?["sqlite_path"] == nil {
             configuration.persistence.sqlitePath = PersistenceConfiguration.defaultSQLitePath(
                 stateDirectory: configuration.gateway.stateDirectory)
+        }
+        // The journal too, unless placed elsewhere.
+        configuration.journal.root = configuration.gateway.stateDirectory + "/journal"
+        if let journal = reader.table(root, "journal", path: "") {
+            configuration.journal = reader.journal(journal, defaults: configuration.journal)
         }
         if let metrics = reader.table(root, "metrics", path: "") {
             reader.rejectUnknownKeys(metrics, path: "metrics", known: ["host", "port", "enabled"])

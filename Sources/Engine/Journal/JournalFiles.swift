@@ -107,6 +107,15 @@ public final class JournalFiles: Sendable {
         }
     }
 
+    /// Syncs the segment being written and marks everything written as synced (on the calling
+    /// thread: for recovery, before the loop starts).
+    public func syncNow() throws(JournalError) {
+        let target = written.load(ordering: .acquiring)
+        let current = state.withLock { $0.current }
+        try current?.sync()
+        synced.store(target, ordering: .releasing)
+    }
+
     /// The last error of the background thread, if any.
     public var lastError: JournalError? { state.withLock { $0.lastError } }
 

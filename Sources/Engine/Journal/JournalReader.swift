@@ -115,3 +115,16 @@ public final class JournalReader {
         return last
     }
 }
+
+extension JournalDirectory {
+    /// A new, empty folder under the system's temporary folder (`$TMPDIR`, else /tmp): a journal
+    /// root for a benchmark or a test that must not recover anything from an earlier run.
+    public static func makeTemporary(prefix: String = "chronos-journal") throws(JournalError) -> String {
+        let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        var template = Array("\(base)/\(prefix).XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw .system("create a temporary folder in \(base)", errno)
+        }
+        return String(cString: made)
+    }
+}

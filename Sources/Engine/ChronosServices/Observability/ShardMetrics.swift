@@ -14,7 +14,11 @@ import Metrics
 /// | `chronos_engine_unpublished_events_total` | counter | events the PUB socket refused |
 /// | `chronos_engine_replay_requests_total` | counter | retransmission requests answered |
 /// | `chronos_engine_last_sequence` | gauge | the shard's last event sequence number |
-/// | `chronos_engine_command_seconds` | histogram | decode → match → reports sent, per command |
+/// | `chronos_engine_command_seconds` | histogram | decode → match → journal → reports sent, per command |
+/// | `chronos_engine_journal_failures_total` | counter | events the journal could not take (the shard stops) |
+/// | `chronos_engine_snapshot_failures_total` | counter | snapshots that could not be written |
+/// | `chronos_engine_snapshot_sequence` | gauge | the last event the newest snapshot includes |
+/// | `chronos_engine_snapshot_seconds` | timer | writing one snapshot (serialize, write, sync) |
 struct ShardMetrics {
     static let commandDurationLabel = "chronos_engine_command_seconds"
 
@@ -27,6 +31,10 @@ struct ShardMetrics {
     let replayRequests: Counter
     let lastSequence: Gauge
     let commandDuration: Timer
+    let journalFailures: Counter
+    let snapshotFailures: Counter
+    let snapshotSequence: Gauge
+    let snapshotDuration: Timer
 
     init(shard: Int) {
         let dimensions = [("shard", String(shard))]
@@ -39,6 +47,10 @@ struct ShardMetrics {
         replayRequests = Counter(label: "chronos_engine_replay_requests_total", dimensions: dimensions)
         lastSequence = Gauge(label: "chronos_engine_last_sequence", dimensions: dimensions)
         commandDuration = Timer(label: Self.commandDurationLabel, dimensions: dimensions)
+        journalFailures = Counter(label: "chronos_engine_journal_failures_total", dimensions: dimensions)
+        snapshotFailures = Counter(label: "chronos_engine_snapshot_failures_total", dimensions: dimensions)
+        snapshotSequence = Gauge(label: "chronos_engine_snapshot_sequence", dimensions: dimensions)
+        snapshotDuration = Timer(label: "chronos_engine_snapshot_seconds", dimensions: dimensions)
     }
 
     /// Histogram buckets for ``commandDuration``: 1 µs … 10 ms.
