@@ -139,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "chronos",
             dependencies: [
-                "ChronosCore", "MatchingEngine", "ChronosConfig", "Replay", "Workload",
+                "ChronosCore", "MatchingEngine", "ChronosConfig", "Replay", "Workload", "Journal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 "ChronosServices", "Messaging", "CChronosSystem", "Gateway", "ChronosClient", "BinaryProtocol",

@@ -50,19 +50,14 @@ public struct JournalRecovery: Sendable {
 
 /// A shard's journal folder as a whole: recovery at start, and the writer that continues it.
 public enum ShardJournal {
-    /// Rebuilds `engine` — fresh, its symbols added — from the journal in `directory`: the newest
-    /// valid snapshot, then every valid record after it in sequence order. Zeroes what a crash
-    /// left beyond the last valid record, and returns a writer that continues after it.
-    ///
-    /// - Throws: ``JournalError/identityMismatch(path:stored:configured:)`` when a segment or
-    ///   snapshot was written by a shard configured differently; ``JournalError/replay(_:)`` when
-    ///   the journal does not replay to itself on this engine; file errors.
-    public static func recover(
-        directory: String, shard: Int, identityText: String, fingerprint: UInt64, settings: JournalSettings,
+    /// Rebuilds `engine` — fresh, its symbols added — from the journal in `directory` without
+    /// changing any file: the newest valid snapshot, then every valid record after it. What
+    /// ``recover(directory:shard:identityText:fingerprint:settings:engine:origin:)`` does before it
+    /// opens the writer; `chronos journal verify` uses it alone.
+    public static func rebuild(
+        directory: String, identityText: String, fingerprint: UInt64,
         engine: Engine, origin: @escaping (OrderID) -> UInt16 = { _ in 0 }
-    ) throws(JournalError) -> (recovery: JournalRecovery, writer: JournalWriter) {
-        try JournalDirectory.create(directory)
-        try JournalDirectory.removeTemporaryFiles(directory)
+    ) throws(JournalError) -> JournalRecovery {
         func checkIdentity(path: String, text: String, print: UInt64) throws(JournalError) {
             guard print == fingerprint, text == identityText else {
                 throw .identityMismatch(path: path, stored: text, configured: identityText)
@@ -123,6 +118,26 @@ public enum ShardJournal {
         }
         recovery.replay = replay.finish()
         recovery.lastJournaled = sequence - 1
+        return recovery
+    }
+
+    /// Rebuilds `engine` — fresh, its symbols added — from the journal in `directory`: the newest
+    /// valid snapshot, then every valid record after it in sequence order. Zeroes what a crash
+    /// left beyond the last valid record, and returns a writer that continues after it.
+    ///
+    /// - Throws: ``JournalError/identityMismatch(path:stored:configured:)`` when a segment or
+    ///   snapshot was written by a shard configured differently; ``JournalError/replay(_:)`` when
+    ///   the journal does not replay to itself on this engine; file errors.
+    public static func recover(
+        directory: String, shard: Int, identityText: String, fingerprint: UInt64, settings: JournalSettings,
+        engine: Engine, origin: @escaping (OrderID) -> UInt16 = { _ in 0 }
+    ) throws(JournalError) -> (recovery: JournalRecovery, writer: JournalWriter) {
+        try JournalDirectory.create(directory)
+        try JournalDirectory.removeTemporaryFiles(directory)
+        let recovery = try rebuild(
+            directory: directory, identityText: identityText, fingerprint: fingerprint, engine: engine, origin: origin)
+        let sequence = recovery.lastJournaled + 1
+        let reader = try JournalReader(directory: directory)
         // 3. The writer, after the last valid record; whatever lies beyond is cleared.
         let files = JournalFiles(
             directory: directory, slotsPerSegment: settings.slotsPerSegment, shard: shard,
