@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Chronos components.",
-        subcommands: [EngineBench.self, RoundTripBench.self, RiskBench.self, PersistBench.self]
+        subcommands: [EngineBench.self, RoundTripBench.self, RiskBench.self, PersistBench.self, JournalBench.self]
     )
 }
 
