@@ -12,7 +12,7 @@
 /// cpu = 1                                  # optional: pin the engine thread to this core
 /// idle = "poll"                            # "poll" (wait on the sockets) or "spin" (busy-poll)
 /// poll_timeout_us = 1000                   # with "poll": the longest wait before housekeeping
-/// retransmission_capacity = 1048576        # events kept for replay requests
+/// retransmission_capacity = 1048576        # ignored: replays are served from the shard's journal
 /// ```
 public struct ShardConfiguration: Sendable, Equatable {
     /// How the engine thread waits for work.
@@ -38,7 +38,8 @@ public struct ShardConfiguration: Sendable, Equatable {
     public var idle: Idle
     /// Longest wait in `zmq_poll` with ``Idle/poll``, in µs (rounded up to ms by ZeroMQ).
     public var pollTimeoutMicroseconds: Int
-    /// Events kept for retransmission.
+    /// Ignored since replays are served from the shard's journal (`[journal]`); still read so that
+    /// older configuration files load.
     public var retransmissionCapacity: Int
 
     public init(

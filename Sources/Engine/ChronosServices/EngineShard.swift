@@ -136,6 +136,8 @@ public final class EngineShard: @unchecked Sendable {
 
     /// The journal's last error (why a segment could not be created), if any.
     public var journalError: JournalError? { journalFiles?.lastError }
+    /// Segment rollovers that found no prepared segment (the engine thread created it).
+    public var journalStalls: Int { journalFiles?.stalls.load(ordering: .relaxed) ?? 0 }
     private var journalFiles: JournalFiles?
 
     /// True once the engine thread has bound its sockets and runs its loop.

@@ -91,6 +91,7 @@ public struct EngineShardService: Service {
                 "undelivered_reports": "\(c.undeliveredReports.load(ordering: .relaxed))",
                 "last_sequence": "\(c.lastSequence.load(ordering: .relaxed))",
                 "snapshot_sequence": "\(c.snapshotSequence.load(ordering: .relaxed))",
+                "journal_stalls": "\(shard.journalStalls)",
                 "state_hash": "\(hex(c.stateHash.load(ordering: .relaxed)))",
             ])
     }
