@@ -363,4 +363,53 @@ extension EngineShardTests {
         let count = alloc_counter_end()
         #expect(count <= 1_000 + 8, "one libzmq message copy per round trip at most")
     }
+
+    @Test func withMachineDurabilityNoReportArrivesBeforeItsEventIsSynced() throws {
+        var exchange = self.exchange
+        exchange.journal.durability = .machine
+        let shard = EngineShard(EngineShard.Configuration(exchange, shard: 0), context: context)
+        try shard.start()
+        defer { shard.stop() }
+        let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "gw")
+        waitUntilConnected(client, probe: order(1, 1, "AAPL", .buy, 10, 1))
+        for id in UInt64(2)...200 {
+            _ = client.submit(order(id, UInt32(id % 2), "AAPL", id % 2 == 0 ? .buy : .sell, 10, 1))
+        }
+        var received = 0
+        for _ in 0..<2_000 where received < 200 {
+            guard let frame = client.receive(timeoutMilliseconds: 100), case .event(let event, _) = frame.message
+            else { continue }
+            received += 1
+            // The synced mark only grows: read after the report arrived, it must already cover it.
+            #expect(shard.journalSyncedSequence >= event.sequence)
+        }
+        #expect(received >= 200)
+    }
+
+    @Test func aShardWhoseJournalFailsStopsTakingCommandsAndSendsNothingUnjournaled() throws {
+        var exchange = self.exchange
+        exchange.journal.snapshotEveryEvents = 0
+        let shard = EngineShard(EngineShard.Configuration(exchange, shard: 0), context: context)
+        try shard.start()
+        defer { shard.stop() }
+        let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "gw")
+        waitUntilConnected(client, probe: order(1, 1, "AAPL", .buy, 10, 1))
+        #expect(reports(client, 1).count == 1)
+        // The journal folder disappears (a lost volume): no further 16-event segment can be created.
+        let directory = EngineShard.Configuration(exchange, shard: 0).journalDirectory
+        try FileManager.default.removeItem(atPath: directory)
+        for id in UInt64(2)...200 { _ = client.submit(order(id, 1, "AAPL", .buy, 10, 1)) }
+        var sequences: [UInt64] = []
+        for _ in 0..<30 {
+            guard let frame = client.receive(timeoutMilliseconds: 100) else { continue }
+            if case .event(let event, _) = frame.message { sequences.append(event.sequence) }
+        }
+        #expect(shard.counters.journalFailed.load(ordering: .acquiring))
+        #expect(!shard.isAlive)
+        #expect(shard.journalError != nil)
+        // Every event sent was journaled: numbered without a gap from 1, and fewer than the commands.
+        #expect(sequences == Array(2...UInt64(1 + sequences.count)))
+        #expect(sequences.count < 199)
+        #expect(sequences.last ?? 1 <= shard.counters.lastSequence.load(ordering: .relaxed))
+    }
 }

@@ -136,6 +136,9 @@ public final class EngineShard: @unchecked Sendable {
 
     /// The journal's last error (why a segment could not be created), if any.
     public var journalError: JournalError? { journalFiles?.lastError }
+    /// The last sequence the journal's thread has synced to the device (`machine` durability) or
+    /// seen written (`process`); 0 before the shard started.
+    public var journalSyncedSequence: UInt64 { journalFiles?.synced.load(ordering: .acquiring) ?? 0 }
     /// Segment rollovers that found no prepared segment (the engine thread created it).
     public var journalStalls: Int { journalFiles?.stalls.load(ordering: .relaxed) ?? 0 }
     private var journalFiles: JournalFiles?

@@ -143,11 +143,10 @@ public enum ShardJournal {
             directory: directory, slotsPerSegment: settings.slotsPerSegment, shard: shard,
             identityText: identityText, fingerprint: fingerprint, durability: settings.durability)
         var current: JournalSegment?
-        for file in reader.segmentFiles {
-            if file.first > sequence {
-                guard unlink(file.path) == 0 else { throw .system("remove \(file.path)", errno) }
-                continue
-            }
+        for file in reader.segmentFiles where file.first > sequence {
+            guard unlink(file.path) == 0 else { throw .system("remove \(file.path)", errno) }
+        }
+        if let file = reader.segmentFiles.last(where: { $0.first <= sequence }) {
             let segment = try JournalSegment.open(path: file.path, writable: true)
             if segment.contains(sequence) {
                 segment.clear(from: sequence)
