@@ -147,7 +147,8 @@ extension Engine {
                         let id = try input.u64()
                         let account = try input.u32()
                         let leaves = try input.i64()
-                        let postOnly = try input.take(1)[0] != 0
+                        // `.first`: a slice keeps its base array's indices ([0] is not its first byte).
+                        let postOnly = try input.take(1).first != 0
                         guard leaves > 0 else { throw .malformed("order \(id) rests with \(leaves) lots") }
                         guard core.pointee.index.find(id) < 0 else { throw .malformed("order \(id) rests twice") }
                         let h = core.pointee.orders.allocate()
