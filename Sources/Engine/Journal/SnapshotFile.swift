@@ -127,7 +127,8 @@ public struct SnapshotFile: Sendable {
         guard u32(8) == version else { throw .corrupt(path, "snapshot version \(u32(8))") }
         let textLength = Int(u32(12))
         let bodyLength = u64(32)
-        guard UInt64(headerSize + textLength) + bodyLength == UInt64(size) else {
+        // `bodyLength` is checked against the size first: a damaged length cannot overflow the sum.
+        guard bodyLength <= UInt64(size), UInt64(headerSize + textLength) + bodyLength == UInt64(size) else {
             throw .corrupt(path, "holds \(size) bytes, its header says \(headerSize + textLength) + \(bodyLength)")
         }
         let text = Array(bytes[headerSize..<(headerSize + textLength)])
