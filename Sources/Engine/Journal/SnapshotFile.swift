@@ -48,10 +48,13 @@ public struct SnapshotFile: Sendable {
         return "snapshot-" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".snap"
     }
 
-    /// The sequence in a snapshot file name, or nil for another file.
+    /// The sequence in a snapshot file name, or nil for another file (only the names
+    /// ``fileName(sequence:)`` gives: 20 digits, no sign).
     public static func sequence(fileName: String) -> UInt64? {
-        guard fileName.hasPrefix("snapshot-"), fileName.hasSuffix(".snap") else { return nil }
-        return UInt64(fileName.dropFirst(9).dropLast(5))
+        guard fileName.hasPrefix("snapshot-"), fileName.hasSuffix(".snap"),
+            let sequence = UInt64(fileName.dropFirst(9).dropLast(5)), Self.fileName(sequence: sequence) == fileName
+        else { return nil }
+        return sequence
     }
 
     /// Writes the snapshot into `directory` durably; returns its path.
