@@ -21,6 +21,31 @@ import Testing
         }
     }
 
+    /// Listing a folder reads each directory entry's name only: many entries, of every name
+    /// length, some of them segments and snapshots, are listed right, again and again.
+    @Test func foldersWithManyFilesAreListedRight() throws {
+        try withTemporaryFolder { dir in
+            var segments: [UInt64] = []
+            var snapshots: [UInt64] = []
+            for i in 0..<1_200 {
+                switch i % 3 {
+                case 0:
+                    segments.append(UInt64(i + 1))
+                    try writeFile(dir + "/" + JournalSegment.fileName(first: UInt64(i + 1)), [])
+                case 1:
+                    snapshots.append(UInt64(i))
+                    try writeFile(dir + "/" + SnapshotFile.fileName(sequence: UInt64(i)), [])
+                default:
+                    try writeFile(dir + "/" + String(repeating: "n", count: 1 + i % 200), [])
+                }
+            }
+            for _ in 0..<20 {
+                #expect(try JournalDirectory.segments(dir).map(\.first) == segments)
+                #expect(try JournalDirectory.snapshots(dir).map(\.sequence) == snapshots)
+            }
+        }
+    }
+
     @Test func theReaderFollowsSegmentsThatAppearAfterIt() throws {
         try withTemporaryFolder { dir in
             let writer = try JournalWriterTests.writer(dir, slots: 4)

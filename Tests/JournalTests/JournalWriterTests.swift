@@ -149,6 +149,80 @@ import Workload
         }
     }
 
+    /// The replay server's view: a reader on another thread, following `written`, finds every
+    /// committed record whole while the writer appends and the background thread prepares.
+    @Test func aReaderFollowingWrittenSeesEveryCommittedRecord() throws {
+        try withTemporaryFolder { dir in
+            let writer = try Self.writer(dir, slots: 7)
+            let files = writer.files
+            let count: UInt64 = 2_000
+            let stop = StopFlag()
+            let background = DispatchSemaphore(value: 0)
+            Thread {
+                while !stop.value.load(ordering: .acquiring) { _ = files.doWork() }
+                background.signal()
+            }.start()
+            let problems = ProblemLog()
+            let follower = DispatchSemaphore(value: 0)
+            Thread {
+                defer { follower.signal() }
+                do {
+                    let reader = try JournalReader(directory: dir)
+                    var next: UInt64 = 1
+                    while next <= count {
+                        let written = files.written.load(ordering: .acquiring)
+                        while next <= written {
+                            if try reader.frame(next).map({ Array($0) }) != Self.frame(next) {
+                                problems.add("record \(next) not readable at written \(written)")
+                                return
+                            }
+                            next += 1
+                        }
+                    }
+                } catch {
+                    problems.add("\(error)")
+                }
+            }.start()
+            for sequence in 1...count {
+                #expect(Self.append(writer, sequence))
+                writer.commit()
+            }
+            follower.wait()
+            stop.value.store(true, ordering: .releasing)
+            background.wait()
+            #expect(problems.all == [])
+        }
+    }
+
+    /// A segment that cannot be created (the folder is gone): the background thread counts the
+    /// failure, and the append at the rollover fails without writing anything; once the folder
+    /// is back, the same append succeeds.
+    @Test func aSegmentThatCannotBeCreatedFailsTheAppendAndNothingIsWritten() throws {
+        try withTemporaryFolder { root in
+            let dir = root + "/shard-1"
+            try JournalDirectory.create(dir)
+            let writer = try Self.writer(dir, slots: 4)
+            for sequence: UInt64 in 1...4 { #expect(Self.append(writer, sequence)) }
+            writer.commit()
+            try FileManager.default.removeItem(atPath: dir)
+            _ = writer.files.doWork()
+            #expect(writer.files.failures.load(ordering: .relaxed) == 1)
+            #expect(writer.files.lastError != nil)
+            #expect(!Self.append(writer, 5))
+            #expect(writer.nextSequence == 5)
+            #expect(!Self.append(writer, 5))
+            try JournalDirectory.create(dir)
+            #expect(Self.append(writer, 5))
+            for sequence: UInt64 in 6...9 { #expect(Self.append(writer, sequence)) }
+            writer.commit()
+            #expect(writer.files.stalls.load(ordering: .relaxed) == 4)  // three tries at 5, one at 9
+            let reader = try JournalReader(directory: dir)
+            for sequence: UInt64 in 5...9 {
+                #expect(try reader.frame(sequence).map { Array($0) } == Self.frame(sequence))
+            }
+        }
+    }
+
     @Test func aWriterContinuingInsideASegmentKeepsWhatItHolds() throws {
         try withTemporaryFolder { dir in
             do {
@@ -259,4 +333,11 @@ import Workload
 /// A flag the test thread raises to stop a background thread.
 final class StopFlag: Sendable {
     let value = Atomic<Bool>(false)
+}
+
+/// Problems found on another thread, for the test thread to report.
+final class ProblemLog: Sendable {
+    private let problems = Mutex<[String]>([])
+    func add(_ problem: String) { problems.withLock { $0.append(problem) } }
+    var all: [String] { problems.withLock { $0 } }
 }
