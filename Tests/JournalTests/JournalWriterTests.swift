@@ -120,15 +120,24 @@ import Workload
 
     /// The background thread on a real second thread, as fast as it can, while the test thread
     /// appends: whatever the interleaving, every record is written once.
-    @Test(arguments: [(UInt64(1), 4), (2, 7), (3, 1)])
+    ///
+    /// `round` seeds the commit rhythm; odd rounds use machine durability (the background thread
+    /// also syncs): `synced` never passes `written`.
+    @Test(arguments: [(UInt64(1), 4), (2, 7), (3, 1), (4, 4), (5, 7)])
     func withTheBackgroundThreadRunningConcurrentlyNothingIsLostOrDuplicated(round: UInt64, slots: Int) throws {
         try withTemporaryFolder { dir in
-            let writer = try Self.writer(dir, slots: slots)
+            let writer = try Self.writer(dir, slots: slots, durability: round % 2 == 1 ? .machine : .process)
             let files = writer.files
             let stop = StopFlag()
             let finished = DispatchSemaphore(value: 0)
+            let problems = ProblemLog()
             let thread = Thread {
-                while !stop.value.load(ordering: .acquiring) { _ = files.doWork() }
+                while !stop.value.load(ordering: .acquiring) {
+                    _ = files.doWork()
+                    let synced = files.synced.load(ordering: .acquiring)
+                    let written = files.written.load(ordering: .acquiring)
+                    if synced > written { problems.add("synced \(synced) > written \(written)") }
+                }
                 _ = files.doWork()
                 finished.signal()
             }
@@ -145,6 +154,7 @@ import Workload
             #expect(files.stalls.load(ordering: .relaxed) <= Int(count) / slots)
             #expect(files.failures.load(ordering: .relaxed) == 0)
             #expect(files.synced.load(ordering: .acquiring) == count)
+            #expect(problems.all == [])
             try Self.expectJournal(dir, last: count, slots: slots)
         }
     }

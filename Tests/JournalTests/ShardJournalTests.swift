@@ -260,6 +260,41 @@ import Workload
         }
     }
 
+    /// A torn record after a snapshot: recovery restores the snapshot and replays up to the tear
+    /// (the last command whole); a torn record the snapshot covers is never read.
+    @Test func aTornRecordAfterOrBeforeTheSnapshotEndsOrDoesNotMatter() throws {
+        let (run, snapshots) = try Self.runWithSnapshots(seed: 46, commands: 200, at: [100])
+        let snapshotSequence = Int(snapshots[0].sequence)
+        let cuts =
+            [snapshotSequence, snapshotSequence + 1, snapshotSequence + 2, snapshotSequence + 3]
+            + Array(stride(from: snapshotSequence + 5, to: run.log.count, by: 11))
+        for k in cuts {
+            try withTemporaryFolder { dir in
+                try Self.journalNew(dir, run.log, slots: 16)
+                try snapshots[0].write(directory: dir)
+                let torn = try #require(try slotLocation(dir, sequence: UInt64(k + 1)))
+                flipByte(torn.path, at: torn.offset + JournalRecord.headerSize + 50)
+                let end = run.ends[run.command(containing: k - 1)]
+                let (engine, recovery, writer) = try TestShard.recover(dir, slotsPerSegment: 16)
+                #expect(recovery.snapshotSequence == UInt64(snapshotSequence))
+                #expect(recovery.lastJournaled == UInt64(k), "k \(k)")
+                #expect(recovery.replay.unpublishedTail == Array(run.log[k..<end]), "k \(k)")
+                #expect(engine.stateHash() == run.hash(rebuiltFrom: k, empty: Self.emptyHash), "k \(k)")
+                #expect(writer.nextSequence == UInt64(k + 1))
+            }
+        }
+        // Torn before the snapshot: the whole journal after the snapshot replays.
+        try withTemporaryFolder { dir in
+            try Self.journalNew(dir, run.log, slots: 16)
+            try snapshots[0].write(directory: dir)
+            let torn = try #require(try slotLocation(dir, sequence: UInt64(snapshotSequence - 3)))
+            flipByte(torn.path, at: torn.offset + JournalRecord.headerSize + 50)
+            let (engine, recovery, _) = try TestShard.recover(dir, slotsPerSegment: 16)
+            #expect(recovery.lastJournaled == UInt64(run.log.count))
+            Self.expectSameBooks(engine, run.engine)
+        }
+    }
+
     /// Whichever byte of the newest snapshot is damaged (header, identity, body) or however it
     /// is cut, recovery skips it, says so, and goes on from the older one.
     @Test(arguments: [0, 8, 12, 16, 20, 24, 32, 40, 48, 56, 60, -1, -2, -3])
