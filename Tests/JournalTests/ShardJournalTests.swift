@@ -207,6 +207,48 @@ import Workload
         }
     }
 
+    /// The segment size is a setting: a journal written with one size continues, and recovers,
+    /// with others (segments of several sizes side by side).
+    @Test func theSegmentSizeCanChangeBetweenLives() throws {
+        try withTemporaryFolder { dir in
+            var run = try RecordedRun(seed: 33)
+            run.run(60)
+            try Self.journalNew(dir, run.log, slots: 8)
+            var journaled = run.log.count
+            for slots in [5, 13, 1, 64] {
+                let (engine, recovery, writer) = try TestShard.recover(dir, slotsPerSegment: slots)
+                #expect(recovery.lastJournaled == UInt64(journaled))
+                Self.expectSameBooks(engine, run.engine)
+                run.run(40)
+                journal(run.log[journaled...], to: writer)
+                journaled = run.log.count
+            }
+            Self.expectSameBooks(try TestShard.recover(dir, slotsPerSegment: 8).engine, run.engine)
+        }
+    }
+
+    /// A segment whose header is damaged stops recovery with `.corrupt` naming it, and nothing
+    /// is deleted or cleared.
+    @Test(arguments: [0, 3, -1])
+    func aSegmentWithADamagedHeaderIsRefusedUntouched(index: Int) throws {
+        try withTemporaryFolder { dir in
+            var run = try RecordedRun(seed: 34)
+            run.run(60)
+            try Self.journalNew(dir, run.log, slots: 8)
+            let segments = try JournalDirectory.segments(dir)
+            let damaged = segments[index >= 0 ? index : segments.count + index].path
+            flipByte(damaged, at: 20)
+            let before = try fileNames(dir).map { try readFile(dir + "/" + $0) }
+            do {
+                _ = try TestShard.recover(dir, slotsPerSegment: 8)
+                Issue.record("recovered")
+            } catch {
+                #expect(isCorrupt(error, path: damaged), "\(error)")
+            }
+            #expect(try fileNames(dir).map { try readFile(dir + "/" + $0) } == before)
+        }
+    }
+
     // MARK: Snapshots
 
     /// A run with snapshots of the engine taken after the commands at `at` (each a boundary).
