@@ -151,7 +151,6 @@ extension Engine {
                         let id = try input.u64()
                         let account = try input.u32()
                         let leaves = try input.i64()
-                        // `.first`: a slice keeps its base array's indices ([0] is not its first byte).
                         let postOnly = try input.take(1).first != 0
                         guard leaves > 0 else { throw .malformed("order \(id) rests with \(leaves) lots") }
                         // What the engine never holds: a resting id it did not accept, a level total
