@@ -201,6 +201,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "JournalTests",
+            dependencies: ["Journal", "MatchingEngine", "ChronosCore", "Workload", "AllocCounter"]
+        ),
+        .testTarget(
             name: "MarketSimulationTests",
             dependencies: ["MarketSimulation", "MatchingEngine", "ChronosCore", "RiskEngine", "Replay"]
         ),

@@ -25,10 +25,12 @@ public enum JournalDirectory {
         }
         defer { closedir(dir) }
         var names: [String] = []
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+            // Safe because the name is read in place up to its NUL, inside the entry `readdir`
+            // returned. (`entry.pointee.d_name` would copy the declared 256 bytes, past the end of
+            // a short entry and, for the last one, of readdir's buffer.)
+            let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
             if name != "." && name != ".." { names.append(name) }
         }
         return names

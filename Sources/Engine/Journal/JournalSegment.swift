@@ -82,10 +82,13 @@ public final class JournalSegment: @unchecked Sendable {
         return "segment-" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".journal"
     }
 
-    /// The first sequence encoded in a segment file name, or nil for another file.
+    /// The first sequence encoded in a segment file name, or nil for another file (only the names
+    /// ``fileName(first:)`` gives: 20 digits, no sign).
     public static func firstSequence(fileName: String) -> UInt64? {
-        guard fileName.hasPrefix("segment-"), fileName.hasSuffix(".journal") else { return nil }
-        return UInt64(fileName.dropFirst(8).dropLast(8))
+        guard fileName.hasPrefix("segment-"), fileName.hasSuffix(".journal"),
+            let first = UInt64(fileName.dropFirst(8).dropLast(8)), Self.fileName(first: first) == fileName
+        else { return nil }
+        return first
     }
 
     private init(

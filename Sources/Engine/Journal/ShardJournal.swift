@@ -116,6 +116,17 @@ public enum ShardJournal {
             }
             sequence += 1
         }
+        // A crash ends the journal inside the segment that holds `sequence`, or at a segment's end
+        // before the next one exists. A later segment with no segment for `sequence` means events
+        // are missing (a deleted file): going on would rebuild an older state and hand out
+        // sequence numbers already published, and step 3 would delete the later segments.
+        if let later = reader.segmentFiles.first(where: { $0.first > sequence }),
+            try reader.segment(containing: sequence) == nil
+        {
+            throw .replay(
+                "\(directory): no segment holds sequence \(sequence), but \(later.path) follows: the events "
+                    + "from \(sequence) to \(later.first - 1) are missing")
+        }
         recovery.replay = replay.finish()
         recovery.lastJournaled = sequence - 1
         return recovery

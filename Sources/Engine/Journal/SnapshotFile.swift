@@ -14,7 +14,7 @@
 ///     16    8 UInt64  sequence     the last event the state includes
 ///     24    8 UInt64  fingerprint  ShardIdentity fingerprint
 ///     32    8 UInt64  bodyLength   bytes of the engine snapshot (Engine.snapshotBytes())
-///     40    8 UInt64  checksum     of the identity text and the body
+///     40    8 UInt64  checksum     of the header (this field as 0), the identity text and the body
 ///     48    8 UInt64  created      wall clock, ns since the Unix epoch
 ///     56    …  UTF-8   identity     then the body
 /// ```
@@ -48,10 +48,13 @@ public struct SnapshotFile: Sendable {
         return "snapshot-" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".snap"
     }
 
-    /// The sequence in a snapshot file name, or nil for another file.
+    /// The sequence in a snapshot file name, or nil for another file (only the names
+    /// ``fileName(sequence:)`` gives: 20 digits, no sign).
     public static func sequence(fileName: String) -> UInt64? {
-        guard fileName.hasPrefix("snapshot-"), fileName.hasSuffix(".snap") else { return nil }
-        return UInt64(fileName.dropFirst(9).dropLast(5))
+        guard fileName.hasPrefix("snapshot-"), fileName.hasSuffix(".snap"),
+            let sequence = UInt64(fileName.dropFirst(9).dropLast(5)), Self.fileName(sequence: sequence) == fileName
+        else { return nil }
+        return sequence
     }
 
     /// Writes the snapshot into `directory` durably; returns its path.
@@ -69,9 +72,10 @@ public struct SnapshotFile: Sendable {
             raw.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
             raw.storeBytes(of: fingerprint.littleEndian, toByteOffset: 24, as: UInt64.self)
             raw.storeBytes(of: UInt64(body.count).littleEndian, toByteOffset: 32, as: UInt64.self)
-            raw.storeBytes(of: Self.checksum(text, body).littleEndian, toByteOffset: 40, as: UInt64.self)
             raw.storeBytes(of: createdNanos.littleEndian, toByteOffset: 48, as: UInt64.self)
         }
+        let sum = Self.checksum(bytes, text, body)
+        bytes.withUnsafeMutableBytes { $0.storeBytes(of: sum.littleEndian, toByteOffset: 40, as: UInt64.self) }
         bytes += text
         bytes += body
         let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -127,20 +131,28 @@ public struct SnapshotFile: Sendable {
         guard u32(8) == version else { throw .corrupt(path, "snapshot version \(u32(8))") }
         let textLength = Int(u32(12))
         let bodyLength = u64(32)
-        guard UInt64(headerSize + textLength) + bodyLength == UInt64(size) else {
+        // `bodyLength` is checked against the size first: a damaged length cannot overflow the sum.
+        guard bodyLength <= UInt64(size), UInt64(headerSize + textLength) + bodyLength == UInt64(size) else {
             throw .corrupt(path, "holds \(size) bytes, its header says \(headerSize + textLength) + \(bodyLength)")
         }
         let text = Array(bytes[headerSize..<(headerSize + textLength)])
         let body = Array(bytes[(headerSize + textLength)...])
-        guard checksum(text, body) == u64(40) else { throw .corrupt(path, "the snapshot's checksum does not match") }
+        var header = Array(bytes[0..<headerSize])
+        for i in 40..<48 { header[i] = 0 }
+        guard checksum(header, text, body) == u64(40) else {
+            throw .corrupt(path, "the snapshot's checksum does not match")
+        }
         return SnapshotFile(
             sequence: u64(16), identityText: String(decoding: text, as: UTF8.self), fingerprint: u64(24),
             body: body, createdNanos: u64(48))
     }
 
-    static func checksum(_ text: [UInt8], _ body: [UInt8]) -> UInt64 {
+    /// The checksum of a snapshot: `header` is the 56-byte header with its checksum field 0, so
+    /// that every byte of the file is covered (a damaged sequence or fingerprint reads as corrupt,
+    /// not as another snapshot or another shard's).
+    static func checksum(_ header: [UInt8], _ text: [UInt8], _ body: [UInt8]) -> UInt64 {
         var h: UInt64 = 0x1319_8A2E_0370_7344 ^ UInt64(body.count)
-        for part in [text, body] {
+        for part in [header, text, body] {
             part.withUnsafeBytes { raw in
                 var offset = 0
                 while offset + 8 <= raw.count {

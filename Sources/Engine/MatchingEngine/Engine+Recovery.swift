@@ -66,12 +66,15 @@ extension Engine {
     /// - Throws: ``RecoveryError`` at the first event the replay cannot reproduce; the engine is
     ///   then unusable for recovery (build a new one).
     public func recover(
-        from log: some Sequence<EngineEvent>, origin: @escaping (OrderID) -> UInt16 = { _ in 0 }
+        from log: some Sequence<EngineEvent>, origin: (OrderID) -> UInt16 = { _ in 0 }
     ) throws(RecoveryError) -> RecoverySummary {
         guard nextSequence == 1, restingOrderCount == 0 else { throw .engineNotEmpty }
-        var replay = EngineLogReplay(self, origin: origin)
-        for event in log { try replay.apply(event) }
-        return replay.finish()
+        // The replay lives only for this call: `origin` does not escape it.
+        return try withoutActuallyEscaping(origin) { origin throws(RecoveryError) in
+            var replay = EngineLogReplay(self, origin: origin)
+            for event in log { try replay.apply(event) }
+            return replay.finish()
+        }
     }
 }
 

@@ -94,6 +94,9 @@ extension Engine {
     /// Rebuilds this engine — fresh, with the snapshot's symbols added in the same order and
     /// terms — from `bytes`. Afterwards it continues as the snapshotted engine did.
     ///
+    /// Bytes that would give a state the engine never holds — a resting order whose id is not
+    /// used, a crossed book, a level total beyond 64 bits — are ``SnapshotError/malformed(_:)``.
+    ///
     /// - Parameter origin: the ``NewOrder/origin`` tag to give each restored order.
     public func restore(fromSnapshot bytes: [UInt8], origin: (OrderID) -> UInt16 = { _ in 0 }) throws(SnapshotError) {
         guard nextSequence == 1, restingOrderCount == 0, !core.pointee.usedIDs.hasAny else {
@@ -143,12 +146,21 @@ extension Engine {
                     previous = price
                     let orders = try input.u32()
                     guard orders > 0 else { throw .malformed("an empty level") }
+                    var total: Int64 = 0
                     for _ in 0..<orders {
                         let id = try input.u64()
                         let account = try input.u32()
                         let leaves = try input.i64()
                         let postOnly = try input.take(1).first != 0
                         guard leaves > 0 else { throw .malformed("order \(id) rests with \(leaves) lots") }
+                        // What the engine never holds: a resting id it did not accept, a level total
+                        // beyond 64 bits.
+                        guard core.pointee.usedIDs.contains(id) else {
+                            throw .malformed("order \(id) rests, but its id is not among the used ids")
+                        }
+                        let (sum, overflow) = total.addingReportingOverflow(leaves)
+                        guard !overflow else { throw .malformed("the level at \(price) holds more than 2^63 lots") }
+                        total = sum
                         guard core.pointee.index.find(id) < 0 else { throw .malformed("order \(id) rests twice") }
                         let h = core.pointee.orders.allocate()
                         guard h >= 0 else {
@@ -161,6 +173,9 @@ extension Engine {
                         core.pointee.index.insert(id, handle: h)
                     }
                 }
+            }
+            if let bid = bestBid(SymbolID(UInt32(b))), let ask = bestAsk(SymbolID(UInt32(b))), bid.price >= ask.price {
+                throw .malformed("symbol \(b) is crossed: bid \(bid.price), ask \(ask.price)")
             }
         }
         guard input.isAtEnd else { throw .malformed("\(bytes.count - input.position) bytes after the books") }
