@@ -266,7 +266,9 @@ public final class JournalSegment: @unchecked Sendable {
                 throw .corrupt(path, "the header's checksum does not match")
             }
             let slotCount = u64(24)
-            guard u64(16) > 0, slotCount > 0, slotCount < 1 << 40 else { throw .corrupt(path, "segment bounds") }
+            guard u64(16) > 0, slotCount > 0, slotCount < 1 << 40, u64(16) <= UInt64.max - slotCount else {
+                throw .corrupt(path, "segment bounds")
+            }
             return Header(
                 first: u64(16), slotCount: Int(slotCount), shard: Int(truncatingIfNeeded: u64(32)),
                 fingerprint: u64(40), created: u64(48),

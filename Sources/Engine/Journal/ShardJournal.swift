@@ -119,7 +119,7 @@ public enum ShardJournal {
         // A crash ends the journal inside the segment that holds `sequence`, or at a segment's end
         // before the next one exists. A later segment with no segment for `sequence` means events
         // are missing (a deleted file): going on would rebuild an older state and hand out
-        // sequence numbers already published, and step 3 would delete the later segments.
+        // sequence numbers already published, and recover() would delete the later segments.
         if let later = reader.segmentFiles.first(where: { $0.first > sequence }),
             try reader.segment(containing: sequence) == nil
         {
