@@ -1,0 +1,246 @@
+import ChronosConfig
+import ChronosCore
+import Foundation
+import Messaging
+import Persistence
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `chronos persist` and `chronos status` as processes: a store that cannot be opened at start
+/// ends the persister (exit 1, with the reason) and shows as not ready meanwhile; SIGTERM is
+/// honoured within its bound while a PostgreSQL call hangs; `--persist-store` alarms on a damaged
+/// SQLite file, a missing event and a row that disagrees with its frame.
+@Suite(.serialized) struct PersisterSafetyProcessTests {
+    typealias Setup = PersistProcessTests.Setup
+
+    /// Waits for `process` to exit (at most `seconds`, a guard against hangs); its status, or nil.
+    func exitStatus(_ child: PersistProcessTests.ChildProcess, within seconds: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while child.process.isRunning && Date() < deadline { usleep(20_000) }
+        if child.process.isRunning {
+            child.kill9()
+            return nil
+        }
+        return child.process.terminationStatus
+    }
+
+    @Test func aSQLiteFileThatIsNotADatabaseEndsThePersisterAtStartWithTheReason() async throws {
+        try await offThePool {
+            let dir = temporaryDirectory()
+            let path = dir.appendingPathComponent("chronos.sqlite").path
+            try Data(repeating: 0x5A, count: 64 * 1024).write(to: URL(fileURLWithPath: path))
+            let setup = try Setup(
+                persistence: "sqlite_path = \"\(path)\"\nstartup_timeout_ms = 1500\nretry_max_ms = 200")
+            let persister = try setup.persister(1)
+            let status = exitStatus(persister, within: 30)
+            let log = setup.log("persist-1.log")
+            #expect(status == 1, "\(log)")
+            #expect(log.contains("could not be opened within 1500 ms"), "\(log)")
+            #expect(log.contains("not a database"), "\(log)")
+            #expect(!log.contains("chronos persist: ready"))
+        }
+    }
+
+    @Test func anUnwritableSQLitePathEndsThePersisterAtStart() async throws {
+        try await offThePool {
+            let dir = temporaryDirectory()
+            let blocker = dir.appendingPathComponent("file")
+            try Data().write(to: blocker)  // a plain file where the store's folder should be
+            let setup = try Setup(
+                persistence: "sqlite_path = \"\(blocker.path)/chronos.sqlite\"\nstartup_timeout_ms = 1000")
+            let persister = try setup.persister(1)
+            let status = exitStatus(persister, within: 30)
+            let log = setup.log("persist-1.log")
+            #expect(status == 1, "\(log)")
+            #expect(log.contains("could not be opened within 1000 ms"), "\(log)")
+            #expect(log.contains("failed; retrying"))
+        }
+    }
+
+    @Test(.enabled(if: StoreKind.environment["CHRONOS_PG_PORT"] != nil))
+    func wrongPostgreSQLCredentialsEndThePersisterAtStart() async throws {
+        try await offThePool {
+            let setup = try Setup(persistence: "startup_timeout_ms = 1000")
+            var environment = PersistProcessTests().pgEnvironment("chronos")
+            environment["PGUSER"] = "nobody_\(UUID().uuidString.prefix(6).lowercased())"
+            let persister = try setup.persister(1, environment: environment)
+            let status = exitStatus(persister, within: 30)
+            let log = setup.log("persist-1.log")
+            #expect(status == 1, "\(log)")
+            #expect(log.contains("could not be opened within 1000 ms"), "\(log)")
+        }
+    }
+
+    /// While the store cannot be opened the persister is up but not ready: `chronos status
+    /// --persist-port` exits 1, saying why, with the store's error from the status file.
+    @Test func aPersisterThatCannotOpenItsStoreIsNotReadyInStatus() async throws {
+        try await offThePool {
+            let dir = temporaryDirectory()
+            let blocker = dir.appendingPathComponent("state")
+            try Data().write(to: blocker)
+            let setup = try Setup(
+                persistence: "sqlite_path = \"\(blocker.path)/chronos.sqlite\"\nretry_max_ms = 200")
+            let port = try PersistStatusTests.freePort()
+            let persister = try setup.persister(1, metricsPort: port)
+            defer { _ = persister.terminate() }
+            var result = try AuditProcessTests.chronos(["status", "--persist-port", "\(port)"])
+            for _ in 0..<100 where !result.output.contains("NOT READY: the store is failing") {
+                usleep(100_000)
+                result = try AuditProcessTests.chronos(["status", "--persist-port", "\(port)"])
+            }
+            #expect(result.code == 1, "\(result.output)\(result.error)")
+            #expect(result.output.contains("NOT READY: the store is failing: "), "\(result.output)")
+            #expect(result.output.contains("last error: opening the store failed: "), "\(result.output)")
+            #expect(!setup.log("persist-1.log").contains("chronos persist: ready"))
+            // The store becomes usable: ready, exit 0.
+            try FileManager.default.removeItem(at: blocker)
+            #expect(eventually(seconds: 20) { setup.log("persist-1.log").contains("chronos persist: ready") })
+            var healthy = try AuditProcessTests.chronos(["status", "--persist-port", "\(port)"])
+            for _ in 0..<50 where healthy.code != 0 {
+                usleep(100_000)
+                healthy = try AuditProcessTests.chronos(["status", "--persist-port", "\(port)"])
+            }
+            #expect(healthy.code == 0, "\(healthy.output)\(healthy.error)")
+            #expect(healthy.output.contains("  ready\n"))
+            #expect(persister.terminate() == 0)
+            #expect(!FileManager.default.fileExists(atPath: PersisterStatusFile.path(port: port)))
+        }
+    }
+
+    /// The persister's PostgreSQL backend is stopped (SIGSTOP: its calls hang, the connection stays
+    /// open) while the engines trade; SIGTERM then ends the persister within its bound, exit 1, with
+    /// the stuck call in its log. Only this test's backend is stopped, not the shared server.
+    @Test(.enabled(if: StoreKind.environment["CHRONOS_PG_PORT"] != nil))
+    func sigtermIsHonouredWithinItsBoundWhilePostgreSQLHangs() async throws {
+        try await offThePool {
+            let database = "chronos_hang_\(UUID().uuidString.prefix(8).lowercased())"
+            let setup = try Setup(persistence: "batch_size = 100")
+            let tests = PersistProcessTests()
+            let environment = try tests.persisterEnvironment(.postgresql, database: database)
+            let context = try ZMQContext()
+            let engines = try [setup.engine(0), setup.engine(1)]
+            defer { for engine in engines { _ = engine.terminate() } }
+            let flow = try PersistProcessTests.Flow(setup.exchange, context: context, count: 2_000)
+            #expect(flow.waitForShards())
+            let persister = try setup.persister(1, environment: environment)
+            defer { _ = persister.terminate() }
+            flow.send(500)
+            #expect(eventually { try tests.store(.postgresql, setup, database: database).highWaterMark(shard: 0) > 0 })
+            let backends = try Self.backends(of: database)
+            try #require(!backends.isEmpty, "no backend serves the persister")
+            for pid in backends { kill(pid, SIGSTOP) }
+            defer { for pid in backends { kill(pid, SIGCONT) } }
+            flow.send(1_500)  // the next write hangs
+            usleep(1_000_000)
+            let asked = Date()
+            kill(persister.process.processIdentifier, SIGTERM)
+            let status = exitStatus(persister, within: 40)
+            let took = Date().timeIntervalSince(asked)
+            let log = setup.log("persist-1.log")
+            #expect(status != nil && status != 0, "\(log)")
+            #expect(took < 30, "\(took) s")  // the bound is 15 s; generous against a loaded machine
+            #expect(log.contains("persister did not stop within 15 s"), "\(log)")
+            #expect(log.contains("writing "), "\(log)")
+        }
+    }
+
+    /// The pids of the server processes connected to `database`.
+    static func backends(of database: String) throws -> [pid_t] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        process.arguments = [
+            "-h", "127.0.0.1", "-p", StoreKind.environment["CHRONOS_PG_PORT"] ?? "5432",
+            "-U", StoreKind.environment["CHRONOS_PG_USER"] ?? "chronos", "-d", "postgres", "-At", "-c",
+            "SELECT pid FROM pg_stat_activity WHERE datname = '\(database)'",
+        ]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: output, as: UTF8.self).split(separator: "\n").compactMap { pid_t($0) }
+    }
+
+    /// Runs `sql` on the SQLite file at `path` (python3's sqlite3: the tests link no SQLite of their own).
+    static func sqlite(_ path: String, _ sql: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [
+            "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.close()",
+            path, sql,
+        ]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "sqlite: \(sql)")
+    }
+
+    /// A store of 3,000 events on shard 0 (enough pages to damage one in the middle), closed.
+    func writeStore(_ path: String) throws {
+        let store = try SQLiteEventStore(path: path)
+        defer { store.close() }
+        var events: [EngineEvent] = []
+        for sequence in UInt64(1)...3_000 {
+            events.append(
+                .accepted(
+                    OrderAccepted(
+                        sequence: sequence, id: OrderID(sequence), account: AccountID(1), symbol: SymbolID(0),
+                        side: .buy, type: .limit, timeInForce: .goodTillCancel, postOnly: false, price: 100,
+                        quantity: 1)))
+        }
+        for chunk in stride(from: 0, to: events.count, by: 500) {
+            try store.write(batch: items(Array(events[chunk..<min(chunk + 500, events.count)])))
+        }
+    }
+
+    @Test func aSQLiteFileWithOverwrittenPagesAlarms() async throws {
+        try await offThePool {
+            let dir = temporaryDirectory()
+            let path = dir.appendingPathComponent("chronos.sqlite").path
+            try writeStore(path)
+            let arguments = ["status", "--persist-store", "--sqlite-path", path]
+            let sound = try AuditProcessTests.chronos(arguments)
+            #expect(sound.code == 0, "\(sound.output)\(sound.error)")
+            #expect(!sound.output.contains("ALARM"))
+            // Garbage over two pages in the middle of the file (nothing has it open).
+            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+            let size = try handle.seekToEnd()
+            try handle.seek(toOffset: (size / 2) & ~4_095)
+            try handle.write(contentsOf: Data(repeating: 0xA5, count: 8_192))
+            try handle.close()
+            let damaged = try AuditProcessTests.chronos(arguments)
+            #expect(damaged.code == 3, "\(damaged.output)\(damaged.error)")
+            #expect(damaged.output.contains("ALARM store: SQLite quick_check: "), "\(damaged.output)\(damaged.error)")
+        }
+    }
+
+    @Test func aDeletedEventAndARowThatDisagreesWithItsFrameAlarm() async throws {
+        try await offThePool {
+            let dir = temporaryDirectory()
+            let path = dir.appendingPathComponent("chronos.sqlite").path
+            try writeStore(path)
+            try Self.sqlite(path, "DELETE FROM events WHERE shard = 0 AND sequence = 1234")
+            try Self.sqlite(path, "UPDATE events SET order_id = 99 WHERE shard = 0 AND sequence = 2000")
+            let result = try AuditProcessTests.chronos(["status", "--persist-store", "--sqlite-path", path])
+            #expect(result.code == 3, "\(result.output)\(result.error)")
+            #expect(
+                result.output.contains(
+                    "ALARM shard 0: 2999 events stored and 0 recorded as lost below the high-water mark 3000: 1 missing"),
+                "\(result.output)")
+            #expect(result.output.contains("recorded as lost: 1234…1234\n"), "\(result.output)")
+            #expect(
+                result.output.contains(
+                    "ALARM shard 0: sequence 2000: the row and its frame disagree: the frame has order id 2000 (row: 99)"),
+                "\(result.output)")
+            // A bounded check still counts every row; it reads only the first events' frames.
+            let bounded = try AuditProcessTests.chronos([
+                "status", "--persist-store", "--sqlite-path", path, "--check-events", "100",
+            ])
+            #expect(bounded.code == 3)
+            #expect(bounded.output.contains("1 missing") && !bounded.output.contains("sequence 2000"))
+        }
+    }
+}
