@@ -98,12 +98,14 @@ struct StatusCommand: ParsableCommand {
         let exchange = try storeOptions.exchange(command: "status")
         let described = StoreOptions.describe(exchange.persistence)
         var damage: [String] = []
-        if exchange.persistence.store == .sqlite && FileManager.default.fileExists(atPath: exchange.persistence.sqlitePath)
+        if exchange.persistence.store == .sqlite
+            && FileManager.default.fileExists(atPath: exchange.persistence.sqlitePath)
         {
             let complaints = StoreIntegrity.sqliteQuickCheck(path: exchange.persistence.sqlitePath)
             damage = complaints.prefix(StoreIntegrity.maximumListed).map { "ALARM store: SQLite quick_check: \($0)" }
             if complaints.count > StoreIntegrity.maximumListed {
-                damage.append("ALARM store: SQLite quick_check: \(complaints.count - StoreIntegrity.maximumListed) more")
+                damage.append(
+                    "ALARM store: SQLite quick_check: \(complaints.count - StoreIntegrity.maximumListed) more")
             }
         }
         /// The store could not be read: with damage found, that is the alarm (exit 3).

@@ -228,12 +228,14 @@ import Testing
             #expect(result.code == 3, "\(result.output)\(result.error)")
             #expect(
                 result.output.contains(
-                    "ALARM shard 0: 2999 events stored and 0 recorded as lost below the high-water mark 3000: 1 missing"),
+                    "ALARM shard 0: 2999 events stored and 0 recorded as lost below the high-water mark 3000: 1 missing"
+                ),
                 "\(result.output)")
             #expect(result.output.contains("recorded as lost: 1234…1234\n"), "\(result.output)")
             #expect(
                 result.output.contains(
-                    "ALARM shard 0: sequence 2000: the row and its frame disagree: the frame has order id 2000 (row: 99)"),
+                    "ALARM shard 0: sequence 2000: the row and its frame disagree: the frame has order id 2000 (row: 99)"
+                ),
                 "\(result.output)")
             // A bounded check still counts every row; it reads only the first events' frames.
             let bounded = try AuditProcessTests.chronos([

@@ -3,6 +3,7 @@ import ChronosCore
 import ChronosServices
 import Foundation
 import Logging
+import MatchingEngine
 import Messaging
 import Persistence
 import Synchronization
@@ -138,7 +139,9 @@ import Testing
             #expect(eventually { persister.health().ready }, "\(persister.health())")
             usleep(300_000)  // the subscriptions reach the publishers
             engines.rest(10, on: "AAPL")
-            #expect(eventually { persister.health().shards[0].highWaterMark == 10 && persister.health().shards[0].lag == 0 })
+            #expect(
+                eventually { persister.health().shards[0].highWaterMark == 10 && persister.health().shards[0].lag == 0 }
+            )
 
             // The store fails: every failure counted, not ready, the reason and the error shown.
             control.failing.store(true, ordering: .relaxed)
@@ -233,7 +236,8 @@ import Testing
         try await offThePool {
             let exchange = Self.exchange()
             var swapped = exchange
-            swapped.symbols.swapAt(0, 1)  // AAPL's id now names another symbol
+            swapped.symbols = exchange.liveSymbols
+            swapped.symbols.swapAt(0, 1)  // the first two symbols change ids
             let store = try kind.makeStore()
             defer { store.close() }
             let identities = try #require(store as? any ShardIdentityStore)
@@ -257,7 +261,8 @@ import Testing
         try await offThePool {
             let exchange = Self.exchange()
             var swapped = exchange
-            swapped.symbols.swapAt(0, 1)
+            swapped.symbols = exchange.liveSymbols
+            swapped.symbols.swapAt(0, 1)  // the first two symbols change ids
             let path = Self.sqlitePath()
             let earlier = try SQLiteEventStore(path: path)
             _ = try earlier.claim(swapped.shardIdentity(0), shard: 0)
@@ -274,7 +279,8 @@ import Testing
             let health = persister.health()
             #expect(
                 health.shards[0].state
-                    == .refused(stored: swapped.shardIdentity(0).canonical, configured: exchange.shardIdentity(0).canonical))
+                    == .refused(
+                        stored: swapped.shardIdentity(0).canonical, configured: exchange.shardIdentity(0).canonical))
             #expect(health.shards[1].state == .following)
             #expect(!health.ready)
             #expect(health.reasons.contains { $0.hasPrefix("shard 0 refused: the store holds it as ") })
@@ -362,7 +368,8 @@ import Testing
         #expect(metrics.notReadyReasons.first == "the store is failing: 4 consecutive failures for 12 s, retrying")
         #expect(metrics.notReadyReasons.contains("shard 1 is not followed"))
         #expect(metrics.alarms.count == 3, "\(metrics.alarms)")
-        #expect(metrics.alarms[0] == "ALARM shard 0: the store is 1000 events behind the engine, not shrinking for 61 s")
+        #expect(
+            metrics.alarms[0] == "ALARM shard 0: the store is 1000 events behind the engine, not shrinking for 61 s")
         #expect(metrics.alarms[1].hasPrefix("ALARM shard 1: sequence regression: "))
         #expect(metrics.alarms[2].hasPrefix("ALARM shard 1: the store holds this shard under another configuration"))
         let report = metrics.report()

@@ -217,7 +217,8 @@ public final class PersistenceService: @unchecked Sendable {
     public func publish(_ health: PersisterHealth) {
         metrics.ready.record(health.ready ? 1 : 0)
         metrics.consecutiveFailures.record(health.consecutiveFailures)
-        metrics.failingSeconds.record(health.isStuck ? max(health.failingSeconds, health.activitySeconds) : health.failingSeconds)
+        metrics.failingSeconds.record(
+            health.isStuck ? max(health.failingSeconds, health.activitySeconds) : health.failingSeconds)
     }
 
     /// The store for `configuration` (opening it is deferred to the writer, which retries).
@@ -340,7 +341,8 @@ public final class PersistenceService: @unchecked Sendable {
                     "store answering again",
                     metadata: [
                         "failures": "\(failures)",
-                        "failed_for_s": "\(String(format: "%.1f", Double(monotonicNanoseconds() - failingSince) / 1e9))",
+                        "failed_for_s":
+                            "\(String(format: "%.1f", Double(monotonicNanoseconds() - failingSince) / 1e9))",
                     ])
                 publish(health())
             }
@@ -685,7 +687,9 @@ public struct PersistenceServiceRunner: Service {
                 throw PersisterFailure(failure)
             }
             if !health.started && health.uptimeSeconds > startupBound {
-                let doing = health.activity.map { "still \($0) after \(PersisterHealth.seconds(health.activitySeconds))" }
+                let doing = health.activity.map {
+                    "still \($0) after \(PersisterHealth.seconds(health.activitySeconds))"
+                }
                 let failure =
                     "the store could not be opened within \(Int(startupBound)) s: \(doing ?? health.lastError ?? "no answer")"
                 logger.error("persister giving up at start", metadata: ["reason": "\(failure)"])
@@ -715,7 +719,9 @@ public struct PersistenceServiceRunner: Service {
             let health = persister.health()
             throw PersisterFailure(
                 "the persister did not stop within \(persister.stopBoundSeconds) s: "
-                    + (health.activity.map { "its writer is stuck \($0) (\(PersisterHealth.seconds(health.activitySeconds)))" }
+                    + (health.activity.map {
+                        "its writer is stuck \($0) (\(PersisterHealth.seconds(health.activitySeconds)))"
+                    }
                         ?? "its writer did not finish"))
         }
     }

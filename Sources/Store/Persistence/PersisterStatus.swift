@@ -136,7 +136,8 @@ public struct PersisterMetrics: Hashable, Sendable {
             case ("chronos_persist_lag_events", let id?): byShard[id, default: Shard(id: id)].lagEvents = sample.value
             case ("chronos_persist_lag_stalled_seconds", let id?):
                 byShard[id, default: Shard(id: id)].lagStalledSeconds = sample.value
-            case ("chronos_persist_lag_alarm", let id?): byShard[id, default: Shard(id: id)].lagAlarm = sample.value != 0
+            case ("chronos_persist_lag_alarm", let id?):
+                byShard[id, default: Shard(id: id)].lagAlarm = sample.value != 0
             case ("chronos_persist_sequence_regressions_total", let id?):
                 byShard[id, default: Shard(id: id)].sequenceRegressions = sample.value
             case ("chronos_persist_identity_mismatch", let id?):
@@ -164,7 +165,8 @@ public struct PersisterMetrics: Hashable, Sendable {
             }
             if shard.identityMismatch {
                 alarms.append(
-                    "ALARM shard \(shard.id): the store holds this shard under another configuration; it is not persisted")
+                    "ALARM shard \(shard.id): the store holds this shard under another configuration; it is not persisted"
+                )
             }
             if shard.lagAlarm {
                 alarms.append(

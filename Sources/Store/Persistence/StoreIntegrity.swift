@@ -124,7 +124,8 @@ extension SQLEventStore {
         }
         for problem in mismatches { findings.append("ALARM shard \(id): \(problem)") }
         if mismatchCount > mismatches.count {
-            findings.append("ALARM shard \(id): \(mismatchCount - mismatches.count) more events whose row and frame disagree")
+            findings.append(
+                "ALARM shard \(id): \(mismatchCount - mismatches.count) more events whose row and frame disagree")
         }
         return findings
     }
@@ -168,6 +169,7 @@ extension SQLEventStore {
         if UInt64(account) != row[3].uint64 { differences.append("account \(account) (row: \(row[3].uint64))") }
         if UInt64(symbol) != row[4].uint64 { differences.append("symbol \(symbol) (row: \(row[4].uint64))") }
         guard !differences.isEmpty else { return nil }
-        return "sequence \(sequence): the row and its frame disagree: the frame has \(differences.joined(separator: ", "))"
+        return
+            "sequence \(sequence): the row and its frame disagree: the frame has \(differences.joined(separator: ", "))"
     }
 }
