@@ -45,7 +45,14 @@ public enum StoreIntegrity {
         }
         if let exchange, let identities = store as? any ShardIdentityStore {
             for shard in exchange.shards {
-                guard let stored = try identities.storedIdentity(shard: shard.id) else { continue }
+                let recorded: ShardIdentity?
+                do {
+                    recorded = try identities.storedIdentity(shard: shard.id)
+                } catch {
+                    findings.append("ALARM store: \(error)")
+                    continue
+                }
+                guard let stored = recorded else { continue }
                 let configured = exchange.shardIdentity(shard.id)
                 if stored != configured {
                     findings.append(
