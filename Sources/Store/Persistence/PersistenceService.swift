@@ -365,6 +365,7 @@ public final class PersistenceService: @unchecked Sendable {
                         "configured_identity": "\(configured)",
                     ])
                 metrics.identityMismatch[shard.id].record(1)
+                metrics.following[shard.id].record(0)
                 updateHealth {
                     $0.shards[shard.id].state = .refused(
                         stored: storedIdentity.canonical, configured: configured.canonical)
@@ -557,7 +558,13 @@ public final class PersistenceService: @unchecked Sendable {
             }
             counters.bufferDepth.store(buffer.count, ordering: .relaxed)
             metrics.bufferDepth.record(buffer.count)
-            // 3. Write a batch: full, or the stream paused, or 5 ms since the last write, or stopping.
+            // 3. Every 100 ms: each shard's lag, its alarm, the health and the gauges.
+            now = monotonicNanoseconds()
+            if now - lastHealthUpdate >= 100_000_000 {
+                lastHealthUpdate = now
+                updateLag(now: now)
+            }
+            // 4. Write a batch: full, or the stream paused, or 5 ms since the last write, or stopping.
             now = monotonicNanoseconds()
             if let current = store, !buffer.isEmpty, now >= retryAt,
                 buffer.count >= settings.batchSize || read == 0 || now - lastWrite >= 5_000_000 || stopDeadline != nil
@@ -600,12 +607,7 @@ public final class PersistenceService: @unchecked Sendable {
                     failed("writing \(count) events", error)
                 }
             }
-            now = monotonicNanoseconds()
-            if now - lastHealthUpdate >= 100_000_000 {
-                lastHealthUpdate = now
-                updateLag(now: now)
-            }
-            // 4. Stop once flushed (or, with the store down, at the deadline: the high-water mark
+            // 5. Stop once flushed (or, with the store down, at the deadline: the high-water mark
             //    then tells the next start where to catch up from).
             if let deadline = stopDeadline {
                 if (buffer.isEmpty && !draining()) || monotonicNanoseconds() > deadline {
