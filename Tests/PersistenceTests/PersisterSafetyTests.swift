@@ -406,6 +406,21 @@ import Testing
         }
     }
 
+    @Test func theHealthKeysAreReadAndBadValuesNamed() throws {
+        let defaults = PersistenceConfiguration()
+        #expect(defaults.startupTimeoutMilliseconds == 30_000)
+        #expect(defaults.lagAlarmEvents == 1_000_000 && defaults.lagAlarmSeconds == 60)
+        let read = try ExchangeConfiguration.parse(
+            toml: "[persistence]\nstartup_timeout_ms = 2500\nlag_alarm_events = 500\nlag_alarm_seconds = 7\n")
+        #expect(read.persistence.startupTimeoutMilliseconds == 2_500)
+        #expect(read.persistence.lagAlarmEvents == 500 && read.persistence.lagAlarmSeconds == 7)
+        #expect {
+            try ExchangeConfiguration.parse(toml: "[persistence]\nlag_alarm_seconds = 0\n")
+        } throws: { error in
+            "\(error)".contains("persistence.lag_alarm_seconds: must be >= 1 (got 0)")
+        }
+    }
+
     // MARK: The status reports, from values
 
     @Test func persisterMetricsTellReadinessLagAndTheAlarms() {
