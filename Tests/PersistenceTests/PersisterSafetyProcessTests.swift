@@ -148,6 +148,44 @@ import Testing
         }
     }
 
+    /// An engine killed and restarted without `--recover` numbers again from 1: the persister stops
+    /// following that shard (nothing reissued is stored) and `chronos status --persist-port`
+    /// raises the ALARM (exit 3) with the reason.
+    @Test func anEngineRestartedWithoutItsHistoryRaisesTheAlarm() async throws {
+        try await offThePool {
+            let dir = temporaryDirectory()
+            let setup = try Setup(persistence: "sqlite_path = \"\(dir.path)/chronos.sqlite\"")
+            let context = try ZMQContext()
+            var engines = try [setup.engine(0), setup.engine(1)]
+            defer { for engine in engines { _ = engine.terminate() } }
+            let flow = try PersistProcessTests.Flow(setup.exchange, context: context, count: 3_000)
+            #expect(flow.waitForShards())
+            let port = try PersistStatusTests.freePort()
+            let persister = try setup.persister(1, metricsPort: port)
+            defer { _ = persister.terminate() }
+            flow.send(1_000)
+            let store = { try SQLiteEventStore(path: setup.exchange.persistence.sqlitePath) }
+            #expect(eventually(seconds: 20) { try store().highWaterMark(shard: 0) > 100 })
+            engines[0].kill9()
+            let before = try store().highWaterMark(shard: 0)
+            engines[0] = try setup.engine(0, log: "engine-0-again.log")  // no --recover: numbering from 1
+            var status = try AuditProcessTests.chronos(["status", "--persist-port", "\(port)"])
+            for _ in 0..<200 where status.code != 3 {
+                usleep(100_000)
+                status = try AuditProcessTests.chronos(["status", "--persist-port", "\(port)"])
+            }
+            #expect(status.code == 3, "\(status.output)\(status.error)")
+            #expect(status.output.contains("ALARM shard 0: sequence regression: "), "\(status.output)")
+            #expect(status.output.contains("NOT READY: shard 0 is not followed"), "\(status.output)")
+            #expect(status.output.contains("reason: shard 0 no longer followed: its engine announced sequence "))
+            #expect(setup.log("persist-1.log").contains("sequence regression"))
+            flow.send(2_000)  // the restarted engine numbers past the stored mark
+            usleep(1_000_000)
+            #expect(try store().highWaterMark(shard: 0) == before)
+            #expect(try store().highWaterMark(shard: 1) > 0)
+        }
+    }
+
     /// The pids of the server processes connected to `database`.
     static func backends(of database: String) throws -> [pid_t] {
         let process = Process()

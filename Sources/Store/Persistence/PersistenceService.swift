@@ -644,7 +644,8 @@ public struct PersisterFailure: Error, CustomStringConvertible {
 /// - The stop is bounded (``PersistenceService/stopBoundSeconds``): a writer stuck in a store call
 ///   past it is left behind and the service throws a ``PersisterFailure``, so the process exits 1.
 /// - Every 100 ms it records the readiness gauges (so that a writer stuck in a call still shows as
-///   not ready) and, with `statusFile`, rewrites the status text there every second (removed at the end).
+///   not ready) and, with `statusFile`, rewrites the status text there every second and at once when
+///   readiness, the last error or a shard's state changes (removed at the end).
 public struct PersistenceServiceRunner: Service {
     public let persister: PersistenceService
     let logger: Logger
@@ -675,13 +676,17 @@ public struct PersistenceServiceRunner: Service {
             + Double(PersistenceService.stopGraceSeconds)
         var announced = false
         var lastStatusWrite = 0
+        var lastState: String?
         var ticks = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let health = persister.health()
             persister.publish(health)
             ticks += 1
-            if let statusFile, ticks - lastStatusWrite >= 10 || ticks == 1 {
+            // What changes the text other than the passing time: written at once.
+            let state = "\(health.ready) \(health.lastError ?? "") \(health.shards.map(\.state))"
+            if let statusFile, ticks - lastStatusWrite >= 10 || state != lastState {
                 lastStatusWrite = ticks
+                lastState = state
                 try? health.report(pid: getpid()).write(toFile: statusFile, atomically: true, encoding: .utf8)
             }
             if let failure = health.startupFailure {
