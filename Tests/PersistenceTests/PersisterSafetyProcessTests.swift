@@ -111,16 +111,109 @@ import Testing
         }
     }
 
-    /// The persister's PostgreSQL backend is stopped (SIGSTOP: its calls hang, the connection stays
+    /// A PostgreSQL server of this test's own (the shared test server must not be frozen: a stopped
+    /// backend can hold locks every other backend waits for), started as `scripts/with-postgres.sh`
+    /// starts one.
+    final class PrivatePostgres {
+        let dir: URL
+        let port: Int
+        let server = Process()
+        let bin: String
+
+        init() throws {
+            let versions = try FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")
+            let version = try #require(versions.compactMap { Int($0) }.max(), "no PostgreSQL in /usr/lib/postgresql")
+            bin = "/usr/lib/postgresql/\(version)/bin"
+            dir = temporaryDirectory()
+            port = try PersistStatusTests.freePort()
+            if getuid() == 0 {
+                try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: dir.path)
+            }
+            let initdb = Self.process(
+                "\(bin)/initdb",
+                [
+                    "-D", dir.appendingPathComponent("data").path, "-U", "chronos", "--auth=trust",
+                    "-E", "UTF8", "--no-sync",
+                ])
+            initdb.standardOutput = FileHandle.nullDevice
+            try initdb.run()
+            initdb.waitUntilExit()
+            try #require(initdb.terminationStatus == 0, "initdb failed")
+            let log = dir.appendingPathComponent("server.log").path
+            FileManager.default.createFile(atPath: log, contents: nil)
+            let configured = Self.process(
+                "\(bin)/postgres",
+                [
+                    "-D", dir.appendingPathComponent("data").path, "-c", "listen_addresses=127.0.0.1",
+                    "-p", "\(port)", "-k", dir.path, "-c", "fsync=off",
+                ])
+            server.executableURL = configured.executableURL
+            server.arguments = configured.arguments
+            server.standardOutput = FileHandle.nullDevice
+            server.standardError = FileHandle.nullDevice
+            try server.run()
+            let ready = eventually(seconds: 20) {
+                let probe = Process()
+                probe.executableURL = URL(fileURLWithPath: "\(self.bin)/pg_isready")
+                probe.arguments = ["-q", "-h", "127.0.0.1", "-p", "\(self.port)"]
+                try probe.run()
+                probe.waitUntilExit()
+                return probe.terminationStatus == 0
+            }
+            try #require(ready, "the private PostgreSQL did not start")
+        }
+
+        /// `executable` with `arguments`, as the postgres user when this is root.
+        static func process(_ executable: String, _ arguments: [String]) -> Process {
+            let process = Process()
+            if getuid() == 0 {
+                process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+                process.arguments = ["-u", "postgres", "--", executable] + arguments
+            } else {
+                process.executableURL = URL(fileURLWithPath: executable)
+                process.arguments = arguments
+            }
+            return process
+        }
+
+        /// The postmaster and every process it started (its backends and workers).
+        func processes() throws -> [pid_t] {
+            let pidFile = try String(contentsOf: dir.appendingPathComponent("data/postmaster.pid"), encoding: .utf8)
+            let postmaster = try #require(pidFile.split(separator: "\n").first.flatMap { pid_t($0) })
+            var children: [pid_t] = []
+            for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc") {
+                guard let pid = pid_t(entry),
+                    let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                    let close = stat.lastIndex(of: ")")
+                else { continue }
+                // `pid (name) state ppid …`: the fields after the name's closing parenthesis.
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                if fields.count > 1, pid_t(fields[1]) == postmaster { children.append(pid) }
+            }
+            return [postmaster] + children
+        }
+
+        /// Resumes whatever is stopped, then a fast shutdown.
+        func shutDown() {
+            for pid in (try? processes()) ?? [] { kill(pid, SIGCONT) }
+            if let pid = try? processes().first { kill(pid, SIGINT) }
+            let deadline = Date().addingTimeInterval(20)
+            while server.isRunning && Date() < deadline { usleep(20_000) }
+        }
+    }
+
+    /// The persister's PostgreSQL server is stopped (SIGSTOP: its calls hang, the connection stays
     /// open) while the engines trade; SIGTERM then ends the persister within its bound, exit 1, with
-    /// the stuck call in its log. Only this test's backend is stopped, not the shared server.
+    /// the stuck call in its log.
     @Test(.enabled(if: StoreKind.environment["CHRONOS_PG_PORT"] != nil))
     func sigtermIsHonouredWithinItsBoundWhilePostgreSQLHangs() async throws {
         try await offThePool {
-            let database = "chronos_hang_\(UUID().uuidString.prefix(8).lowercased())"
+            let postgres = try PrivatePostgres()
+            defer { postgres.shutDown() }
             let setup = try Setup(persistence: "batch_size = 100")
-            let tests = PersistProcessTests()
-            let environment = try tests.persisterEnvironment(.postgresql, database: database)
+            let environment = [
+                "PGHOST": "127.0.0.1", "PGPORT": "\(postgres.port)", "PGUSER": "chronos", "PGDATABASE": "postgres",
+            ]
             let context = try ZMQContext()
             let engines = try [setup.engine(0), setup.engine(1)]
             defer { for engine in engines { _ = engine.terminate() } }
@@ -129,11 +222,11 @@ import Testing
             let persister = try setup.persister(1, environment: environment)
             defer { _ = persister.terminate() }
             flow.send(500)
-            #expect(eventually { try tests.store(.postgresql, setup, database: database).highWaterMark(shard: 0) > 0 })
-            let backends = try Self.backends(of: database)
-            try #require(!backends.isEmpty, "no backend serves the persister")
-            for pid in backends { kill(pid, SIGSTOP) }
-            defer { for pid in backends { kill(pid, SIGCONT) } }
+            let endpoint = PostgresEventStore.Endpoint(
+                host: "127.0.0.1", port: postgres.port, user: "chronos", database: "postgres")
+            #expect(eventually(seconds: 20) { try PostgresEventStore(endpoint).highWaterMark(shard: 0) > 0 })
+            let server = try postgres.processes()
+            for pid in server { kill(pid, SIGSTOP) }
             flow.send(1_500)  // the next write hangs
             usleep(1_000_000)
             let asked = Date()
@@ -184,23 +277,6 @@ import Testing
             #expect(try store().highWaterMark(shard: 0) == before)
             #expect(try store().highWaterMark(shard: 1) > 0)
         }
-    }
-
-    /// The pids of the server processes connected to `database`.
-    static func backends(of database: String) throws -> [pid_t] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        process.arguments = [
-            "-h", "127.0.0.1", "-p", StoreKind.environment["CHRONOS_PG_PORT"] ?? "5432",
-            "-U", StoreKind.environment["CHRONOS_PG_USER"] ?? "chronos", "-d", "postgres", "-At", "-c",
-            "SELECT pid FROM pg_stat_activity WHERE datname = '\(database)'",
-        ]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: output, as: UTF8.self).split(separator: "\n").compactMap { pid_t($0) }
     }
 
     /// Runs `sql` on the SQLite file at `path` (python3's sqlite3: the tests link no SQLite of their own).
