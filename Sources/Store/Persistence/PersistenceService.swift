@@ -82,6 +82,7 @@ public final class PersistenceService: @unchecked Sendable {
     private let state: Mutex<WriterState>
     private let thread = Mutex<ServiceThread?>(nil)
     private let stuckReported = Atomic<Bool>(false)
+    private let publishing = Mutex<Void>(())
 
     /// What the writer publishes for ``health()``.
     private struct WriterState {
@@ -212,13 +213,17 @@ public final class PersistenceService: @unchecked Sendable {
         }
     }
 
-    /// Records `health` in the readiness gauges (the writer does it too; a caller does it for a
-    /// writer stuck in a call, which cannot).
-    public func publish(_ health: PersisterHealth) {
-        metrics.ready.record(health.ready ? 1 : 0)
-        metrics.consecutiveFailures.record(health.consecutiveFailures)
-        metrics.failingSeconds.record(
-            health.isStuck ? max(health.failingSeconds, health.activitySeconds) : health.failingSeconds)
+    /// Records ``health()`` in the readiness gauges (the writer does it too; a caller does it for a
+    /// writer stuck in a call, which cannot). Snapshot and recording are one step, so that a late
+    /// caller never records an older snapshot over a newer one.
+    public func publishHealth() {
+        publishing.withLock { _ in
+            let health = health()
+            metrics.ready.record(health.ready ? 1 : 0)
+            metrics.consecutiveFailures.record(health.consecutiveFailures)
+            metrics.failingSeconds.record(
+                health.isStuck ? max(health.failingSeconds, health.activitySeconds) : health.failingSeconds)
+        }
     }
 
     /// The store for `configuration` (opening it is deferred to the writer, which retries).
@@ -323,7 +328,7 @@ public final class PersistenceService: @unchecked Sendable {
             store = nil
             retryAt = now + backoff
             backoff = min(backoff * 2, UInt64(settings.retryMaxMilliseconds) * 1_000_000)
-            publish(health())
+            publishHealth()
         }
 
         func succeeded() {
@@ -344,7 +349,7 @@ public final class PersistenceService: @unchecked Sendable {
                         "failed_for_s":
                             "\(String(format: "%.1f", Double(monotonicNanoseconds() - failingSince) / 1e9))",
                     ])
-                publish(health())
+                publishHealth()
             }
         }
 
@@ -364,12 +369,13 @@ public final class PersistenceService: @unchecked Sendable {
                         "shard": "\(shard.id)", "stored_identity": "\(storedIdentity)",
                         "configured_identity": "\(configured)",
                     ])
-                metrics.identityMismatch[shard.id].record(1)
-                metrics.following[shard.id].record(0)
                 updateHealth {
                     $0.shards[shard.id].state = .refused(
                         stored: storedIdentity.canonical, configured: configured.canonical)
                 }
+                publishHealth()
+                metrics.following[shard.id].record(0)
+                metrics.identityMismatch[shard.id].record(1)
             }
             return false
         }
@@ -380,18 +386,20 @@ public final class PersistenceService: @unchecked Sendable {
             let engineSequence = subscriber.announcedSequence ?? 0
             regressed.insert(id)
             subscribers.removeAll { $0 === subscriber }
+            // Not ready before the alarm shows: a status never sees the alarm with "ready".
+            updateHealth {
+                $0.shards[id].state = .regressed(announced: engineSequence, read: seen[id], stored: stored[id])
+            }
+            publishHealth()
+            metrics.following[id].record(0)
             counters.sequenceRegressions.add(1, ordering: .relaxed)
             metrics.regressions[id].increment()
-            metrics.following[id].record(0)
             logger.error(
                 "shard \(id): sequence regression: its engine announced a sequence below what the persister already read — it was restarted without its history and is reissuing sequence numbers. The persister no longer follows this shard and writes none of the reissued events; restart the engine with its history (--recover), then restart the persister",
                 metadata: [
                     "shard": "\(id)", "engine_sequence": "\(engineSequence)", "read": "\(seen[id])",
                     "high_water_mark": "\(stored[id])",
                 ])
-            updateHealth {
-                $0.shards[id].state = .regressed(announced: engineSequence, read: seen[id], stored: stored[id])
-            }
         }
 
         /// Per shard: the engine's sequence, the lag and its age, the alarms; then the gauges.
@@ -434,7 +442,7 @@ public final class PersistenceService: @unchecked Sendable {
                     $0.shards[id].lagAlarm = alarm
                 }
             }
-            publish(health())
+            publishHealth()
         }
 
         writer: while true {
@@ -679,8 +687,8 @@ public struct PersistenceServiceRunner: Service {
         var lastState: String?
         var ticks = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            persister.publishHealth()
             let health = persister.health()
-            persister.publish(health)
             ticks += 1
             // What changes the text other than the passing time: written at once.
             let state = "\(health.ready) \(health.lastError ?? "") \(health.shards.map(\.state))"
