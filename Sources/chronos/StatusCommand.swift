@@ -55,7 +55,7 @@ struct StatusCommand: ParsableCommand {
 
     @Option(help: "Address of the service's metrics endpoint.") var host = "127.0.0.1"
     @Option(help: "Port of the service's metrics endpoint (default: 9464).") var port: Int?
-    @Option(help: "Port of the persister's metrics endpoint: check it and its lost events (instead of --port).")
+    @Option(help: "Port of the persister's metrics endpoint: its readiness, lag and alarms (instead of --port).")
     var persistPort: Int?
     @Flag(help: "Read and check the persister's store: marks, gaps, integrity, identities.") var persistStore = false
     @OptionGroup var storeOptions: StoreOptions
