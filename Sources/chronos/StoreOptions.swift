@@ -38,11 +38,7 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// `sqlite PATH` or `postgresql HOST:PORT/DATABASE`, for messages.
-    static func describe(_ settings: PersistenceConfiguration) -> String {
-        settings.store == .sqlite
-            ? "sqlite \(settings.sqlitePath)"
-            : "postgresql \(settings.postgresqlHost):\(settings.postgresqlPort)/\(settings.postgresqlDatabase)"
-    }
+    static func describe(_ settings: PersistenceConfiguration) -> String { PersistenceService.describe(settings) }
 
     /// Opens the store of `settings` to read it (`chronos audit`, `chronos status`): a SQLite file
     /// must exist (reading never creates one). Exits 2 when the settings cannot make a store (a

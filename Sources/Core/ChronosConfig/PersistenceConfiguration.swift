@@ -21,6 +21,10 @@ import TOMLKit
 /// buffer_events = 100000                      # events held while the store is behind or down
 /// retry_max_ms = 5000                         # the cap of the exponential retry backoff
 /// debug_write_delay_ms = 0                    # TEST ONLY: sleep before each transaction
+/// # The persister's health (docs/persistence.md, "Failure handling"):
+/// startup_timeout_ms = 30000                  # a store not opened by then at start: exit 1
+/// lag_alarm_events = 1000000                  # a shard this far behind its engine: ALARM
+/// lag_alarm_seconds = 60                      # events announced this long ago still not stored: ALARM
 /// ```
 ///
 /// The password is never in the file: it comes from `PGPASSWORD`, `PGPASSFILE` or
@@ -70,6 +74,16 @@ public struct PersistenceConfiguration: Sendable, Equatable {
     public var retryMaxMilliseconds = 5_000
     /// Test only: a sleep before each transaction, in ms, to make the store artificially slow.
     public var debugWriteDelayMilliseconds = 0
+
+    // The persister's health (docs/persistence.md, "Failure handling").
+    /// How long `chronos persist` tries to open the store at start, in ms, before it exits 1 with
+    /// the reason (once it has run, an outage is retried for as long as it lasts).
+    public var startupTimeoutMilliseconds = 30_000
+    /// A shard whose engine is this many events ahead of the store raises an ALARM.
+    public var lagAlarmEvents = 1_000_000
+    /// A shard whose events announced this many seconds ago are still not stored (the lag has not
+    /// shrunk since) raises an ALARM.
+    public var lagAlarmSeconds = 60
 
     public init() {}
 
@@ -152,6 +166,7 @@ extension TableReader {
                 "enabled", "store", "sqlite_path", "postgresql_url", "postgresql_host", "postgresql_port",
                 "postgresql_user", "postgresql_database", "postgresql_password_file", "batch_size", "buffer_events",
                 "retry_max_ms", "debug_write_delay_ms",
+                "startup_timeout_ms", "lag_alarm_events", "lag_alarm_seconds",
             ])
         var c = PersistenceConfiguration()
         if let value = table["enabled"] {
@@ -216,6 +231,19 @@ extension TableReader {
             case "buffer_events": c.bufferEvents = v
             case "retry_max_ms": c.retryMaxMilliseconds = v
             default: c.debugWriteDelayMilliseconds = v
+            }
+        }
+        // The persister's health.
+        for (key, minimum) in [("startup_timeout_ms", 1), ("lag_alarm_events", 1), ("lag_alarm_seconds", 1)] {
+            guard let v = int(table, key, path: path) else { continue }
+            guard v >= minimum else {
+                errors.append("\(source): \(path).\(key): must be >= \(minimum) (got \(v))")
+                continue
+            }
+            switch key {
+            case "startup_timeout_ms": c.startupTimeoutMilliseconds = v
+            case "lag_alarm_events": c.lagAlarmEvents = v
+            default: c.lagAlarmSeconds = v
             }
         }
         if c.bufferEvents < c.batchSize {

@@ -46,6 +46,14 @@ public final class EventSubscriber {
     private var lastFrameAt = monotonicNanoseconds()
     /// Times the subscriber reconnected after the shard fell silent.
     public private(set) var reconnects = 0
+    /// The sequence the shard announced last on its live stream (an event's sequence, or a
+    /// heartbeat's last sequence), delivered or not; nil before the first. A reader's lag is
+    /// measured against it.
+    public private(set) var announcedSequence: UInt64?
+    /// Live frames that announced a sequence below what was already fetched (an event below the
+    /// next expected one, a heartbeat below the last fetched): the shard numbers again from lower
+    /// sequences, as an engine restarted without its history does. Those events are never delivered.
+    public private(set) var regressedFrames = 0
 
     /// Subscribes to `shard`'s events, delivering from `startSequence` on.
     public init(
@@ -93,13 +101,19 @@ public final class EventSubscriber {
             }
             switch frame.message {
             case .event(let event, let clientTimestampNanos):
-                if event.sequence < expectedSequence { continue }  // already delivered (e.g. replayed)
+                announcedSequence = event.sequence
+                if event.sequence < expectedSequence {  // already fetched: the shard's numbering went back
+                    regressedFrames += 1
+                    continue
+                }
                 let lost = event.sequence > expectedSequence ? try fill(upTo: event.sequence - 1) : nil
                 pending.append((event, clientTimestampNanos))
                 expectedSequence = event.sequence + 1
                 if let lost { throw lost }
                 return takePending()
             case .heartbeat(let beat):
+                announcedSequence = beat.sequence
+                if beat.sequence + 1 < expectedSequence { regressedFrames += 1 }
                 if beat.sequence >= expectedSequence {
                     let lost = try fill(upTo: beat.sequence)
                     if let lost { throw lost }

@@ -166,6 +166,7 @@ extension SQLEventStore {
         try transaction { session in
             for statement in dialect.schema { try session.execute(statement, []) }
             try dialect.upgrade(session)
+            try migrateShardIdentities(session)
         }
     }
 
