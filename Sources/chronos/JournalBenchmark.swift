@@ -6,8 +6,8 @@ import Foundation
 import Histogram
 import Journal
 import MatchingEngine
-import Synchronization
 import Messaging
+import Synchronization
 import Workload
 
 /// `chronos bench journal`: what the journal costs per command, in each durability mode, and how
@@ -110,8 +110,9 @@ struct JournalBench: ParsableCommand {
             events &+= engine.submit(command)
             guard let writer else { continue }
             for event in engine.events {
-                guard case .success(let n) = WireFrame(message: .event(event, clientTimestampNanos: 1)).encode(
-                    into: frame),
+                guard
+                    case .success(let n) = WireFrame(message: .event(event, clientTimestampNanos: 1)).encode(
+                        into: frame),
                     writer.append(sequence: event.sequence, frame: UnsafeRawBufferPointer(rebasing: frame[0..<n]))
                 else { throw ValidationError("journal append failed at \(event.sequence)") }
             }
@@ -199,8 +200,9 @@ struct JournalBench: ParsableCommand {
             for command in commands {
                 source.submit(command)
                 for event in source.events {
-                    guard case .success(let n) = WireFrame(message: .event(event, clientTimestampNanos: 1)).encode(
-                        into: frame),
+                    guard
+                        case .success(let n) = WireFrame(message: .event(event, clientTimestampNanos: 1)).encode(
+                            into: frame),
                         writer.append(sequence: event.sequence, frame: UnsafeRawBufferPointer(rebasing: frame[0..<n]))
                     else { throw ValidationError("journal append failed") }
                 }

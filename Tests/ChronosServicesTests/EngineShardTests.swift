@@ -363,7 +363,9 @@ extension EngineShardTests {
         let count = alloc_counter_end()
         #expect(count <= 1_000 + 8, "one libzmq message copy per round trip at most")
     }
+}
 
+extension EngineShardTests {
     @Test func withMachineDurabilityNoReportArrivesBeforeItsEventIsSynced() throws {
         var exchange = self.exchange
         exchange.journal.durability = .machine
@@ -404,7 +406,8 @@ extension EngineShardTests {
             guard let frame = client.receive(timeoutMilliseconds: 100) else { continue }
             if case .event(let event, _) = frame.message { sequences.append(event.sequence) }
         }
-        #expect(shard.counters.journalFailed.load(ordering: .acquiring))
+        let failed = shard.counters.journalFailed.load(ordering: .acquiring)
+        #expect(failed)
         #expect(!shard.isAlive)
         #expect(shard.journalError != nil)
         // Every event sent was journaled: numbered without a gap from 1, and fewer than the commands.

@@ -116,7 +116,14 @@ public final class JournalFiles: Sendable {
         synced.store(target, ordering: .releasing)
     }
 
-    /// The last error of the background thread, if any.
+    /// Counts a failure and keeps it as the last error (allocates: off the steady path).
+    func record(_ error: JournalError) {
+        failures.add(1, ordering: .relaxed)
+        state.withLock { $0.lastError = error }
+    }
+
+    /// The last error (of the background thread, or of a segment the engine thread could not
+    /// create), if any.
     public var lastError: JournalError? { state.withLock { $0.lastError } }
 
     // MARK: Background thread
@@ -238,7 +245,11 @@ public final class JournalWriter {
         var fresh = files.takePrepared(first: first)
         if fresh == nil {
             files.stalls.add(1, ordering: .relaxed)
-            fresh = try? files.createSegment(first: first)
+            do {
+                fresh = try files.createSegment(first: first)
+            } catch {
+                files.record(error)
+            }
         }
         guard let fresh else { return false }
         files.switchTo(fresh, retiring: segment)
