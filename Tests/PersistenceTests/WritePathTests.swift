@@ -29,7 +29,7 @@ import Workload
             let stored = try tableRows(store, table)
             let expected = try tableRows(oracle, table)
             #expect(stored.count == expected.count, "\(table): row count")
-            if let index = zip(stored, expected).firstIndex(where: { $0 != $1 }) {
+            if let index = zip(stored, expected).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
                 Issue.record("\(table): row \(index) differs: \(stored[index]) but the legacy path has \(expected[index])")
             }
         }
