@@ -50,7 +50,8 @@ struct PersistBench: ParsableCommand {
         }
         guard commands > 0, window > 0, passes > 0, resting >= 0, batchSize > 0, levels > 0, writeEvents >= 0 else {
             throw ValidationError(
-                "--commands, --window, --passes, --batch-size and --levels must be > 0, --resting and --write-events >= 0")
+                "--commands, --window, --passes, --batch-size and --levels must be > 0, --resting and --write-events >= 0"
+            )
         }
     }
 

@@ -30,7 +30,8 @@ import Workload
             let expected = try tableRows(oracle, table)
             #expect(stored.count == expected.count, "\(table): row count")
             if let index = zip(stored, expected).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
-                Issue.record("\(table): row \(index) differs: \(stored[index]) but the legacy path has \(expected[index])")
+                Issue.record(
+                    "\(table): row \(index) differs: \(stored[index]) but the legacy path has \(expected[index])")
             }
         }
         // The streams did what they were meant to: every kind of effect is in the tables.
@@ -114,7 +115,8 @@ func engineEvents(_ random: inout SplitMix64, commands: Int) throws -> [EngineEv
             let unknown = random.next() % 10 == 0
             engine.submit(
                 .cancel(
-                    CancelOrder(id: unknown ? OrderID(1_000_000 + nextID) : target.id, account: target.account,
+                    CancelOrder(
+                        id: unknown ? OrderID(1_000_000 + nextID) : target.id, account: target.account,
                         symbol: symbol)))
         } else {
             let target = sent[Int(random.next() % UInt64(sent.count))]
@@ -122,7 +124,8 @@ func engineEvents(_ random: inout SplitMix64, commands: Int) throws -> [EngineEv
             let quantity: Quantity? = random.next() % 3 == 0 ? nil : 1 + Quantity(random.next() % 20)
             engine.submit(
                 .replace(
-                    ReplaceOrder(id: target.id, account: target.account, symbol: symbol, price: price,
+                    ReplaceOrder(
+                        id: target.id, account: target.account, symbol: symbol, price: price,
                         quantity: quantity ?? (price == nil ? 5 : nil))))
         }
         events += engine.events
@@ -163,7 +166,8 @@ func randomWrites(_ random: inout SplitMix64) throws -> [(batch: [StoreItem], se
         var batch: [StoreItem] = []
         let size = 1 + Int(random.next() % 300)
         while batch.count < size && (positions[0] < streams[0].count || positions[1] < streams[1].count) {
-            let shard = positions[0] >= streams[0].count ? 1 : positions[1] >= streams[1].count ? 0 : Int(random.next() % 2)
+            let shard =
+                positions[0] >= streams[0].count ? 1 : positions[1] >= streams[1].count ? 0 : Int(random.next() % 2)
             let take = min(1 + Int(random.next() % 40), streams[shard].count - positions[shard], size - batch.count)
             batch += streams[shard][positions[shard]..<positions[shard] + take]
             positions[shard] += take

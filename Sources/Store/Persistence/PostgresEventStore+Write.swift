@@ -185,7 +185,9 @@ struct PostgresBatchWriter {
 
     /// The keys of the events ``insertEvents(_:)`` inserted; nil when it inserted them all.
     private static func insertedEvents(_ result: PostgresQueryResult, expected: Int) throws -> Set<EventKey>? {
-        guard let row = result.rows.first else { throw EventStoreError("postgresql: the events insert returned no row") }
+        guard let row = result.rows.first else {
+            throw EventStoreError("postgresql: the events insert returned no row")
+        }
         let cells = Array(row)
         guard cells.count == 3 else { throw EventStoreError("postgresql: the events insert returned no count") }
         if try cells[0].decode(Int64.self) == Int64(expected) { return nil }
@@ -232,7 +234,9 @@ struct PostgresBatchWriter {
         }
         for i in 0..<statuses.count {
             func value(_ column: Int) throws -> Int64 {
-                guard let v = columns[column][i] else { throw EventStoreError("postgresql: orders: a NULL in a NOT NULL column") }
+                guard let v = columns[column][i] else {
+                    throw EventStoreError("postgresql: orders: a NULL in a NOT NULL column")
+                }
                 return v
             }
             guard let status = statuses[i] else { throw EventStoreError("postgresql: orders: a NULL status") }

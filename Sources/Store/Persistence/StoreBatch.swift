@@ -55,7 +55,9 @@ struct StoreBatch {
             shard: UInt16(truncatingIfNeeded: shard), message: .event(event, clientTimestampNanos: timestamp))
         let start = frames.count
         frames.append(contentsOf: repeatElement(0, count: WireFormat.maxFrameSize))
-        let result = frames.withUnsafeMutableBytes { frame.encode(into: UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
+        let result = frames.withUnsafeMutableBytes {
+            frame.encode(into: UnsafeMutableRawBufferPointer(rebasing: $0[start...]))
+        }
         guard case .success(let length) = result else {
             throw EventStoreError("shard \(shard) sequence \(event.sequence): the event does not encode")
         }
