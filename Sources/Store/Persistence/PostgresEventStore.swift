@@ -255,7 +255,7 @@ struct PostgresSession: SQLSession {
         let semaphore = DispatchSemaphore(value: 0)
         EventLoopFuture.whenAllComplete(futures, on: connection.eventLoop).whenComplete { _ in semaphore.signal() }
         guard semaphore.wait(timeout: .now() + .milliseconds(timeout + Self.cancelGraceMilliseconds)) == .success else {
-            connection.close().whenComplete { _ in }
+            close(waitingMilliseconds: Self.cancelGraceMilliseconds)
             throw EventStoreError(
                 "postgresql \(endpoint.host):\(endpoint.port): query timed out: no answer within \(timeout) ms "
                     + "(postgresql_query_timeout_ms) and \(Self.cancelGraceMilliseconds) ms for the server's cancel; "
@@ -275,10 +275,12 @@ struct PostgresSession: SQLSession {
         _ = try? run([Self.query("ROLLBACK", [])])
     }
 
-    /// Closes the connection, waiting at most the query timeout.
-    func close() {
+    /// Closes the connection, waiting at most `waitingMilliseconds` (the query timeout by default)
+    /// for it to be closed.
+    func close(waitingMilliseconds: Int? = nil) {
         let semaphore = DispatchSemaphore(value: 0)
         connection.close().whenComplete { _ in semaphore.signal() }
-        _ = semaphore.wait(timeout: .now() + .milliseconds(max(1, endpoint.queryTimeoutMilliseconds)))
+        let wait = waitingMilliseconds ?? max(1, endpoint.queryTimeoutMilliseconds)
+        _ = semaphore.wait(timeout: .now() + .milliseconds(wait))
     }
 }
