@@ -8,9 +8,10 @@ import Logging
 import MatchingEngine
 import Messaging
 import Persistence
+import Workload
 
-/// `chronos bench persist`: the persister's cost to the engine, its sustained write rate, and the
-/// time to recover a shard with many resting orders.
+/// `chronos bench persist`: the persister's cost to the engine, the store's sustained write rate,
+/// and the time to recover a shard with many resting orders.
 struct PersistBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "persist",
@@ -19,8 +20,14 @@ struct PersistBench: ParsableCommand {
             1. One inproc shard takes --commands resting orders and their cancels (--window in flight) \
             from one client thread, --passes times with the persister detached and attached in turn \
             (same run, so the ratio compares like with like); attached, the time until the store holds \
-            every event gives the sustained events/s stored. \
-            2. --resting resting orders (one symbol, --levels price levels per side) are written to a fresh store in \
+            every event gives the sustained events/s stored (bounded by the engine and its client \
+            sharing the machine with the persister). \
+            2. The store's write rate: --write-events events of a realistic order flow (passive adds, \
+            cancels, marketable orders: fills and partial fills; one shard), generated beforehand, \
+            written through the store's write path in transactions of --batch-size, as the persister \
+            writes them; reported overall and per quarter (a sustained rate does not fall as the tables \
+            grow). \
+            3. --resting resting orders (one symbol, --levels price levels per side) are written to a fresh store in \
             batches of --batch-size (bulk write rate), read back as the recovery log and replayed \
             into a new engine (the recovery time, split into read and rebuild). \
             --store sqlite (a temporary file) or postgresql (the libpq variables PGHOST, PGPORT, PGUSER, \
@@ -34,6 +41,7 @@ struct PersistBench: ParsableCommand {
     @Option(help: "Passes of each (detached, attached).") var passes = 3
     @Option(help: "Resting orders of the recovery measurement (0: skip it).") var resting = 1_000_000
     @Option(help: "Events per transaction.") var batchSize = 1_000
+    @Option(help: "Events of the store write-rate measurement (0: skip it).") var writeEvents = 1_000_000
     @Option(help: "Price levels per side the resting orders of the recovery measurement spread over.")
     var levels = 1_000
 
@@ -41,9 +49,10 @@ struct PersistBench: ParsableCommand {
         guard PersistenceConfiguration.Store(rawValue: store) != nil else {
             throw ValidationError("--store: must be sqlite or postgresql (got \(store))")
         }
-        guard commands > 0, window > 0, passes > 0, resting >= 0, batchSize > 0, levels > 0 else {
+        guard commands > 0, window > 0, passes > 0, resting >= 0, batchSize > 0, levels > 0, writeEvents >= 0 else {
             throw ValidationError(
-                "--commands, --window, --passes, --batch-size and --levels must be > 0, --resting >= 0")
+                "--commands, --window, --passes, --batch-size and --levels must be > 0, --resting and --write-events >= 0"
+            )
         }
     }
 
@@ -70,7 +79,69 @@ struct PersistBench: ParsableCommand {
             "engine throughput attached ÷ detached: median \(format3(ratios[ratios.count / 2])) "
                 + "(range \(format3(ratios.first!))–\(format3(ratios.last!))); stored events/s median "
                 + "\(Int(stored.sorted()[stored.count / 2]))")
+        if writeEvents > 0 { try writeRate(stores.next()) }
         if resting > 0 { try recovery(stores.next()) }
+    }
+
+    /// Writes `writeEvents` events of a generated order flow to a fresh store in batches of
+    /// `batchSize` and prints the events/s, overall and per quarter of the run.
+    func writeRate(_ persistence: PersistenceConfiguration) throws {
+        var generator = try OrderFlowGenerator(.init(symbols: 4, targetRestingOrders: 20_000))
+        let engine = try Engine(
+            configuration: EngineConfiguration(orderCapacity: 80_000, symbolCapacity: 4, usedIDBlockCapacity: 1 << 21))
+        for s in 0..<4 { try engine.addSymbol(SymbolConfiguration(name: "SYM\(s)")) }
+        var items: [StoreItem] = []
+        items.reserveCapacity(writeEvents + 16)
+        var kinds: [String: Int] = [:]
+        let received = UInt64(Date().timeIntervalSince1970 * 1e9)
+        while items.count < writeEvents {
+            for command in generator.generate(1_000) {
+                engine.submit(command)
+                for event in engine.events {
+                    kinds[Self.kind(event), default: 0] += 1
+                    items.append(
+                        .event(
+                            shard: 0, event, clientTimestampNanos: event.sequence,
+                            recordedAtNanos: received + event.sequence))
+                }
+            }
+        }
+        items.removeLast(items.count - writeEvents)
+        let store = try PersistenceService.storeFactory(persistence, logger: Logger(label: "chronos.bench"))()
+        defer { store.close() }
+        var quarters: [Int] = []
+        let started = monotonicNanoseconds()
+        var quarterStart = (events: 0, time: started)
+        for start in stride(from: 0, to: items.count, by: batchSize) {
+            let end = min(start + batchSize, items.count)
+            let last: UInt64
+            if case .event(_, let event, _, _) = items[end - 1] { last = event.sequence } else { last = 0 }
+            try store.write(batch: Array(items[start..<end]), seen: [0: last])
+            if end - quarterStart.events >= writeEvents / 4 || end == items.count {
+                let now = monotonicNanoseconds()
+                quarters.append(Int(Double(end - quarterStart.events) / (Double(now - quarterStart.time) / 1e9)))
+                quarterStart = (end, now)
+            }
+        }
+        let seconds = Double(monotonicNanoseconds() - started) / 1e9
+        guard try store.highWaterMark(shard: 0) == UInt64(writeEvents) else {
+            throw ValidationError("the store's high-water mark is not the last event written")
+        }
+        let mix = kinds.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        print(
+            "store write rate (\(persistence.store.rawValue), batches of \(batchSize)): \(Int(Double(writeEvents) / seconds)) "
+                + "events/s sustained over \(writeEvents) events (\(format3(seconds)) s; per quarter "
+                + quarters.map(String.init).joined(separator: ", ") + "); events: \(mix)")
+    }
+
+    private static func kind(_ event: EngineEvent) -> String {
+        switch event {
+        case .accepted: "accepted"
+        case .rejected: "rejected"
+        case .fill: "fill"
+        case .canceled: "canceled"
+        case .replaced: "replaced"
+        }
     }
 
     /// Writes `resting` resting orders' events to `persistence`'s store, then reads and replays them.
@@ -199,9 +270,7 @@ final class BenchStores {
     }
 
     private func endpoint(_ settings: PersistenceConfiguration) throws -> PostgresEventStore.Endpoint {
-        PostgresEventStore.Endpoint(
-            host: settings.postgresqlHost, port: settings.postgresqlPort, user: settings.postgresqlUser,
-            password: try settings.resolvedPostgresqlPassword(), database: settings.postgresqlDatabase)
+        try PostgresEventStore.Endpoint(settings)
     }
 
     func removeAll() {

@@ -17,6 +17,8 @@ import TOMLKit
 /// postgresql_user = "chronos"
 /// postgresql_database = "chronos"
 /// postgresql_password_file = "/run/secrets/pgpass"   # the password alone, or a libpq pgpass file
+/// postgresql_connect_timeout_ms = 5000        # bound on connecting (TCP and the startup handshake)
+/// postgresql_query_timeout_ms = 30000         # bound on every query; past it the connection is closed
 /// batch_size = 1000                           # events per transaction, at most
 /// buffer_events = 100000                      # events held while the store is behind or down
 /// retry_max_ms = 5000                         # the cap of the exponential retry backoff
@@ -65,6 +67,13 @@ public struct PersistenceConfiguration: Sendable, Equatable {
     public var postgresqlPasswordFile: String?
     /// The password, from `PGPASSWORD` only (never from the configuration file).
     public var postgresqlPassword: String?
+    /// The bound on connecting to PostgreSQL (TCP connect and the startup handshake), in ms: a
+    /// server that accepts and never answers fails the open instead of hanging it.
+    public var postgresqlConnectTimeoutMilliseconds = 5_000
+    /// The bound on every PostgreSQL query, in ms: the server cancels a statement that runs longer
+    /// (`statement_timeout`), and when no answer at all came 1 s later (a stopped server, a dead
+    /// network) the connection is closed and the write fails, to be retried on a new connection.
+    public var postgresqlQueryTimeoutMilliseconds = 30_000
     /// Events per transaction, at most.
     public var batchSize = 1_000
     /// Events held in memory while the store is behind or down; when full, the persister stops
@@ -164,8 +173,8 @@ extension TableReader {
             table, path: path,
             known: [
                 "enabled", "store", "sqlite_path", "postgresql_url", "postgresql_host", "postgresql_port",
-                "postgresql_user", "postgresql_database", "postgresql_password_file", "batch_size", "buffer_events",
-                "retry_max_ms", "debug_write_delay_ms",
+                "postgresql_user", "postgresql_database", "postgresql_password_file", "postgresql_connect_timeout_ms",
+                "postgresql_query_timeout_ms", "batch_size", "buffer_events", "retry_max_ms", "debug_write_delay_ms",
                 "startup_timeout_ms", "lag_alarm_events", "lag_alarm_seconds",
             ])
         var c = PersistenceConfiguration()
@@ -220,6 +229,7 @@ extension TableReader {
         if let v = string(table, "postgresql_password_file", path: path) { c.postgresqlPasswordFile = v }
         for (key, minimum) in [
             ("batch_size", 1), ("buffer_events", 1), ("retry_max_ms", 1), ("debug_write_delay_ms", 0),
+            ("postgresql_connect_timeout_ms", 1), ("postgresql_query_timeout_ms", 1),
         ] {
             guard let v = int(table, key, path: path) else { continue }
             guard v >= minimum else {
@@ -230,6 +240,8 @@ extension TableReader {
             case "batch_size": c.batchSize = v
             case "buffer_events": c.bufferEvents = v
             case "retry_max_ms": c.retryMaxMilliseconds = v
+            case "postgresql_connect_timeout_ms": c.postgresqlConnectTimeoutMilliseconds = v
+            case "postgresql_query_timeout_ms": c.postgresqlQueryTimeoutMilliseconds = v
             default: c.debugWriteDelayMilliseconds = v
             }
         }

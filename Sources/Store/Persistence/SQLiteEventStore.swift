@@ -34,6 +34,11 @@ public final class SQLiteEventStore: SQLEventStore {
         try pool.write { db in try body(GRDBSession(db: db)) }
     }
 
+    func write(_ batch: StoreBatch, seen: [Int: UInt64]) throws {
+        guard let pool else { throw EventStoreError("\(path): closed") }
+        try pool.write { db in try SQLiteBatchWriter(db: db).write(batch, seen: seen) }
+    }
+
     func read<T>(_ body: (any SQLSession) throws -> T) throws -> T {
         guard let pool else { throw EventStoreError("\(path): closed") }
         return try pool.read { db in try body(GRDBSession(db: db)) }
@@ -46,7 +51,7 @@ public final class SQLiteEventStore: SQLEventStore {
 }
 
 /// GRDB's `Database` (valid inside one `read` or `write` closure) as an ``SQLSession``.
-private struct GRDBSession: SQLSession {
+struct GRDBSession: SQLSession {
     let db: Database
 
     func execute(_ sql: String, _ values: [SQLValue]) throws {
