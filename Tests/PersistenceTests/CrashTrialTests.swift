@@ -52,7 +52,7 @@ import Workload
         let seed: UInt64
         /// Commands sent before the kill (which comes without waiting for their answers).
         let before: Int
-        /// Commands sent while the persister is down (`persister`).
+        /// Commands sent while the persister is down (`persister`; `both`: at most, before the engine's kill).
         let whileDown: Int
         /// Commands sent after the restart.
         let after: Int
@@ -81,6 +81,7 @@ import Workload
                 + (crash == .engine || crash == .both ? ", shard \(victim)" : "")
                 + (crash == .both ? ", persister \(persisterLead) ms before" : "")
                 + (crash == .persister ? ", \(whileDown) commands while it is down" : "")
+                + (crash == .both ? ", at most \(whileDown) commands between" : "")
                 + ", \(after) after the restart, write delay \(writeDelay) ms"
         }
     }
@@ -146,7 +147,7 @@ import Workload
                 children.persister = try setup.persister(2, environment: environment)
             case .both:
                 children.persister!.kill9()
-                flow.send(forMilliseconds: plan.persisterLead)
+                flow.send(forMilliseconds: plan.persisterLead, limit: plan.whileDown)
                 children.engines[plan.victim]!.kill9()
                 children.engines[plan.victim] = try setup.engine(plan.victim)
                 children.persister = try setup.persister(2, environment: environment)

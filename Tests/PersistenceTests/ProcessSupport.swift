@@ -225,11 +225,11 @@ final class OrderFlow {
         return true
     }
 
-    /// Sends commands for `milliseconds`, generating more as needed (as fast as the shards take
-    /// them, at most `window` unanswered); returns how many were sent. Commands sent this way are
-    /// not kept in ``commands``.
+    /// Sends commands for `milliseconds`, at most `limit` of them, generating more as needed (as
+    /// fast as the shards take them, at most `window` unanswered; reports are read until the time
+    /// is up); returns how many were sent. A long run drops the commands it sent from ``commands``.
     @discardableResult
-    func send(forMilliseconds milliseconds: Int, window: Int = 512) -> Int {
+    func send(forMilliseconds milliseconds: Int, limit: Int = .max, window: Int = 512) -> Int {
         let started = sent
         let deadline = monotonicNanoseconds() + UInt64(milliseconds) * 1_000_000
         var unanswered = 0
@@ -239,12 +239,13 @@ final class OrderFlow {
                 commands.removeAll(keepingCapacity: true)
                 generate(10_000)
             }
-            if unanswered < window, case .sent = client.submit(commands[sent - commandBase]) {
+            let open = unanswered < window && sent - started < limit
+            if open, case .sent = client.submit(commands[sent - commandBase]) {
                 sent += 1
                 unanswered += 1
             }
             let before = answered
-            drain(timeoutMilliseconds: unanswered < window ? 0 : 1)
+            drain(timeoutMilliseconds: open ? 0 : 1)
             unanswered = max(0, unanswered - (answered - before))
         }
         return sent - started
