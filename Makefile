@@ -49,7 +49,8 @@ test-debug:
 # trials (seeds 1…N, default 20) per crash kind — kill -9 of an engine shard, of the persister, of
 # both, of `chronos run` — and store, each checked for reissued sequences, events the client saw
 # but the journal or the store lacks, state hashes and lost events. `make soak-long`: one run of
-# SOAK_MINUTES minutes (default 10) of engines and persister under sustained load, same checks.
+# SOAK_MINUTES minutes (default 10) of engines and persister under sustained load (CHRONOS_SOAK_RATE
+# commands/s, default 700), same checks.
 SOAK_TRIALS ?= 20
 SOAK_MINUTES ?= 10
 soak:

@@ -46,6 +46,15 @@ import Workload
     /// The soak's length in minutes (`CHRONOS_SOAK_MINUTES`; unset: no soak).
     static let soakMinutes: Double? = environment["CHRONOS_SOAK_MINUTES"].flatMap { Double($0) }
 
+    /// The soak's bound on the flow, in commands per second (`CHRONOS_SOAK_RATE`, default 700; 0:
+    /// none, as fast as the shards answer): about what a debug-build persister writes to
+    /// PostgreSQL on a shared 2-core machine, so that the store keeps pace instead of ending the
+    /// run with a backlog of millions of events (the engines take ~20,000 commands/s).
+    static let soakRate: Int = {
+        let rate = environment["CHRONOS_SOAK_RATE"].flatMap { Int($0) } ?? 700
+        return rate > 0 ? rate : .max
+    }()
+
     /// A trial's plan: everything it does that is not timing comes from the seed.
     struct Plan: CustomStringConvertible {
         let crash: Crash
@@ -160,11 +169,7 @@ import Workload
 
         // The persister catches up with the journals; then everything stops gracefully.
         let last = try (0..<2).map { try journalLastSequence(setup.journalDirectory($0)) }
-        let caughtUp = eventually(seconds: 120) {
-            let store = try openStore(kind, setup, database: database)
-            defer { store.close() }
-            return try (0..<2).allSatisfy { try store.highWaterMark(shard: $0) >= last[$0] }
-        }
+        let caughtUp = waitForStore(kind, setup, database: database, toReach: last, seconds: 120)
         #expect(caughtUp, "the persister did not catch up with \(last); \(note)")
         let logName: (Int) -> String
         if let run = children.run {
@@ -186,9 +191,9 @@ import Workload
     }
 
     /// `CHRONOS_SOAK_MINUTES=M`: two engine shards and the persister for M minutes under sustained
-    /// load — the flow as fast as the shards answer it, at most 512 commands unanswered — on
-    /// PostgreSQL when the test server runs, else SQLite; then the trials' checks (the client keeps
-    /// a digest per event instead of the event).
+    /// load — the flow as fast as the shards answer it, bounded by ``soakRate`` and 512 commands
+    /// unanswered — on PostgreSQL when the test server runs, else SQLite; then the trials' checks
+    /// (the client keeps a digest per event instead of the event).
     @Test(.enabled(if: CrashTrialTests.soakMinutes != nil, "set CHRONOS_SOAK_MINUTES"))
     func sustainedLoadForMinutesLosesNothing() async throws {
         try await offThePool {
@@ -207,15 +212,24 @@ import Workload
             try #require(flow.waitForShards(seconds: 120), "\(note)")
             let end = Date().addingTimeInterval(minutes * 60)
             var sent = 0
-            while Date() < end { sent += flow.send(forMilliseconds: 1_000) }
+            var nextReport = Date().addingTimeInterval(30)
+            while Date() < end {
+                sent += flow.send(forMilliseconds: 1_000, limit: Self.soakRate)
+                if Date() >= nextReport {
+                    nextReport = nextReport.addingTimeInterval(30)
+                    let journaled = try (0..<2).map {
+                        try JournalReader(directory: setup.journalDirectory($0)).lastContiguous(after: 0)
+                    }
+                    let stored = try? storedMarks(kind, setup, database: database)
+                    print(
+                        "soak: \(sent) commands sent, journals at \(journaled), store at \(stored.map { "\($0)" } ?? "-")"
+                    )
+                }
+            }
             flow.drain(timeoutMilliseconds: 500)
             let last = try (0..<2).map { try journalLastSequence(setup.journalDirectory($0)) }
             print("soak: \(sent) commands in \(minutes) min, \(flow.answered) answered, events \(last)")
-            let caughtUp = eventually(seconds: 600) {
-                let store = try openStore(kind, setup, database: database)
-                defer { store.close() }
-                return try (0..<2).allSatisfy { try store.highWaterMark(shard: $0) >= last[$0] }
-            }
+            let caughtUp = waitForStore(kind, setup, database: database, toReach: last, seconds: 900)
             #expect(caughtUp, "the persister did not catch up with \(last); \(note)")
             #expect(children.persister!.terminate() == 0, "\(note)")
             for engine in children.engines { #expect(engine!.terminate() == 0, "\(note)") }
@@ -318,6 +332,28 @@ import Workload
                 + (kind == .postgresql ? ["--store", "postgresql"] : []),
             environment: environment)
         #expect(status.code == 0 && !status.output.contains("ALARM"), "\(status.output)\(status.error); \(note)")
+    }
+
+    /// Each shard's high-water mark in the store.
+    func storedMarks(_ kind: StoreKind, _ setup: ProcessSetup, database: String) throws -> [UInt64] {
+        let store = try openStore(kind, setup, database: database)
+        defer { store.close() }
+        return try (0..<2).map { try store.highWaterMark(shard: $0) }
+    }
+
+    /// Waits until every shard's high-water mark reaches `last` (up to `seconds`: a hang guard),
+    /// looking twice a second (each look opens the store: a new PostgreSQL connection).
+    func waitForStore(
+        _ kind: StoreKind, _ setup: ProcessSetup, database: String, toReach last: [UInt64], seconds: Double
+    ) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let marks = try? storedMarks(kind, setup, database: database), zip(marks, last).allSatisfy(>=) {
+                return true
+            }
+            usleep(500_000)
+        }
+        return false
     }
 
     /// The last valid record of a journal that starts at 1, once it stopped growing.
