@@ -4,7 +4,7 @@
 SWIFT ?= swift
 CHRONOS := .build/release/chronos
 
-.PHONY: deps build run test lint test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check fuzz scan test-deploy test-image bench bench-engine clean \
+.PHONY: deps build run test lint soak soak-long test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check fuzz scan test-deploy test-image bench bench-engine clean \
 	model test-model
 
 deps:
@@ -34,6 +34,8 @@ lint:
 # persisters and PostgreSQL load as processes (PROCESS_SUITES) after the rest, so that their CPU
 # load does not starve the gateway tests' answer timeouts on a 2-core machine; and the
 # flow-control suite (a client that never reads, heartbeat timeouts: wall-clock bounded) alone.
+# `PersistenceTests\.` takes every persistence suite, CrashTrialTests (two seeded crash trials
+# per kind and store) included, into the process run.
 PROCESS_SUITES := PersistenceTests\.|MultiProcessTests|StatusCommandTests|MultiGatewayTests|RiskSidecarProcessTests|KillSwitchReloadTests|GatewayCommandOverrideTests
 ALONE_SUITES := BinaryTCPFlowTests
 test-debug:
@@ -41,6 +43,25 @@ test-debug:
 	bash scripts/with-postgres.sh $(SWIFT) test --skip-build --skip '$(PROCESS_SUITES)|$(ALONE_SUITES)'
 	bash scripts/with-postgres.sh $(SWIFT) test --skip-build --filter '$(PROCESS_SUITES)'
 	$(SWIFT) test --skip-build --filter '$(ALONE_SUITES)'
+
+# Crash trials and soak (docs/persistence.md, "Crash trials and soak"), under a throwaway
+# PostgreSQL so that both stores are tried. `make soak`: CrashTrialTests with SOAK_TRIALS seeded
+# trials (seeds 1…N, default 20) per crash kind — kill -9 of an engine shard, of the persister, of
+# both, of `chronos run` — and store, each checked for reissued sequences, events the client saw
+# but the journal or the store lacks, state hashes and lost events. `make soak-long`: one run of
+# SOAK_MINUTES minutes (default 10) of engines and persister under sustained load (CHRONOS_SOAK_RATE
+# commands/s, default 700), same checks.
+SOAK_TRIALS ?= 20
+SOAK_MINUTES ?= 10
+soak:
+	$(SWIFT) build --build-tests
+	CHRONOS_SOAK_TRIALS=$(SOAK_TRIALS) bash scripts/with-postgres.sh $(SWIFT) test --skip-build \
+		--filter 'CrashTrialTests.killNine'
+
+soak-long:
+	$(SWIFT) build --build-tests
+	CHRONOS_SOAK_MINUTES=$(SOAK_MINUTES) bash scripts/with-postgres.sh $(SWIFT) test --skip-build \
+		--filter 'CrashTrialTests.sustainedLoad'
 
 test-release:
 	$(SWIFT) test -c release --filter ZeroAllocationTests

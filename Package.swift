@@ -196,7 +196,7 @@ let package = Package(
             name: "PersistenceTests",
             dependencies: [
                 "Persistence", "ChronosServices", "ChronosConfig", "ChronosCore", "MatchingEngine", "Messaging",
-                "TestSupport",
+                "Journal", "TestSupport",
                 "Workload", .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -8,8 +8,9 @@ import Persistence
 import TestSupport
 import Testing
 
-/// Kill -9 of an engine mid-stream, restart with `--recover`: the books are rebuilt from the
-/// persister's store and the stream goes on exactly as an uninterrupted run's.
+/// Kill -9 of an engine, restart (no flag): the books are rebuilt from the shard's journal and the
+/// stream goes on exactly as an uninterrupted run's; the lagging persister catches the tail up from
+/// the journal through the restarted shard's replay socket.
 extension PersistProcessTests {
     /// Each shard's events in an uninterrupted in-process run of `commands`, after `probes[shard]`
     /// start-up probes (`Flow.waitForShards` cancels of an unknown id, rejected).
@@ -38,22 +39,14 @@ extension PersistProcessTests {
         return (events, engines)
     }
 
-    /// The `state_hash=0x…` of the last log line containing `marker`.
-    func stateHash(in log: String, after marker: String) -> String? {
-        guard let line = log.split(separator: "\n").last(where: { $0.contains(marker) }),
-            let range = line.range(of: "state_hash=0x")
-        else { return nil }
-        return String(line[range.upperBound...].prefix(16))
-    }
-
     @Test(arguments: StoreKind.available)
-    func killNineOfTheEngineThenRecoveryGivesTheBookOfAnUninterruptedRun(_ kind: StoreKind) async throws {
+    func killNineOfTheEngineThenJournalRecoveryGivesTheBookOfAnUninterruptedRun(_ kind: StoreKind) async throws {
         try await offThePool {
             let database = "chronos_recover_\(UUID().uuidString.prefix(8).lowercased())"
             let dir = temporaryDirectory()
-            // The persister writes slowly: when the engine dies it is still behind, and --recover
-            // must wait for it to finish the tail.
-            let setup = try Setup(
+            // The persister writes slowly: when the engine dies it is still behind, and finishes
+            // the dead engine's tail from the journal (the restarted shard's replay socket).
+            let setup = try ProcessSetup(
                 persistence: "sqlite_path = \"\(dir.path)/chronos.sqlite\"\nbatch_size = 200\ndebug_write_delay_ms = 20"
             )
             let environment = try persisterEnvironment(kind, database: database)
@@ -64,19 +57,19 @@ extension PersistProcessTests {
                 _ = engine0.terminate()
                 _ = engine1.terminate()
             }
-            let flow = try Flow(setup.exchange, context: context, count: 8_000)
+            let flow = try OrderFlow(setup.exchange, context: context, count: 8_000)
             #expect(flow.waitForShards())
             let observers = try setup.exchange.shards.map { try EventSubscriber(context: context, shard: $0) }
             let persister = try setup.persister(1, environment: environment)
             defer { _ = persister.terminate() }
-            // `--recover` waits for a persister that is writing; one not started yet is not waited for.
             #expect(eventually(seconds: 30) { setup.log("persist-1.log").contains("persister following") })
             flow.send(4_000)
-            // Read the first life's stream now: its ring dies with it.
+            // The first life's stream, read before the kill (the restarted shard's is read apart).
             let beforeKill = try observe(observers)
-            let storedAtKill = try store(kind, setup, database: database).highWaterMark(shard: 0)
+            let storedAtKill = try openStore(kind, setup, database: database).highWaterMark(shard: 0)
             engine0.kill9()
-            engine0 = try setup.engine(0, ["--recover"], environment: environment, log: "engine-0-recovered.log")
+            // Journal recovery: no flag, no store read.
+            engine0 = try setup.engine(0, log: "engine-0-recovered.log")
             flow.send(4_000)  // waits until the recovered shard takes orders
             // The subscribers follow the restarted shard once it speaks (at the latest its heartbeat).
             var afterRestart: [[EngineEvent]] = []
@@ -104,19 +97,17 @@ extension PersistProcessTests {
                 let difference = zip(observed[shard], expected.events[shard]).first { $0 != $1 }
                 #expect(difference == nil, "shard \(shard)'s stream differs from an uninterrupted run's")
             }
-            try expectStoreEquals({ try self.store(kind, setup, database: database) }, observed)
+            try expectStoreEquals({ try openStore(kind, setup, database: database) }, observed)
 
             // The recovered book, and the book at the end, hash as the uninterrupted run's.
             let recoveredLog = setup.log("engine-0-recovered.log")
             #expect(recoveredLog.contains("engine shard recovered"), "\(recoveredLog)")
+            #expect(recoveredLog.contains("seeded_from_store=false"), "\(recoveredLog)")
+            #expect(stateHash(in: recoveredLog, after: "engine shard recovered") != nil)
             #expect(engine0.terminate() == 0)
             let finalHash = stateHash(in: setup.log("engine-0-recovered.log"), after: "engine shard stopped")
             #expect(finalHash == String(expected.engines[0].stateHash(), radix: 16).leftPadded(to: 16))
             #expect(storedAtKill > 0)
         }
     }
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

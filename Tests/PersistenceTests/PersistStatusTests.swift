@@ -1,6 +1,7 @@
 import ChronosCore
 import ChronosServices
 import Foundation
+import Journal
 import Messaging
 import Persistence
 import TestSupport
@@ -96,37 +97,39 @@ import Testing
         }
     }
 
-    /// The engines run first with a retransmission ring of 100 events; the persister starts after
-    /// the flow, so the ring no longer has the start of each stream: the persister counts the lost
-    /// events and stores the gaps, and both views of `chronos status` raise the ALARM (exit 3).
-    @Test func eventsTheRingNoLongerHadRaiseTheAlarm() async throws {
+    /// The engines run the flow first, with no persister; they stop (a final snapshot) and prune
+    /// their journals as `keep_segments = 0` does: the segments that snapshot covers are deleted.
+    /// Restarted from the snapshot, they no longer have the start of their streams: the persister,
+    /// started now, counts the lost events and stores the gaps, and both views of `chronos status`
+    /// raise the ALARM (exit 3).
+    @Test func eventsPrunedFromTheJournalBeforeThePersisterReadThemRaiseTheAlarm() async throws {
         try await offThePool {
             let dir = temporaryDirectory()
-            let setup = try PersistProcessTests.Setup(
-                persistence: "sqlite_path = \"\(dir.path)/chronos.sqlite\"", retransmissionCapacity: 100)
+            let setup = try ProcessSetup(
+                persistence: "sqlite_path = \"\(dir.path)/chronos.sqlite\"",
+                journal: "snapshot_every_events = 0\nkeep_snapshots = 1\nkeep_segments = 0", segmentEvents: 1_024)
             let context = try ZMQContext()
-            let engines = try [setup.engine(0), setup.engine(1)]
+            var engines = try [setup.engine(0), setup.engine(1)]
             defer { for engine in engines { _ = engine.terminate() } }
-            let flow = try PersistProcessTests.Flow(setup.exchange, context: context, count: 1_500)
+            let flow = try OrderFlow(setup.exchange, context: context, count: 4_000)
             #expect(flow.waitForShards())
-            let observers = try setup.exchange.shards.map { try EventSubscriber(context: context, shard: $0) }
-            flow.send(1_500)
-            // The observers lose the start too (the ring is small): only each shard's last sequence counts.
-            let lastSequences = observers.map { observer in
-                var last: UInt64 = 0
-                while true {
-                    do throws(EventSubscriber.Failure) {
-                        guard let event = try observer.next(timeoutMilliseconds: 300) else { break }
-                        last = event.sequence
-                    } catch .lost(_, let to) {
-                        last = max(last, to)
-                    } catch {
-                        break
-                    }
-                }
-                return last
+            flow.send(4_000)
+            for engine in engines { #expect(engine.terminate() == 0) }
+            let lastSequences = (0..<2).map { shard in
+                UInt64(
+                    logValue("last_sequence", in: setup.log("engine-\(shard).log"), after: "engine shard stopped") ?? ""
+                )
+                    ?? 0
             }
-            #expect(lastSequences.allSatisfy { $0 > 300 })
+            // More than a segment each: the first segment is covered by the final snapshot and pruned.
+            #expect(lastSequences.allSatisfy { $0 > 1_100 }, "\(lastSequences)")
+            let firstKept = try (0..<2).map {
+                try JournalDirectory.segments(setup.journalDirectory($0)).first?.first ?? 0
+            }
+            #expect(firstKept.allSatisfy { $0 > 1 }, "\(firstKept)")
+            engines = try [
+                setup.engine(0, log: "engine-0-restarted.log"), setup.engine(1, log: "engine-1-restarted.log"),
+            ]
             let port = try Self.freePort()
             let persister = try setup.persister(1, metricsPort: port)
             defer { _ = persister.terminate() }
@@ -156,7 +159,7 @@ import Testing
             #expect(stored.code == 3, "\(stored.error)")
             for shard in 0..<2 {
                 #expect(stored.output.contains("ALARM shard \(shard): "))
-                #expect(stored.output.contains("recorded in gaps (sequences 1…"))
+                #expect(stored.output.contains("recorded in gaps (sequences 1…\(firstKept[shard] - 1))"))
             }
             // Both at once: one report each, still exit 3.
             let both = try AuditProcessTests.chronos([
@@ -171,9 +174,9 @@ import Testing
     @Test func aServiceWithoutPersisterMetricsIsNotAPersister() async throws {
         try await offThePool {
             let dir = temporaryDirectory()
-            let setup = try PersistProcessTests.Setup(persistence: "sqlite_path = \"\(dir.path)/chronos.sqlite\"")
+            let setup = try ProcessSetup(persistence: "sqlite_path = \"\(dir.path)/chronos.sqlite\"")
             let port = try Self.freePort()
-            let engine = try PersistProcessTests.ChildProcess(
+            let engine = try ChildProcess(
                 setup.binary, ["engine", "--config", setup.configPath, "--shard", "0", "--metrics-port=\(port)"],
                 log: dir.appendingPathComponent("engine-0.log"))
             defer { _ = engine.terminate() }
