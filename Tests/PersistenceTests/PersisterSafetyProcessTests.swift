@@ -15,10 +15,10 @@ import Testing
 /// honoured within its bound while a PostgreSQL call hangs; `--persist-store` alarms on a damaged
 /// SQLite file, a missing event and a row that disagrees with its frame.
 @Suite(.serialized) struct PersisterSafetyProcessTests {
-    typealias Setup = PersistProcessTests.Setup
+    typealias Setup = ProcessSetup
 
     /// Waits for `process` to exit (at most `seconds`, a guard against hangs); its status, or nil.
-    func exitStatus(_ child: PersistProcessTests.ChildProcess, within seconds: Double) -> Int32? {
+    func exitStatus(_ child: ChildProcess, within seconds: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(seconds)
         while child.process.isRunning && Date() < deadline { usleep(20_000) }
         if child.process.isRunning {
@@ -65,7 +65,7 @@ import Testing
     func wrongPostgreSQLCredentialsEndThePersisterAtStart() async throws {
         try await offThePool {
             let setup = try Setup(persistence: "startup_timeout_ms = 1000")
-            var environment = PersistProcessTests().pgEnvironment("chronos")
+            var environment = pgEnvironment("chronos")
             environment["PGUSER"] = "nobody_\(UUID().uuidString.prefix(6).lowercased())"
             let persister = try setup.persister(1, environment: environment)
             let status = exitStatus(persister, within: 30)
@@ -218,7 +218,7 @@ import Testing
             let context = try ZMQContext()
             let engines = try [setup.engine(0), setup.engine(1)]
             defer { for engine in engines { _ = engine.terminate() } }
-            let flow = try PersistProcessTests.Flow(setup.exchange, context: context, count: 2_000)
+            let flow = try OrderFlow(setup.exchange, context: context, count: 2_000)
             #expect(flow.waitForShards())
             let persister = try setup.persister(1, environment: environment)
             defer { _ = persister.terminate() }
@@ -242,9 +242,9 @@ import Testing
         }
     }
 
-    /// An engine killed and restarted without `--recover` numbers again from 1: the persister stops
-    /// following that shard (nothing reissued is stored) and `chronos status --persist-port`
-    /// raises the ALARM (exit 3) with the reason.
+    /// An engine killed and restarted without its history (its journal folder lost) numbers again
+    /// from 1: the persister stops following that shard (nothing reissued is stored) and
+    /// `chronos status --persist-port` raises the ALARM (exit 3) with the reason.
     @Test func anEngineRestartedWithoutItsHistoryRaisesTheAlarm() async throws {
         try await offThePool {
             let dir = temporaryDirectory()
@@ -252,7 +252,7 @@ import Testing
             let context = try ZMQContext()
             var engines = try [setup.engine(0), setup.engine(1)]
             defer { for engine in engines { _ = engine.terminate() } }
-            let flow = try PersistProcessTests.Flow(setup.exchange, context: context, count: 3_000)
+            let flow = try OrderFlow(setup.exchange, context: context, count: 3_000)
             #expect(flow.waitForShards())
             let port = try PersistStatusTests.freePort()
             let persister = try setup.persister(1, metricsPort: port)
@@ -262,7 +262,9 @@ import Testing
             #expect(eventually(seconds: 20) { try store().highWaterMark(shard: 0) > 100 })
             engines[0].kill9()
             let before = try store().highWaterMark(shard: 0)
-            engines[0] = try setup.engine(0, log: "engine-0-again.log")  // no --recover: numbering from 1
+            // The journal volume is lost: the restarted shard has no history and numbers from 1.
+            try FileManager.default.removeItem(atPath: setup.dir.appendingPathComponent("journal/shard-0").path)
+            engines[0] = try setup.engine(0, log: "engine-0-again.log")
             var status = try AuditProcessTests.chronos(["status", "--persist-port", "\(port)"])
             for _ in 0..<200 where status.code != 3 {
                 usleep(100_000)
