@@ -109,17 +109,24 @@ struct JournalBench: ParsableCommand {
         for command in stream {
             events &+= engine.submit(command)
             guard let writer else { continue }
-            for event in engine.events {
-                guard
-                    case .success(let n) = WireFrame(message: .event(event, clientTimestampNanos: 1)).encode(
-                        into: frame),
-                    writer.append(sequence: event.sequence, frame: UnsafeRawBufferPointer(rebasing: frame[0..<n]))
-                else { throw ValidationError("journal append failed at \(event.sequence)") }
-            }
-            writer.commit()
+            try Self.journal(engine.events, into: writer, frame: frame)
         }
         let cpu = threadCPUNanoseconds() - started
         return (Double(cpu) / Double(stream.count), events)
+    }
+
+    /// Encodes one command's events into `frame` and appends them to `writer`, then commits: what
+    /// the shard's engine thread does per command.
+    static func journal(
+        _ events: EngineEvents, into writer: JournalWriter, frame: UnsafeMutableRawBufferPointer
+    ) throws {
+        for event in events {
+            guard
+                case .success(let n) = WireFrame(message: .event(event, clientTimestampNanos: 1)).encode(into: frame),
+                writer.append(sequence: event.sequence, frame: UnsafeRawBufferPointer(rebasing: frame[0..<n]))
+            else { throw ValidationError("journal append failed at \(event.sequence)") }
+        }
+        writer.commit()
     }
 
     // MARK: 2. Round trips
@@ -199,14 +206,7 @@ struct JournalBench: ParsableCommand {
             generator.generate(10_000, into: &commands)
             for command in commands {
                 source.submit(command)
-                for event in source.events {
-                    guard
-                        case .success(let n) = WireFrame(message: .event(event, clientTimestampNanos: 1)).encode(
-                            into: frame),
-                        writer.append(sequence: event.sequence, frame: UnsafeRawBufferPointer(rebasing: frame[0..<n]))
-                    else { throw ValidationError("journal append failed") }
-                }
-                writer.commit()
+                try Self.journal(source.events, into: writer, frame: frame)
                 if snapshotPath == nil && source.nextSequence > UInt64(max(0, recoveryEvents - tailEvents)) {
                     let file = SnapshotFile(
                         sequence: source.nextSequence - 1, identityText: identity.canonical,
