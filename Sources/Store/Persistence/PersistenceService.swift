@@ -235,10 +235,8 @@ public final class PersistenceService: @unchecked Sendable {
             let path = configuration.sqlitePath
             return { try SQLiteEventStore(path: path) }
         case .postgresql:
-            let endpoint = PostgresEventStore.Endpoint(
-                host: configuration.postgresqlHost, port: configuration.postgresqlPort,
-                user: configuration.postgresqlUser, password: try configuration.resolvedPostgresqlPassword(),
-                database: configuration.postgresqlDatabase)
+            // Host, credentials and the connect and query timeouts of `[persistence]`.
+            let endpoint = try PostgresEventStore.Endpoint(configuration)
             return { try PostgresEventStore(endpoint, logger: logger) }
         }
     }

@@ -74,6 +74,7 @@ struct SQLiteBatchWriter {
 
     /// Binds the 18 values of an `events` row.
     static func bind(_ row: EventRow, frame: ArraySlice<UInt8>, to statement: SQLiteRowStatement) throws {
+        statement.reset()
         try statement.bind(row.shard, at: 1)
         try statement.bind(row.sequence, at: 2)
         try statement.bind(row.kind.rawValue, at: 3)

@@ -19,6 +19,9 @@ public final class SQLiteEventStore: SQLEventStore {
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // A 64 MiB page cache (the default is 2 MB): the indexes of a growing store are read back
+            // from the file on every batch otherwise (measured: the write rate falls by half).
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         try migrate()

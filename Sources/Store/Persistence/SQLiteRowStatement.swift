@@ -7,22 +7,23 @@ import GRDB
 /// built per row.
 ///
 /// Invariants:
-/// - ``init(_:sql:)`` calls `setUncheckedArguments` once with no values: it resets the statement,
-///   sets every parameter to NULL and marks the arguments as bound. Safe because a statement GRDB's
-///   cache hands out is fresh or was last run successfully (GRDB drops a statement that failed from
-///   its cache), so its reset cannot fail.
-/// - `execute()` without arguments then only resets the statement before stepping it; a reset
-///   keeps the bindings, so it runs with the values bound here.
-/// - Callers bind every parameter before every ``execute()`` (a value left over from the previous
-///   row would be silently reused).
+/// - ``reset()``, before each row's binds, calls `setUncheckedArguments` with no values: it resets
+///   the statement (SQLite refuses binds on a statement stepped since its last reset), sets every
+///   parameter to NULL and marks the arguments as bound. Safe because the statement is fresh or was
+///   last run successfully (a failed run throws out of the batch, and GRDB drops a statement that
+///   failed from its cache), so its reset cannot fail.
+/// - `execute()` without arguments then only resets the statement again before stepping it; a
+///   reset keeps the bindings, so it runs with the values bound here.
 /// - Used only inside the `Database` closure that produced it (GRDB's writer queue).
 struct SQLiteRowStatement {
     private let statement: Statement
 
     init(_ db: Database, sql: String) throws {
         statement = try db.cachedStatement(sql: sql)
-        statement.setUncheckedArguments(StatementArguments())
     }
+
+    /// Makes the statement ready for a row's binds (every parameter NULL).
+    func reset() { statement.setUncheckedArguments(StatementArguments()) }
 
     /// Binds parameter `index` (1-based).
     func bind(_ value: Int64?, at index: Int32) throws {
@@ -40,8 +41,9 @@ struct SQLiteRowStatement {
         try check(Data(bytes).bind(to: statement.sqliteStatement, at: index), index)
     }
 
-    /// Binds `values` to parameters 1…`values.count`.
+    /// Resets the statement and binds `values` to parameters 1…`values.count`.
     func bind(_ values: Int64...) throws {
+        reset()
         for (offset, value) in values.enumerated() { try bind(value, at: Int32(offset + 1)) }
     }
 
