@@ -58,6 +58,13 @@ import Testing
         /// `config` nil: the embedded default (one inproc shard).
         init(binary: URL, config: String?, shard: Int, metricsPort: Int = -1) throws {
             process.executableURL = binary
+            // In the configuration's folder (or a fresh one): the engine's default journal
+            // (.chronos-state/journal) lands there, never in a folder another test or run uses.
+            let directory =
+                config.map { URL(fileURLWithPath: $0).deletingLastPathComponent() }
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("chronos-engine-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            process.currentDirectoryURL = directory
             process.arguments =
                 ["engine"] + (config.map { ["--config", $0] } ?? []) + [
                     "--shard", "\(shard)", "--metrics-port=\(metricsPort)",
@@ -201,7 +208,7 @@ import Testing
             #expect(eventually { client.submit(order(2_000_000, 9, 1, .buy, 1)) == .shardUnavailable(shard: 1) })
             #expect(trade(0)?.shard == 0)
 
-            // Restarted: trading resumes on shard 1 (a fresh book; recovery is the persistence issue's).
+            // Restarted: shard 1 recovers its book from its journal and trading resumes.
             shard1 = try EngineProcess(binary: binary, config: configPath, shard: 1)
             #expect(
                 eventually { if case .sent = client.submit(order(3_000_000, 9, 1, .buy, 1)) { true } else { false } })

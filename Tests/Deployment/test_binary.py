@@ -108,6 +108,8 @@ class ComposeCommandsRunTests(unittest.TestCase):
             # state under the temporary directory, everything on loopback only.
             config = CONFIG.read_text()
             config = config.replace('state_dir = "/var/lib/chronos/gateway"', f'state_dir = "{directory}/state"')
+            self.assertIn('dir = "/var/lib/chronos/journal"', config)
+            config = config.replace('dir = "/var/lib/chronos/journal"', f'dir = "{directory}/journal"')
             config = re.sub(r'(?m)^host = "0\.0\.0\.0"', 'host = "127.0.0.1"', config)
             self.assertEqual(config.count('"127.0.0.1"') - CONFIG.read_text().count('"127.0.0.1"'), 2)
             (directory / "chronos.toml").write_text(config)

@@ -26,6 +26,8 @@ import Testing
             process = Process()
             process.executableURL = binary
             process.arguments = arguments
+            // In the test's folder: an engine's default journal (.chronos-state/journal) lands there.
+            process.currentDirectoryURL = log.deletingLastPathComponent()
             let pipe = Pipe()
             process.standardOutput = pipe
             FileManager.default.createFile(atPath: log.path, contents: nil)

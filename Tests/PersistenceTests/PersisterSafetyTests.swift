@@ -24,6 +24,8 @@ import Testing
                 id: id, ordersEndpoint: "inproc://\(tag)-\(id)-orders", eventsEndpoint: "inproc://\(tag)-\(id)-events",
                 replayEndpoint: "inproc://\(tag)-\(id)-replay", retransmissionCapacity: 10_000)
         }
+        // Each exchange its own journals: shards never recover another test's (or run's) history.
+        exchange.journal.root = temporaryDirectory().appendingPathComponent("journal").path
         configure(&exchange.persistence)
         return exchange
     }
