@@ -158,7 +158,7 @@ final class ShardLoop {
         let file = SnapshotFile(
             sequence: sequence, identityText: configuration.identity.canonical,
             fingerprint: configuration.identity.fingerprint, body: engine.snapshotBytes(),
-            createdNanos: wallClockNanos())
+            createdNanos: wallClockNanoseconds())
         do {
             try file.write(directory: configuration.journalDirectory)
             counters.snapshotSequence.store(sequence, ordering: .relaxed)

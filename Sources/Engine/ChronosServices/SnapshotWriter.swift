@@ -84,7 +84,7 @@ final class SnapshotWriter: @unchecked Sendable {
         let file = SnapshotFile(
             sequence: sequence, identityText: configuration.identity.canonical,
             fingerprint: configuration.identity.fingerprint, body: shadow.snapshotBytes(),
-            createdNanos: wallClockNanos())
+            createdNanos: wallClockNanoseconds())
         try file.write(directory: files.directory)
         lastSnapshot = sequence
         counters.snapshotSequence.store(sequence, ordering: .relaxed)

@@ -185,8 +185,8 @@ public final class JournalFiles: Sendable {
     }
 }
 
-/// CLOCK_REALTIME in nanoseconds since the Unix epoch.
-func wallClockNanoseconds() -> UInt64 {
+/// CLOCK_REALTIME in nanoseconds since the Unix epoch (segment and snapshot creation times).
+public func wallClockNanoseconds() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
     return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
