@@ -48,15 +48,19 @@ import Testing
             return Int(line[range.upperBound...].prefix { $0.isNumber })
         }
 
-        /// The line with `ready` in it, waiting up to `seconds`.
+        /// The line with `ready` in it, waiting up to `seconds`. Looks once more after the deadline:
+        /// a test process whose threads were busy elsewhere may wake only after it.
         func readyLine(within seconds: Double = 30) async -> String? {
             let deadline = ContinuousClock.now + .seconds(seconds)
-            while ContinuousClock.now < deadline {
+            func line() -> String? {
                 let text = output.withLock { $0 }
-                if let line = text.split(separator: "\n").first(where: { $0.contains("ready") }) { return String(line) }
+                return text.split(separator: "\n").first(where: { $0.contains("ready") }).map(String.init)
+            }
+            while ContinuousClock.now < deadline {
+                if let found = line() { return found }
                 try? await Task.sleep(for: .milliseconds(20))
             }
-            return nil
+            return line()
         }
 
         /// SIGTERM, then the exit status (SIGKILL after `seconds`).
@@ -100,7 +104,7 @@ import Testing
                 if let found = messages.withLock({ $0.first(where: predicate) }) { return found }
                 try? await Task.sleep(for: .milliseconds(10))
             }
-            return nil
+            return messages.withLock { $0.first(where: predicate) }
         }
     }
 

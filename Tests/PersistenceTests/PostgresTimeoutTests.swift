@@ -1,5 +1,6 @@
 import ChronosConfig
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Persistence
@@ -13,81 +14,89 @@ import Testing
 /// (the connection is closed; a new store works), and a statement running longer than the query
 /// timeout is canceled by the server (the connection stays usable).
 @Suite struct PostgresTimeoutTests {
-    @Test func aConnectToAServerThatNeverAnswersFailsWithinTheConnectTimeout() throws {
-        let listener = try SilentListener()
-        defer { listener.close() }
-        let started = ContinuousClock.now
-        do {
-            _ = try PostgresEventStore(
-                .init(
-                    host: "127.0.0.1", port: listener.port, user: "chronos", database: "none",
-                    connectTimeoutMilliseconds: 300))
-            Issue.record("connected to a server that never answers")
-        } catch {
-            #expect("\(error)".contains("connect timed out"), "\(error)")
+    @Test func aConnectToAServerThatNeverAnswersFailsWithinTheConnectTimeout() async throws {
+        try await offThePool {
+            let listener = try SilentListener()
+            defer { listener.close() }
+            let started = ContinuousClock.now
+            do {
+                _ = try PostgresEventStore(
+                    .init(
+                        host: "127.0.0.1", port: listener.port, user: "chronos", database: "none",
+                        connectTimeoutMilliseconds: 300))
+                Issue.record("connected to a server that never answers")
+            } catch {
+                #expect("\(error)".contains("connect timed out"), "\(error)")
+            }
+            let elapsed = ContinuousClock.now - started
+            #expect(elapsed >= .milliseconds(290) && elapsed < .seconds(5), "\(elapsed)")
         }
-        let elapsed = ContinuousClock.now - started
-        #expect(elapsed >= .milliseconds(290) && elapsed < .seconds(5), "\(elapsed)")
     }
 
     @Test(.enabled(if: StoreKind.environment["CHRONOS_PG_PORT"] != nil, "needs scripts/with-postgres.sh"))
-    func aWriteToABackendThatStoppedAnsweringFailsWithinTheQueryTimeout() throws {
-        var endpoint = try StoreKind.postgresEndpoint()
-        endpoint.queryTimeoutMilliseconds = 500
-        let store = try PostgresEventStore(endpoint)
-        defer { store.close() }
-        let backend = pid_t(try store.backendProcessID())
-        try #require(kill(backend, SIGSTOP) == 0, "cannot stop the backend \(backend): errno \(errno)")
-        let started = ContinuousClock.now
-        do {
-            try store.write(batch: items(sampleEvents()))
-            Issue.record("a write to a stopped backend succeeded")
-        } catch {
-            #expect("\(error)".contains("query timed out"), "\(error)")
+    func aWriteToABackendThatStoppedAnsweringFailsWithinTheQueryTimeout() async throws {
+        try await offThePool {
+            var endpoint = try StoreKind.postgresEndpoint()
+            endpoint.queryTimeoutMilliseconds = 500
+            let store = try PostgresEventStore(endpoint)
+            defer { store.close() }
+            let backend = pid_t(try store.backendProcessID())
+            try #require(kill(backend, SIGSTOP) == 0, "cannot stop the backend \(backend): errno \(errno)")
+            let started = ContinuousClock.now
+            do {
+                try store.write(batch: items(sampleEvents()))
+                Issue.record("a write to a stopped backend succeeded")
+            } catch {
+                #expect("\(error)".contains("query timed out"), "\(error)")
+            }
+            let elapsed = ContinuousClock.now - started
+            kill(backend, SIGCONT)
+            #expect(elapsed >= .milliseconds(1_400) && elapsed < .seconds(10), "\(elapsed)")
+            // The connection was closed: this store is done, a new one writes.
+            #expect(throws: EventStoreError.self) { try store.highWaterMark(shard: 0) }
+            let fresh = try PostgresEventStore(endpoint)
+            defer { fresh.close() }
+            try fresh.write(batch: items(sampleEvents()))
+            #expect(try fresh.highWaterMark(shard: 0) == 7)
         }
-        let elapsed = ContinuousClock.now - started
-        kill(backend, SIGCONT)
-        #expect(elapsed >= .milliseconds(1_400) && elapsed < .seconds(10), "\(elapsed)")
-        // The connection was closed: this store is done, a new one writes.
-        #expect(throws: EventStoreError.self) { try store.highWaterMark(shard: 0) }
-        let fresh = try PostgresEventStore(endpoint)
-        defer { fresh.close() }
-        try fresh.write(batch: items(sampleEvents()))
-        #expect(try fresh.highWaterMark(shard: 0) == 7)
     }
 
     @Test(.enabled(if: StoreKind.environment["CHRONOS_PG_PORT"] != nil, "needs scripts/with-postgres.sh"))
-    func aStatementLongerThanTheQueryTimeoutIsCanceledByTheServer() throws {
-        var endpoint = try StoreKind.postgresEndpoint()
-        endpoint.queryTimeoutMilliseconds = 300
-        let store = try PostgresEventStore(endpoint)
-        defer { store.close() }
-        let started = ContinuousClock.now
-        do {
-            _ = try store.read { try $0.query("SELECT pg_sleep(5)", []) }
-            Issue.record("a 5 s statement outlived a 300 ms timeout")
-        } catch {
-            #expect("\(error)".contains("57014"), "\(error)")  // query_canceled: statement timeout
+    func aStatementLongerThanTheQueryTimeoutIsCanceledByTheServer() async throws {
+        try await offThePool {
+            var endpoint = try StoreKind.postgresEndpoint()
+            endpoint.queryTimeoutMilliseconds = 300
+            let store = try PostgresEventStore(endpoint)
+            defer { store.close() }
+            let started = ContinuousClock.now
+            do {
+                _ = try store.read { try $0.query("SELECT pg_sleep(5)", []) }
+                Issue.record("a 5 s statement outlived a 300 ms timeout")
+            } catch {
+                #expect("\(error)".contains("57014"), "\(error)")  // query_canceled: statement timeout
+            }
+            #expect(ContinuousClock.now - started < .seconds(1))
+            try store.write(batch: items(sampleEvents()))  // the connection is still usable
+            #expect(try store.highWaterMark(shard: 0) == 7)
         }
-        #expect(ContinuousClock.now - started < .seconds(1))
-        try store.write(batch: items(sampleEvents()))  // the connection is still usable
-        #expect(try store.highWaterMark(shard: 0) == 7)
     }
 
-    @Test func theTimeoutsAreReadFromPersistence() throws {
-        let exchange = try ExchangeConfiguration.parse(
-            toml: """
-                [persistence]
-                store = "postgresql"
-                postgresql_connect_timeout_ms = 1500
-                postgresql_query_timeout_ms = 2500
-                """)
-        let endpoint = try PostgresEventStore.Endpoint(exchange.persistence)
-        #expect(endpoint.connectTimeoutMilliseconds == 1_500 && endpoint.queryTimeoutMilliseconds == 2_500)
-        let defaults = try PostgresEventStore.Endpoint(PersistenceConfiguration())
-        #expect(defaults.connectTimeoutMilliseconds == 5_000 && defaults.queryTimeoutMilliseconds == 30_000)
-        #expect(throws: ConfigurationError.self) {
-            try ExchangeConfiguration.parse(toml: "[persistence]\npostgresql_query_timeout_ms = 0")
+    @Test func theTimeoutsAreReadFromPersistence() async throws {
+        try await offThePool {
+            let exchange = try ExchangeConfiguration.parse(
+                toml: """
+                    [persistence]
+                    store = "postgresql"
+                    postgresql_connect_timeout_ms = 1500
+                    postgresql_query_timeout_ms = 2500
+                    """)
+            let endpoint = try PostgresEventStore.Endpoint(exchange.persistence)
+            #expect(endpoint.connectTimeoutMilliseconds == 1_500 && endpoint.queryTimeoutMilliseconds == 2_500)
+            let defaults = try PostgresEventStore.Endpoint(PersistenceConfiguration())
+            #expect(defaults.connectTimeoutMilliseconds == 5_000 && defaults.queryTimeoutMilliseconds == 30_000)
+            #expect(throws: ConfigurationError.self) {
+                try ExchangeConfiguration.parse(toml: "[persistence]\npostgresql_query_timeout_ms = 0")
+            }
         }
     }
 }

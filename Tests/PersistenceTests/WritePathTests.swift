@@ -1,5 +1,6 @@
 import ChronosCore
 import MatchingEngine
+import TestSupport
 import Testing
 import Workload
 
@@ -12,64 +13,71 @@ import Workload
 /// then its fill) and lost ranges recorded as gaps, must leave exactly the same six tables.
 @Suite struct WritePathTests {
     @Test(arguments: StoreKind.available, [1, 2, 3, 4])
-    func randomizedStreamsLeaveTheTablesTheLegacyPathLeaves(_ kind: StoreKind, seed: UInt64) throws {
-        let store = try #require(try kind.makeStore() as? any SQLEventStore)
-        let oracle = try #require(try kind.makeStore() as? any SQLEventStore)
-        defer {
-            store.close()
-            oracle.close()
-        }
-        var random = SplitMix64(seed: seed)
-        let writes = try randomWrites(&random)
-        for (batch, seen) in writes {
-            try store.write(batch: batch, seen: seen)
-            try oracle.writeThroughLegacyPath(batch: batch, seen: seen)
-        }
-        for table in Self.tables {
-            let stored = try tableRows(store, table)
-            let expected = try tableRows(oracle, table)
-            #expect(stored.count == expected.count, "\(table): row count")
-            if let index = zip(stored, expected).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
-                Issue.record(
-                    "\(table): row \(index) differs: \(stored[index]) but the legacy path has \(expected[index])")
+    func randomizedStreamsLeaveTheTablesTheLegacyPathLeaves(_ kind: StoreKind, seed: UInt64) async throws {
+        try await offThePool {
+            let store = try #require(try kind.makeStore() as? any SQLEventStore)
+            let oracle = try #require(try kind.makeStore() as? any SQLEventStore)
+            defer {
+                store.close()
+                oracle.close()
             }
+            var random = SplitMix64(seed: seed)
+            let writes = try randomWrites(&random)
+            for (batch, seen) in writes {
+                try store.write(batch: batch, seen: seen)
+                try oracle.writeThroughLegacyPath(batch: batch, seen: seen)
+            }
+            for table in Self.tables {
+                let stored = try tableRows(store, table)
+                let expected = try tableRows(oracle, table)
+                #expect(stored.count == expected.count, "\(table): row count")
+                if let index = zip(stored, expected).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset
+                {
+                    Issue.record(
+                        "\(table): row \(index) differs: \(stored[index]) but the legacy path has \(expected[index])")
+                }
+            }
+            // The streams did what they were meant to: every kind of effect is in the tables.
+            let statuses = Set(try store.orders().map(\.status))
+            #expect(statuses == [.open, .filled, .canceled, .rejected])
+            #expect(try !store.trades().isEmpty && !store.gaps(shard: 0).isEmpty)
         }
-        // The streams did what they were meant to: every kind of effect is in the tables.
-        let statuses = Set(try store.orders().map(\.status))
-        #expect(statuses == [.open, .filled, .canceled, .rejected])
-        #expect(try !store.trades().isEmpty && !store.gaps(shard: 0).isEmpty)
     }
 
     @Test(arguments: StoreKind.available)
-    func anEventTwiceInOneBatchHasItsEffectsOnce(_ kind: StoreKind) throws {
-        let store = try kind.makeStore()
-        defer { store.close() }
-        let events = sampleEvents()
-        try store.write(batch: items(Array(events[0..<3]) + [events[2]] + Array(events[3...])))
-        #expect(try store.events(shard: 0) == events)
-        let orders = Dictionary(uniqueKeysWithValues: try store.orders().map { ($0.id.rawValue, $0) })
-        #expect(orders[1]?.cumulativeQuantity == 4 && orders[2]?.cumulativeQuantity == 4)
-        #expect(try store.trades().count == 1)
+    func anEventTwiceInOneBatchHasItsEffectsOnce(_ kind: StoreKind) async throws {
+        try await offThePool {
+            let store = try kind.makeStore()
+            defer { store.close() }
+            let events = sampleEvents()
+            try store.write(batch: items(Array(events[0..<3]) + [events[2]] + Array(events[3...])))
+            #expect(try store.events(shard: 0) == events)
+            let orders = Dictionary(uniqueKeysWithValues: try store.orders().map { ($0.id.rawValue, $0) })
+            #expect(orders[1]?.cumulativeQuantity == 4 && orders[2]?.cumulativeQuantity == 4)
+            #expect(try store.trades().count == 1)
+        }
     }
 
     @Test(arguments: StoreKind.available)
-    func aHoleFilledLongAfterwardsMovesTheMarkOverEverythingStoredPastIt(_ kind: StoreKind) throws {
-        let store = try kind.makeStore()
-        defer { store.close() }
-        var random = SplitMix64(seed: 9)
-        let events = try engineEvents(&random, commands: 600)
-        #expect(events.count > 600)
-        // 1…10, then everything past 20 in batches of 50 (the mark waits at 10), then a gap
-        // recorded over part of the hole and the rest of it as events: the mark walks to the end.
-        try store.write(batch: items(Array(events[0..<10])))
-        for start in stride(from: 20, to: events.count, by: 50) {
-            try store.write(batch: items(Array(events[start..<min(start + 50, events.count)])))
-            #expect(try store.highWaterMark(shard: 0) == 10)
+    func aHoleFilledLongAfterwardsMovesTheMarkOverEverythingStoredPastIt(_ kind: StoreKind) async throws {
+        try await offThePool {
+            let store = try kind.makeStore()
+            defer { store.close() }
+            var random = SplitMix64(seed: 9)
+            let events = try engineEvents(&random, commands: 600)
+            #expect(events.count > 600)
+            // 1…10, then everything past 20 in batches of 50 (the mark waits at 10), then a gap
+            // recorded over part of the hole and the rest of it as events: the mark walks to the end.
+            try store.write(batch: items(Array(events[0..<10])))
+            for start in stride(from: 20, to: events.count, by: 50) {
+                try store.write(batch: items(Array(events[start..<min(start + 50, events.count)])))
+                #expect(try store.highWaterMark(shard: 0) == 10)
+            }
+            try store.write(batch: [.gap(shard: 0, from: 11, to: 15)])
+            #expect(try store.highWaterMark(shard: 0) == 15)
+            try store.write(batch: items(Array(events[15..<20])))
+            #expect(try store.highWaterMark(shard: 0) == UInt64(events.count))
         }
-        try store.write(batch: [.gap(shard: 0, from: 11, to: 15)])
-        #expect(try store.highWaterMark(shard: 0) == 15)
-        try store.write(batch: items(Array(events[15..<20])))
-        #expect(try store.highWaterMark(shard: 0) == UInt64(events.count))
     }
 
     static let tables = [
