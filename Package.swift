@@ -122,6 +122,7 @@ let package = Package(
             dependencies: [
                 "ChronosCore", "ChronosConfig", "ChronosServices", "Messaging",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

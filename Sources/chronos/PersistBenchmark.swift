@@ -110,6 +110,7 @@ struct PersistBench: ParsableCommand {
         let store = try PersistenceService.storeFactory(persistence, logger: Logger(label: "chronos.bench"))()
         defer { store.close() }
         var quarters: [Int] = []
+        let startedCPU = threadCPUNanoseconds()
         let started = monotonicNanoseconds()
         var quarterStart = (events: 0, time: started)
         for start in stride(from: 0, to: items.count, by: batchSize) {
@@ -124,6 +125,7 @@ struct PersistBench: ParsableCommand {
             }
         }
         let seconds = Double(monotonicNanoseconds() - started) / 1e9
+        let cpuPerEvent = Double(threadCPUNanoseconds() - startedCPU) / Double(writeEvents)
         guard try store.highWaterMark(shard: 0) == UInt64(writeEvents) else {
             throw ValidationError("the store's high-water mark is not the last event written")
         }
@@ -131,7 +133,8 @@ struct PersistBench: ParsableCommand {
         print(
             "store write rate (\(persistence.store.rawValue), batches of \(batchSize)): \(Int(Double(writeEvents) / seconds)) "
                 + "events/s sustained over \(writeEvents) events (\(format3(seconds)) s; per quarter "
-                + quarters.map(String.init).joined(separator: ", ") + "); events: \(mix)")
+                + quarters.map(String.init).joined(separator: ", ") + "); writing thread CPU "
+                + "\(Int(cpuPerEvent)) ns/event (PostgreSQL's server work not included); events: \(mix)")
     }
 
     private static func kind(_ event: EngineEvent) -> String {

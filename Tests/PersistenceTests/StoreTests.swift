@@ -99,6 +99,32 @@ import Testing
         }
     }
 
+    /// The log is copied into the database file by the store's checkpoint thread, not by the
+    /// writer: the writer's own checkpoint starts only past 65,536 pages (256 MiB) of log, far more
+    /// than written here, so without that thread the database file would stay at its empty size.
+    @Test func sqliteCheckpointsTheLogOffTheWriter() async throws {
+        try await offThePool {
+            let path = temporaryDirectory().appendingPathComponent("checkpoint.sqlite").path
+            let store = try SQLiteEventStore(path: path)
+            defer { store.close() }
+            let emptySize = try fileSize(path)
+            let events = (1...20_000).map { shifted(sampleEvents()[0], to: UInt64($0)) }
+            for start in stride(from: 0, to: events.count, by: 1_000) {
+                try store.write(batch: items(Array(events[start..<start + 1_000])))
+            }
+            #expect(try store.highWaterMark(shard: 0) == 20_000)
+            // 20,000 events (each ~200 bytes, in rows and indexes): a few MiB once copied.
+            let copied = eventually(seconds: 30) { try fileSize(path) > emptySize + 2_000_000 }
+            let size = try fileSize(path)
+            #expect(copied, "the database file is \(size) bytes")
+            #expect(try fileSize(path + "-wal") < 256 * 1_048_576)
+        }
+    }
+
+    func fileSize(_ path: String) throws -> Int {
+        try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+    }
+
     @Test(.enabled(if: StoreKind.environment["CHRONOS_PG_PORT"] != nil, "needs scripts/with-postgres.sh"))
     func postgresqlThatIsNotThereFailsToOpen() async throws {
         try await offThePool {

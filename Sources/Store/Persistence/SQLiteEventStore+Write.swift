@@ -32,7 +32,7 @@ struct SQLiteBatchWriter {
         for (index, row) in batch.rows.enumerated() {
             try Self.bind(row, frame: batch.frame(index), to: insertEvent)
             try insertEvent.execute()
-            if db.changesCount > 0 {
+            if insertEvent.changes > 0 {
                 try effects.apply(batch.events[index], shard: row.shard, recorded: row.recordedAt)
             }
         }
@@ -77,7 +77,7 @@ struct SQLiteBatchWriter {
         statement.reset()
         try statement.bind(row.shard, at: 1)
         try statement.bind(row.sequence, at: 2)
-        try statement.bind(row.kind.rawValue, at: 3)
+        try statement.bind(row.kind.name, at: 3)
         try statement.bind(row.orderID, at: 4)
         try statement.bind(row.account, at: 5)
         try statement.bind(row.symbol, at: 6)

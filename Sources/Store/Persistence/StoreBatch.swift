@@ -112,6 +112,17 @@ struct EventRow {
     /// The `kind` column.
     enum Kind: String {
         case accepted, rejected, fill, canceled, replaced
+
+        /// ``rawValue`` as a constant, for binds that read it in place.
+        var name: StaticString {
+            switch self {
+            case .accepted: "accepted"
+            case .rejected: "rejected"
+            case .fill: "fill"
+            case .canceled: "canceled"
+            case .replaced: "replaced"
+            }
+        }
     }
 
     init(shard: Int, _ event: EngineEvent, timestamp: UInt64, recorded: UInt64) {
