@@ -4,7 +4,7 @@
 SWIFT ?= swift
 CHRONOS := .build/release/chronos
 
-.PHONY: deps build run test lint soak soak-long test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check fuzz scan test-deploy test-image bench bench-engine clean \
+.PHONY: deps build run test lint soak soak-long soak-line test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check fuzz scan test-deploy test-image bench bench-engine clean \
 	model test-model
 
 deps:
@@ -62,6 +62,13 @@ soak-long:
 	$(SWIFT) build --build-tests
 	CHRONOS_SOAK_MINUTES=$(SOAK_MINUTES) bash scripts/with-postgres.sh $(SWIFT) test --skip-build \
 		--filter 'CrashTrialTests.sustainedLoad'
+
+# The exchange at line rate (release `chronos run` + `chronos loadgen`, binary protocol) with the
+# persister on for SOAK_MINUTES, beside a floor with it off; then the journal, the store and the
+# answered orders must agree (scripts/soak-line.sh). SOAK_STORE=sqlite (default) or postgresql.
+SOAK_STORE ?= sqlite
+soak-line: build
+	SOAK_MINUTES=$(SOAK_MINUTES) SOAK_STORE=$(SOAK_STORE) bash scripts/with-postgres.sh bash scripts/soak-line.sh $(CHRONOS)
 
 test-release:
 	$(SWIFT) test -c release --filter ZeroAllocationTests
