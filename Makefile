@@ -26,6 +26,7 @@ test: deps lint test-debug test-release test-reference test-fix-acceptance test-
 	@echo "make test: all passed"
 
 lint:
+	@echo "== $@ started $$(date +%T)"
 	$(SWIFT) format lint --strict -r Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks \
 		Fuzz/Package.swift Fuzz/Sources
 
@@ -39,6 +40,7 @@ lint:
 PROCESS_SUITES := PersistenceTests\.|MultiProcessTests|StatusCommandTests|MultiGatewayTests|RiskSidecarProcessTests|KillSwitchReloadTests|GatewayCommandOverrideTests
 ALONE_SUITES := BinaryTCPFlowTests
 test-debug:
+	@echo "== $@ started $$(date +%T)"
 	$(SWIFT) build --build-tests
 	bash scripts/with-postgres.sh $(SWIFT) test --skip-build --skip '$(PROCESS_SUITES)|$(ALONE_SUITES)'
 	bash scripts/with-postgres.sh $(SWIFT) test --skip-build --filter '$(PROCESS_SUITES)'
@@ -71,26 +73,32 @@ soak-line: build
 	SOAK_MINUTES=$(SOAK_MINUTES) SOAK_STORE=$(SOAK_STORE) bash scripts/with-postgres.sh bash scripts/soak-line.sh $(CHRONOS)
 
 test-release:
+	@echo "== $@ started $$(date +%T)"
 	$(SWIFT) test -c release --filter ZeroAllocationTests
 
 test-reference:
+	@echo "== $@ started $$(date +%T)"
 	python3 -m unittest discover -s tools/reference
 
 # Black-box FIX 4.4 session and application tests against the built binary over real TCP
 # (scenarios after QuickFIX's acceptance suite; Tests/FIXAcceptance/README.md).
 test-fix-acceptance:
+	@echo "== $@ started $$(date +%T)"
 	CHRONOS_BIN=.build/debug/chronos python3 -m unittest discover -s Tests/FIXAcceptance -v
 
 # QuickFIX (C++) as a real FIX 4.4 peer of the built binary, with its session layer and data
 # dictionary validation on (Tests/QuickFIXPeer/README.md).
 test-quickfix:
+	@echo "== $@ started $$(date +%T)"
 	bash Tests/QuickFIXPeer/run.sh
 
 # Fails when any benchmarked command allocates (thresholds in Benchmarks/Thresholds).
 bench-gate:
+	@echo "== $@ started $$(date +%T)"
 	cd Benchmarks && $(SWIFT) package benchmark thresholds check --no-progress
 
 memory-check:
+	@echo "== $@ started $$(date +%T)"
 	$(SWIFT) build -c release --product chronos
 	bash scripts/replay-memory-check.sh 10000000
 
@@ -101,6 +109,7 @@ memory-check:
 # Swift code without coverage feedback: the explicit `-sanitize-coverage` gives the fuzzer its edges.
 FUZZ_SECONDS ?= 30
 fuzz:
+	@echo "== $@ started $$(date +%T)"
 	cd Fuzz && $(SWIFT) build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -parse-as-library \
 		-Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp
 	rm -rf .build/fuzz-corpus .build/fuzz-corpus-gateway && mkdir -p .build/fuzz-corpus .build/fuzz-corpus-gateway
@@ -116,6 +125,7 @@ fuzz:
 # does not read compose files; Tests/Deployment checks those. Image vulnerability scans need
 # Trivy's online database: .github/workflows/security.yml.)
 scan: deps
+	@echo "== $@ started $$(date +%T)"
 	hadolint --config .hadolint.yaml deploy/Dockerfile
 	trivy config --skip-check-update --skip-version-check --quiet --ignorefile .trivyignore.yaml \
 		--severity HIGH,CRITICAL --exit-code 1 deploy/
@@ -123,12 +133,14 @@ scan: deps
 # Deployment tests (Tests/Deployment, Python unittest): YAML, Dockerfile, compose and Kubernetes
 # invariants, their agreement, and the commands they run against the built binary.
 test-deploy: deps
+	@echo "== $@ started $$(date +%T)"
 	$(SWIFT) build --product chronos
 	CHRONOS_BIN=.build/debug/chronos python3 -m unittest discover -s Tests/Deployment -v
 
 # deploy/Dockerfile built with buildah (no Docker engine), its runtime contents checked and its
 # health check run against a live engine (Tests/Deployment/build-image.sh).
 test-image: deps
+	@echo "== $@ started $$(date +%T)"
 	bash Tests/Deployment/build-image.sh
 
 # Measurements for the README's performance table.
@@ -149,6 +161,7 @@ model: build
 # The training pipeline end to end on a tiny simulation (< 1 min; needs the release build and
 # the packages of tools/model/requirements.txt, which `make deps` installs).
 test-model: build
+	@echo "== $@ started $$(date +%T)"
 	CHRONOS_BIN=$(CHRONOS) python3 -m unittest discover -s tools/model -v
 
 clean:
