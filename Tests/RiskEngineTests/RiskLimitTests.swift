@@ -184,6 +184,23 @@ import Testing
         #expect(h.check(14, 1, .buy, 10, 1, tif: .immediateOrCancel, now: .max).rejected == nil)
     }
 
+    /// `[[risk.accounts]] max_messages_per_second = 5, message_burst = 5` for an account before its
+    /// first message: its bucket starts full (5 pass at once), as the same limits as the default do.
+    @Test func anAccountConfiguredBeforeItsFirstMessageStartsWithItsOwnFullBurst() {
+        let h = RiskHarness()  // the default: no rate limit, a burst of one
+        var limits = RiskConfiguration().defaultAccountLimits
+        limits.maxMessagesPerSecond = 5
+        limits.messageBurst = 5
+        #expect(h.risk.setAccountLimits(limits, for: AccountID(1)))
+        let answers = (1...7).map { h.check(UInt64($0), 1, .buy, 10, 1, tif: .immediateOrCancel, now: 1).rejected }
+        #expect(answers == [nil, nil, nil, nil, nil, .messageRate, .messageRate])
+        // A known account's reload keeps what its bucket holds (here: nothing) up to the new burst.
+        limits.messageBurst = 10
+        #expect(h.risk.setAccountLimits(limits, for: AccountID(1)))
+        #expect(h.check(8, 1, .buy, 10, 1, tif: .immediateOrCancel, now: 1).rejected == .messageRate)
+        #expect(h.check(9, 1, .buy, 10, 1, tif: .immediateOrCancel, now: 1 + 200_000_000).rejected == nil)
+    }
+
     @Test func killSwitchAtRunTimeBlocksNewAndReplaceAndListsWorkingOrders() {
         let h = RiskHarness()
         h.enter(1, 1, .buy, 100, 1)

@@ -112,14 +112,23 @@ public final class RiskEngine {
         return true
     }
 
-    /// Sets the limits of `account`, including its kill switch; counters, positions and the
-    /// token bucket are kept (the bucket is clamped to the new burst). Returns false when the
-    /// account table is full.
+    /// Sets the limits of `account`, including its kill switch. An account not seen before starts
+    /// with a full bucket of its own burst; for a known one, counters, positions and the token
+    /// bucket are kept (the bucket is clamped to the new burst). Returns false when the account
+    /// table is full.
     @discardableResult
     public func setAccountLimits(_ limits: AccountRiskLimits, for account: AccountID) -> Bool {
+        let known = accountIndex.find(UInt64(account.rawValue)) != nil
         guard let a = accountSlot(account) else { return false }
-        accounts[a].limits = limits
-        accounts[a].tokens = min(accounts[a].tokens, limits.messageBurst * Self.nanosPerSecond)
+        if known {
+            // A change (a reload): the bucket keeps what it holds, up to the new burst.
+            accounts[a].limits = limits
+            accounts[a].tokens = min(accounts[a].tokens, limits.messageBurst * Self.nanosPerSecond)
+        } else {
+            // An account configured before its first message starts with its own full burst, as an
+            // account under the default limits starts with the default's.
+            accounts[a] = AccountState(limits: limits)
+        }
         return true
     }
 

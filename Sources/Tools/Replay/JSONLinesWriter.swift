@@ -114,6 +114,71 @@ public struct JSONLinesWriter {
         append(value.magnitude)
     }
 
+    /// Appends a finite, non-negative `value` with `digits` (1…15) significant digits, as C's
+    /// `%.<digits>g` prints it: fixed notation for exponents −4 up to `digits` − 1, else
+    /// `d.ddde-XX`; trailing zeros (and a bare point) dropped (`0.913042`, `2.08551e-05`, `1`).
+    /// A valid JSON number. No allocation.
+    public mutating func append(significant value: Double, digits: Int = 6) {
+        precondition(value >= 0 && value.isFinite && (1...15).contains(digits))
+        if value == 0 {
+            append(byte: UInt8(ascii: "0"))
+            return
+        }
+        // The value as `mantissa` × 10^(exponent − digits + 1), `mantissa` with exactly `digits` digits.
+        var exponent = Int(log10(value).rounded(.down))
+        var scale = 1.0
+        for _ in 0..<digits - 1 { scale *= 10 }  // 10^(digits − 1)
+        var mantissa = UInt64((value / Self.power(exponent) * scale).rounded())
+        if mantissa < UInt64(scale) {  // log10 rounded up across a power of ten
+            exponent -= 1
+            mantissa = UInt64((value / Self.power(exponent) * scale).rounded())
+        }
+        if mantissa >= UInt64(scale * 10) {  // rounding carried into one more digit
+            exponent += 1
+            mantissa = UInt64((value / Self.power(exponent) * scale).rounded())
+        }
+        // The digits, most significant first, trailing zeros dropped.
+        var digitBytes: (UInt64, UInt64) = (0, 0)  // 16 bytes of stack scratch
+        withUnsafeMutableBytes(of: &digitBytes) { scratch in
+            var m = mantissa
+            for i in stride(from: digits - 1, through: 0, by: -1) {
+                scratch[i] = UInt8(truncatingIfNeeded: m % 10) + UInt8(ascii: "0")
+                m /= 10
+            }
+            var count = digits
+            while count > 1 && scratch[count - 1] == UInt8(ascii: "0") { count -= 1 }
+            if exponent < -4 || exponent >= digits {
+                append(byte: scratch[0])
+                if count > 1 {
+                    append(byte: UInt8(ascii: "."))
+                    for i in 1..<count { append(byte: scratch[i]) }
+                }
+                append(byte: UInt8(ascii: "e"))
+                append(byte: UInt8(ascii: exponent < 0 ? "-" : "+"))
+                if exponent.magnitude < 10 { append(byte: UInt8(ascii: "0")) }
+                append(UInt64(exponent.magnitude))
+            } else if exponent < 0 {
+                append(byte: UInt8(ascii: "0"))
+                append(byte: UInt8(ascii: "."))
+                for _ in 0..<(-exponent - 1) { append(byte: UInt8(ascii: "0")) }
+                for i in 0..<count { append(byte: scratch[i]) }
+            } else {
+                for i in 0...exponent { append(byte: scratch[i]) }
+                if count > exponent + 1 {
+                    append(byte: UInt8(ascii: "."))
+                    for i in (exponent + 1)..<count { append(byte: scratch[i]) }
+                }
+            }
+        }
+    }
+
+    /// 10^`exponent`, exact for the exponents a probability prints with.
+    static func power(_ exponent: Int) -> Double {
+        var result = 1.0
+        for _ in 0..<exponent.magnitude { result *= 10 }
+        return exponent < 0 ? 1 / result : result
+    }
+
     /// Appends `bytes` as a JSON string: quotes, `"` and `\` escaped, control characters as
     /// `\n`, `\r`, `\t`, `\b`, `\f` or `\u00xx`; everything else raw UTF-8.
     public mutating func appendJSONString<C: Collection>(_ bytes: C) where C.Element == UInt8 {

@@ -319,14 +319,9 @@ public final class ReplaySession {
         writer.appendJSONString(scanner.bytes(of: account))
         writer.append(",\"score\":")
         if let score = decision.score {
-            // Thousandths, rounded half up (the model is not built yet; a probability in 0…1).
-            let thousandths = Int64((min(max(score, 0), 1) * 1_000).rounded())
-            writer.append(thousandths / 1_000)
-            writer.append(byte: UInt8(ascii: "."))
-            let fraction = thousandths % 1_000
-            if fraction < 100 { writer.append(byte: UInt8(ascii: "0")) }
-            if fraction < 10 { writer.append(byte: UInt8(ascii: "0")) }
-            writer.append(fraction)
+            // Six significant digits, as `%.6g` (a probability in 0…1; useful thresholds lie far
+            // below 0.001, so never a fixed number of decimals).
+            writer.append(significant: score.isNaN ? 0 : min(max(score, 0), 1), digits: 6)
         } else {
             writer.append("null")
         }
