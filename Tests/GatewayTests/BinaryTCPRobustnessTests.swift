@@ -176,6 +176,36 @@ struct BinaryTCPMalformedTests {
 
 @Suite("Binary TCP: flow control and liveness", .serialized)
 struct BinaryTCPFlowTests {
+    /// A connection that never logs in is closed after `[gateway] login_timeout_ms` (as FIX closes
+    /// one without a Logon); one that sent something other than a Login too; a logged-in one stays.
+    @Test func aConnectionThatNeverLogsInIsClosedAfterTheLoginTimeout() async throws {
+        let toml = """
+            [gateway]
+            login_timeout_ms = 300
+            """
+        try await withExchange(toml) { exchange in
+            let silent = try RawTCPConnection(port: exchange.binaryPort)
+            let chatty = try RawTCPConnection(port: exchange.binaryPort)
+            #expect(await chatty.send(encoded(newOrder(7, .buy, price: 10_000, quantity: 1))))
+            guard let loggedIn = try await rawSession(exchange, "trader1") else { return }
+            let (silentClosed, silentMessages) = await silent.readUntilClosed(within: 10)
+            #expect(silentClosed && silentMessages.isEmpty, "\(silentMessages)")
+            let (chattyClosed, chattyMessages) = await chatty.readUntilClosed(within: 10)
+            #expect(chattyClosed, "a connection that never sent a Login is closed too")
+            #expect(
+                chattyMessages == [
+                    .rejected(RejectedReport(clientOrderID: 7, requestKind: .newOrder, errorCode: .notLoggedIn))
+                ]
+                    || chattyMessages == [
+                        .rejected(RejectedReport(clientOrderID: 0, requestKind: .other, errorCode: .notLoggedIn))
+                    ], "\(chattyMessages)")
+            // The logged-in session outlived the timeout and still trades.
+            let (stillOpen, _) = await loggedIn.readUntilClosed(within: 0.2)
+            #expect(!stillOpen)
+            #expect(try await freshSessionTrades(exchange))
+        }
+    }
+
     @Test func messagesAboveTheRateAreRejectedRateLimited() async throws {
         let toml = """
             [gateway]

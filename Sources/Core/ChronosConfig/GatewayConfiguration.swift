@@ -17,6 +17,7 @@ import TOMLKit
 /// max_messages_per_second = 5000 # per session (token bucket, burst = one second's worth)
 /// max_outbound_bytes = 4194304  # per session: a client that reads slower is disconnected
 /// ack_timeout_ms = 2000         # a command unanswered this long gets an `engine_timeout` reject
+/// login_timeout_ms = 10000      # a FIX or binary TCP connection without a valid Logon/Login by then is closed
 /// cpu = 0                       # optional: pin the event loop and the bridge thread to this core
 ///
 /// [[gateway.fix_sessions]]
@@ -45,6 +46,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var maxMessagesPerSecond = 5000
     public var maxOutboundBytes = 4 << 20
     public var ackTimeoutMilliseconds = 2000
+    /// How long a FIX or binary TCP connection may stay open without a valid Logon or Login.
+    public var loginTimeoutMilliseconds = 10_000
     /// Pins the gateway's event-loop thread and its bridge thread to this core (both on one core:
     /// their hand-offs then cost a same-core wake-up instead of a cross-core one).
     public var cpu: Int?
@@ -106,7 +109,8 @@ extension TableReader {
             table, path: path,
             known: [
                 "name", "id", "host", "fix_port", "binary_port", "udp_port", "state_dir", "max_message_size",
-                "max_messages_per_second", "max_outbound_bytes", "ack_timeout_ms", "cpu", "fix_sessions",
+                "max_messages_per_second", "max_outbound_bytes", "ack_timeout_ms", "login_timeout_ms", "cpu",
+                "fix_sessions",
                 "binary_sessions",
             ])
         if let v = string(table, "name", path: path) {
@@ -144,6 +148,7 @@ extension TableReader {
             ("max_messages_per_second", \.maxMessagesPerSecond, 1),
             ("max_outbound_bytes", \.maxOutboundBytes, 4096),
             ("ack_timeout_ms", \.ackTimeoutMilliseconds, 1),
+            ("login_timeout_ms", \.loginTimeoutMilliseconds, 1),
         ] {
             if let v = int(table, key, path: path) {
                 if v >= minimum {

@@ -39,12 +39,33 @@ final class BinaryTCPHandler: ChannelInboundHandler {
     private static let slowConsumers = Counter(
         label: "chronos_gateway_slow_consumers_total", dimensions: [("protocol", "binary_tcp")])
 
-    init(logins: BinaryLogins, logger: Logger) {
+    private static let loginTimeouts = Counter(
+        label: "chronos_gateway_login_timeouts_total", dimensions: [("protocol", "binary_tcp")])
+    /// How long a connection may stay open without a valid Login (`[gateway] login_timeout_ms`).
+    private let loginTimeout: TimeAmount
+    private var loginTimer: Scheduled<Void>?
+
+    init(logins: BinaryLogins, loginTimeout: TimeAmount = .seconds(10), logger: Logger) {
         self.logins = logins
+        self.loginTimeout = loginTimeout
         self.logger = logger
     }
 
     deinit { scratch.deallocate() }
+
+    /// A connection that never logs in is closed after the login timeout, as FIX closes one
+    /// without a Logon: it would otherwise hold a socket (and its buffers) forever.
+    func channelActive(context: ChannelHandlerContext) {
+        let channel = context.channel
+        let logger = logger
+        loginTimer = context.eventLoop.assumeIsolated().scheduleTask(in: loginTimeout) { [weak self] in
+            guard let self, self.host == nil else { return }
+            Self.loginTimeouts.increment()
+            logger.info("no Login within the login timeout: disconnecting")
+            channel.close(promise: nil)
+        }
+        context.fireChannelActive()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
@@ -110,6 +131,8 @@ final class BinaryTCPHandler: ChannelInboundHandler {
             return
         }
         host = session
+        loginTimer?.cancel()
+        loginTimer = nil
         session.attach(.tcp(context.channel), heartbeatIntervalMs: login.heartbeatIntervalMs, now: now)
     }
 
@@ -122,6 +145,8 @@ final class BinaryTCPHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     func channelInactive(context: ChannelHandlerContext) {
+        loginTimer?.cancel()
+        loginTimer = nil
         if let host, case .tcp(let channel)? = host.transport, channel === context.channel { host.detach() }
         host = nil
     }

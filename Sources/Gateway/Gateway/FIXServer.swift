@@ -22,19 +22,20 @@ final class FIXConnectionHandler: ChannelInboundHandler {
     private static let slowConsumers = Counter(
         label: "chronos_gateway_slow_consumers_total", dimensions: [("protocol", "fix")])
 
-    /// How long a new connection may take to send a valid Logon.
-    static let logonTimeout: TimeAmount = .seconds(10)
+    /// How long a new connection may take to send a valid Logon (`[gateway] login_timeout_ms`).
+    private let logonTimeout: TimeAmount
     private var logonTimer: Scheduled<Void>?
 
-    init(sessions: [FIXSessionHost], maxMessageSize: Int, logger: Logger) {
+    init(sessions: [FIXSessionHost], maxMessageSize: Int, logonTimeout: TimeAmount = .seconds(10), logger: Logger) {
         self.sessions = sessions
+        self.logonTimeout = logonTimeout
         framer = FIXFramer(maxMessageSize: maxMessageSize)
         self.logger = logger
     }
 
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
-        logonTimer = context.eventLoop.scheduleTask(in: Self.logonTimeout) { [weak self] in
+        logonTimer = context.eventLoop.assumeIsolated().scheduleTask(in: logonTimeout) { [weak self] in
             guard let self, self.host == nil else { return }
             self.logger.info("no Logon within the logon timeout: disconnecting")
             channel.close(promise: nil)

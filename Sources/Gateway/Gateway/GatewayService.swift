@@ -155,15 +155,18 @@ public final class GatewayService: Service, @unchecked Sendable {
                 tcpListeners.append(channel)
                 return channel
             }
+            let loginTimeout = TimeAmount.milliseconds(Int64(configuration.loginTimeoutMilliseconds))
             if configuration.fixPort >= 0 {
                 let maxSize = configuration.maxMessageSize
                 addresses.fix = try await listen(port: configuration.fixPort) {
-                    FIXConnectionHandler(sessions: state.value.fix, maxMessageSize: maxSize, logger: logger)
+                    FIXConnectionHandler(
+                        sessions: state.value.fix, maxMessageSize: maxSize, logonTimeout: loginTimeout, logger: logger)
                 }.localAddress
             }
             if configuration.binaryPort >= 0 {
                 addresses.binary = try await listen(port: configuration.binaryPort) {
-                    BinaryTCPHandler(logins: BinaryLogins(sessions: state.value.binary), logger: logger)
+                    BinaryTCPHandler(
+                        logins: BinaryLogins(sessions: state.value.binary), loginTimeout: loginTimeout, logger: logger)
                 }.localAddress
             }
             if configuration.udpPort >= 0 {
