@@ -157,14 +157,20 @@ struct BinaryTCPLoginTests {
     @Test func requestsBeforeLoginAreRejectedNotLoggedIn() async throws {
         try await withExchange { exchange in
             let raw = try RawTCPConnection(port: exchange.binaryPort)
-            let expected = ServerMessage.rejected(
-                RejectedReport(clientOrderID: 0, requestID: 0, requestKind: .other, errorCode: .notLoggedIn))
+            // Each answer names the request it refuses.
             #expect(await raw.send(encoded(newOrder(1, .buy, price: 15_000, quantity: 10))))
-            #expect(await raw.next() == expected)
+            #expect(
+                await raw.next()
+                    == .rejected(
+                        RejectedReport(clientOrderID: 1, requestID: 0, requestKind: .newOrder, errorCode: .notLoggedIn))
+            )
             let cancel = ClientMessage.cancel(
                 CancelRequest(requestID: 9, clientOrderID: 1, account: 101, symbol: sym("AAPL")))
             #expect(await raw.send(encoded(cancel)))
-            #expect(await raw.next() == expected)
+            #expect(
+                await raw.next()
+                    == .rejected(
+                        RejectedReport(clientOrderID: 1, requestID: 9, requestKind: .cancel, errorCode: .notLoggedIn)))
             // The connection stays open: a login now works and the early order was never entered.
             guard case .loginAccepted = await raw.login("trader1") else {
                 Issue.record("login after rejected requests failed")

@@ -14,6 +14,8 @@ final class ExchangeHarness: @unchecked Sendable {
     let exchange: ExchangeConfiguration
     let addresses: GatewayAddresses
     let stateDirectory: String
+    /// True when the harness made `stateDirectory` (removed by ``stop()``).
+    private let ownsStateDirectory: Bool
     private let group: ServiceGroup
     private let running: Task<Void, Error>
     private let shards: [EngineShard]
@@ -30,6 +32,10 @@ final class ExchangeHarness: @unchecked Sendable {
             .path
         exchange.gateway.stateDirectory = state
         exchange.journal.root = state + "/journal"
+        // Small journal segments unless the test asks otherwise: the default's 64 MiB, reserved and
+        // prefaulted per shard, cost every test its time and the machine its disk.
+        if !toml.contains("segment_events") { exchange.journal.slotsPerSegment = 4_096 }
+        ownsStateDirectory = requested == nil
         if exchange.gateway.fixPort > 0 { exchange.gateway.fixPort = 0 }
         if exchange.gateway.binaryPort > 0 { exchange.gateway.binaryPort = 0 }
         if exchange.gateway.udpPort > 0 { exchange.gateway.udpPort = 0 }
@@ -67,11 +73,13 @@ final class ExchangeHarness: @unchecked Sendable {
         self.addresses = addresses
     }
 
-    /// Graceful shutdown of the gateway, then the shards.
+    /// Graceful shutdown of the gateway, then the shards; the state folder is removed when the
+    /// harness made it.
     func stop() async throws {
         await group.triggerGracefulShutdown()
         try await running.value
         for shard in shards { shard.stop() }
+        if ownsStateDirectory { try? FileManager.default.removeItem(atPath: stateDirectory) }
     }
 
     /// The shard threads, e.g. to stop one and see its symbols rejected.

@@ -244,6 +244,51 @@ public enum ClientMessage: Hashable, Sendable {
         return size
     }
 
+    /// The kind and ids of the order request at the start of `bytes`, read from their fixed
+    /// offsets without checking anything else: to answer a `newOrder`, `cancel` or `replace` that
+    /// is framed but invalid (a bad enum, symbol or version) with the ids its sender gave. nil for
+    /// other types, or when the length field is not the type's size or the bytes are fewer.
+    public static func requestIdentity(_ bytes: UnsafeRawBufferPointer) -> RequestIdentity? {
+        guard bytes.count >= BinaryFormat.headerSize,
+            let type = ClientMessageType(
+                rawValue: bytes.loadUnaligned(fromByteOffset: BinaryHeader.type, as: UInt8.self))
+        else { return nil }
+        let declared = Int(
+            UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: BinaryHeader.length, as: UInt16.self)))
+        guard declared == type.size, bytes.count >= declared else { return nil }
+        let reader = BinaryReader(bytes, size: declared)
+        switch type {
+        case .newOrder: return RequestIdentity(kind: .newOrder, clientOrderID: reader.u64(8), requestID: 0)
+        case .cancel: return RequestIdentity(kind: .cancel, clientOrderID: reader.u64(16), requestID: reader.u64(8))
+        case .replace: return RequestIdentity(kind: .replace, clientOrderID: reader.u64(16), requestID: reader.u64(8))
+        case .login, .heartbeat, .logout: return nil
+        }
+    }
+
+    /// The kind and ids a request's `rejected` answer carries.
+    public struct RequestIdentity: Hashable, Sendable {
+        public var kind: RequestKind
+        public var clientOrderID: UInt64
+        public var requestID: UInt64
+
+        public init(kind: RequestKind, clientOrderID: UInt64, requestID: UInt64) {
+            self.kind = kind
+            self.clientOrderID = clientOrderID
+            self.requestID = requestID
+        }
+    }
+
+    /// The kind and ids of a decoded request (``RequestKind/other`` and zeros for a login,
+    /// heartbeat or logout).
+    public var requestIdentity: RequestIdentity {
+        switch self {
+        case .newOrder(let order): RequestIdentity(kind: .newOrder, clientOrderID: order.clientOrderID, requestID: 0)
+        case .cancel(let c): RequestIdentity(kind: .cancel, clientOrderID: c.clientOrderID, requestID: c.requestID)
+        case .replace(let r): RequestIdentity(kind: .replace, clientOrderID: r.clientOrderID, requestID: r.requestID)
+        case .login, .heartbeat, .logout: RequestIdentity(kind: .other, clientOrderID: 0, requestID: 0)
+        }
+    }
+
     /// Decodes the message at the start of `bytes`, a TCP stream's unread bytes (or one datagram's
     /// message part).
     ///

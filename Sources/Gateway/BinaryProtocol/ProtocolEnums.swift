@@ -81,8 +81,9 @@ public enum BinaryCancelReason: UInt8, Hashable, Sendable, CaseIterable, CustomS
 /// The kind of request a `rejected` message answers.
 @frozen
 public enum RequestKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
-    /// Not an order request: a message the gateway could not read or did not expect (an unknown
-    /// type, a bad enum, a heartbeat before login). Both ids are 0.
+    /// Not an order request: a message the gateway could not read as one or did not expect (an
+    /// unknown type, a malformed login, a heartbeat before login). Both ids are 0. (A malformed
+    /// order request of its type's size is answered with its own kind and ids.)
     case other = 0
     /// A `newOrder`; `requestID` is 0.
     case newOrder = 1

@@ -92,6 +92,13 @@ public struct RejectedReport: Hashable, Sendable {
         self.requestKind = requestKind
         self.errorCode = errorCode
     }
+
+    /// The rejection of `request` (its kind and ids) with `errorCode`.
+    public init(_ request: ClientMessage.RequestIdentity, errorCode: ErrorCode) {
+        self.init(
+            clientOrderID: request.clientOrderID, requestID: request.requestID, requestKind: request.kind,
+            errorCode: errorCode)
+    }
 }
 
 /// One of the session's orders traded.

@@ -93,11 +93,13 @@ final class BinaryTCPHandler: ChannelInboundHandler {
                     cumulation = nil
                     return
                 }
+                // An order request keeps its ids in the answer, so that the client knows which failed.
+                let request =
+                    buffer.withUnsafeReadableBytes { ClientMessage.requestIdentity($0) }
+                    ?? ClientMessage.RequestIdentity(kind: .other, clientOrderID: 0, requestID: 0)
                 buffer.moveReaderIndex(forwardBy: skip)
                 cumulation = buffer.readableBytes == 0 ? nil : buffer
-                reply(
-                    .rejected(RejectedReport(clientOrderID: 0, requestKind: .other, errorCode: error.errorCode)),
-                    context: context)
+                reply(.rejected(RejectedReport(request, errorCode: error.errorCode)), context: context)
             }
         }
     }
@@ -108,9 +110,7 @@ final class BinaryTCPHandler: ChannelInboundHandler {
             return
         }
         guard case .login(let login) = message else {
-            reply(
-                .rejected(RejectedReport(clientOrderID: 0, requestKind: .other, errorCode: .notLoggedIn)),
-                context: context)
+            reply(.rejected(RejectedReport(message.requestIdentity, errorCode: .notLoggedIn)), context: context)
             return
         }
         // A refused login closes the connection (docs/protocol.md): no password guessing on one socket.
