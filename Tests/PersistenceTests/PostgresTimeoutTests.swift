@@ -62,6 +62,31 @@ import Testing
     }
 
     @Test(.enabled(if: StoreKind.environment["CHRONOS_PG_PORT"] != nil, "needs scripts/with-postgres.sh"))
+    func aCopyToABackendThatStoppedAnsweringFailsWithinTheQueryTimeout() async throws {
+        try await offThePool {
+            var endpoint = try StoreKind.postgresEndpoint()
+            endpoint.queryTimeoutMilliseconds = 500
+            let store = try PostgresEventStore(endpoint)
+            defer { store.close() }
+            let backend = pid_t(try store.backendProcessID())
+            let batch = try StoreBatch(items(sampleEvents()), now: 0)
+            let copy = PostgresBatchWriter.copyEvents(batch, isNew: batch.rows.map { _ in true })
+            try #require(kill(backend, SIGSTOP) == 0, "cannot stop the backend \(backend): errno \(errno)")
+            let started = ContinuousClock.now
+            do {
+                try store.session().copy([copy])
+                Issue.record("a COPY to a stopped backend succeeded")
+            } catch {
+                #expect("\(error)".contains("COPY timed out"), "\(error)")
+            }
+            let elapsed = ContinuousClock.now - started
+            kill(backend, SIGCONT)
+            #expect(elapsed >= .milliseconds(1_400) && elapsed < .seconds(10), "\(elapsed)")
+            #expect(throws: EventStoreError.self) { try store.highWaterMark(shard: 0) }
+        }
+    }
+
+    @Test(.enabled(if: StoreKind.environment["CHRONOS_PG_PORT"] != nil, "needs scripts/with-postgres.sh"))
     func aStatementLongerThanTheQueryTimeoutIsCanceledByTheServer() async throws {
         try await offThePool {
             var endpoint = try StoreKind.postgresEndpoint()

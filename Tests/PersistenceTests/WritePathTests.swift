@@ -80,6 +80,80 @@ import Workload
         }
     }
 
+    /// PostgreSQL's write path reads which of a batch's events the store holds (one range per run
+    /// of consecutive sequences) and inserts only the others, without a conflict clause: a batch
+    /// whose events are partly stored — scattered singles and a run, one event twice — then a batch
+    /// past everything stored must leave the tables the legacy path leaves.
+    @Test(arguments: StoreKind.available)
+    func aBatchWhoseEventsPartlyExistStoresAndAppliesOnlyTheOthers(_ kind: StoreKind) async throws {
+        try await offThePool {
+            let store = try #require(try kind.makeStore() as? any SQLEventStore)
+            let oracle = try #require(try kind.makeStore() as? any SQLEventStore)
+            defer {
+                store.close()
+                oracle.close()
+            }
+            var random = SplitMix64(seed: 5)
+            let events = try engineEvents(&random, commands: 300)
+            try #require(events.count > 260)
+            // Received at a time of their own, so that both stores record the same.
+            func timed(_ events: [EngineEvent]) -> [StoreItem] {
+                events.map {
+                    .event(shard: 0, $0, clientTimestampNanos: $0.sequence, recordedAtNanos: 1_000_000 + $0.sequence)
+                }
+            }
+            let scattered = events.enumerated().filter { $0.offset % 3 == 1 || (100..<150).contains($0.offset) }
+            let batches = [
+                timed(scattered.map(\.element)),
+                timed(Array(events[0..<250]) + [events[120], events[201]]),
+                timed(Array(events[250...])),
+            ]
+            for batch in batches {
+                try store.write(batch: batch, seen: [0: 1])
+                try oracle.writeThroughLegacyPath(batch: batch, seen: [0: 1])
+            }
+            #expect(try store.events(shard: 0) == events)
+            #expect(try store.highWaterMark(shard: 0) == events.last?.sequence)
+            for table in Self.tables {
+                #expect(try tableRows(store, table) == tableRows(oracle, table), "\(table)")
+            }
+        }
+    }
+
+    /// `orders` on PostgreSQL leaves room on its pages for HOT updates, on a new store and on one
+    /// made before (migrating gives it the parameter).
+    @Test(.enabled(if: StoreKind.available.contains(.postgresql), "needs scripts/with-postgres.sh"))
+    func postgresqlOrdersLeaveRoomForUpdatesOnTheirPage() async throws {
+        try await offThePool {
+            let store = try #require(try StoreKind.postgresql.makeStore() as? PostgresEventStore)
+            defer { store.close() }
+            let options = "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE oid = 'orders'::regclass"
+            #expect(try tableRows(store, options) == [[.text(SQLDialect.ordersFillFactor)]])
+            try store.read { try $0.execute("ALTER TABLE orders RESET (fillfactor)", []) }
+            #expect(try tableRows(store, options) == [[.null]])
+            try store.migrate()
+            #expect(try tableRows(store, options) == [[.text(SQLDialect.ordersFillFactor)]])
+        }
+    }
+
+    /// COPY's text rows: integers of every sign and size, NULLs, words, and bytes in hex.
+    @Test func copyRowsAreInPostgresqlTextFormat() {
+        var rows = PostgresCopyRows(capacity: 16)
+        rows.append(0)
+        rows.append(-42)
+        rows.append(nil)
+        rows.append(Int64.min)
+        rows.append(Int64.max)
+        rows.append(word: "open")
+        rows.append(bytes: [0x00, 0x9f, 0xff][...])
+        rows.endRow()
+        rows.append(7)
+        rows.endRow()
+        #expect(
+            rows.buffer.getString(at: rows.buffer.readerIndex, length: rows.buffer.readableBytes)
+                == "0\t-42\t\\N\t-9223372036854775808\t9223372036854775807\topen\t\\\\x009fff\n7\n")
+    }
+
     static let tables = [
         "SELECT * FROM events ORDER BY shard, sequence", "SELECT * FROM orders ORDER BY shard, order_id",
         "SELECT * FROM trades ORDER BY shard, trade_id", "SELECT * FROM gaps ORDER BY shard, from_sequence",

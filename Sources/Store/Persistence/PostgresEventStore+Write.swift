@@ -1,22 +1,29 @@
 import NIOCore
 import PostgresNIO
 
-/// PostgreSQL's write path: a batch in two round trips of statements sent back to back, each
-/// column of a table bound once as an array (``PostgresArrayColumn``) and read with `unnest`, so
-/// the statements are the same whatever the batch's size and no SQL is built per event.
+/// PostgreSQL's write path: a batch in two round trips of statements sent back to back and one
+/// COPY between them. Parameters are whole columns bound once as arrays (``PostgresArrayColumn``)
+/// and read with `unnest`, bulk rows are COPY text (``PostgresCopyRows``), so the statements are the
+/// same whatever the batch's size and no SQL is built per event.
 ///
 /// 1. `BEGIN`; a transaction-scoped advisory lock per shard of the batch (two persisters on one
-///    store take turns: the fold below reads the orders before writing them); the gaps; the events
-///    (`INSERT … SELECT FROM unnest … ON CONFLICT DO NOTHING`, answering how many rows were new and,
-///    only when some were not, which); the current rows of every order the events name (one
-///    index lookup each); the shards' high-water marks.
-/// 2. The new events' effects folded per order in Swift, in batch order (``OrderFold``), written
-///    as one upsert of the final rows; the trades in one statement; the high-water marks walked
-///    over the batch in Swift, then over what the store holds beyond it in the same statement
-///    that writes them (a recursive query, one step per run of events or gap); the persister's
-///    progress; `COMMIT`.
+///    store take turns: what is read below stays true until the commit); the gaps; which of the
+///    batch's events the store holds already (an index range scan per run of consecutive
+///    sequences, finding nothing in the usual case); the current rows of every order the events
+///    name (one index lookup each); the shards' high-water marks.
+/// 2. The new events — the first of each (shard, sequence) the store lacks — and their effects
+///    folded per order in Swift, in batch order (``OrderFold``). Since nothing conflicts, no
+///    statement needs `ON CONFLICT` (a speculative insertion per row, which cost the server more
+///    than the insert itself): the new events and the orders without a row are copied in (COPY
+///    parses about twice as fast as `unnest` of arrays), the orders with a row are updated in one
+///    statement (HOT updates mostly: ``SQLDialect/ordersFillFactor``).
+/// 3. The trades in one statement; the high-water marks walked over the batch in Swift, then over
+///    what the store holds beyond it in the same statement that writes them (a recursive query,
+///    one step per run of events or gap); the persister's progress; `COMMIT`.
 ///
-/// A failure anywhere rolls the whole batch back (``PostgresEventStore``).
+/// A failure anywhere rolls the whole batch back (``PostgresEventStore``); so does a row that
+/// another writer, not taking the lock, inserted meanwhile (a unique violation: the persister
+/// retries the batch, and then reads it as stored).
 struct PostgresBatchWriter {
     let session: PostgresSession
 
@@ -24,7 +31,7 @@ struct PostgresBatchWriter {
     static let lockClass: Int64 = 0x4348_5250
 
     func write(_ batch: StoreBatch, seen: [Int: UInt64]) throws {
-        // 1. Lock, store the log and gaps, read what the effects depend on.
+        // 1. Lock, store the gaps, read what the writes depend on.
         var first: [PostgresQuery] = [PostgresSession.query("BEGIN", [])]
         if !batch.shards.isEmpty {
             var shards = PostgresArrayColumn.int8(capacity: batch.shards.count)
@@ -35,8 +42,8 @@ struct PostgresBatchWriter {
                     [shards]))
         }
         if !batch.gaps.isEmpty { first.append(Self.insertGaps(batch.gaps)) }
-        let insertsEvents = !batch.rows.isEmpty
-        if insertsEvents { first.append(Self.insertEvents(batch)) }
+        let readsEvents = !batch.rows.isEmpty
+        if readsEvents { first.append(Self.readStoredEvents(batch)) }
         var keys: [OrderKey] = []
         var keySet = Set<OrderKey>()
         for (row, event) in zip(batch.rows, batch.events) {
@@ -51,20 +58,22 @@ struct PostgresBatchWriter {
         if !batch.shards.isEmpty { results.removeFirst() }
         if !batch.gaps.isEmpty { results.removeFirst() }
 
-        // 2. Which events are new (only those have effects), and the effects folded per order.
-        var isNew: (Int, EventRow) -> Bool = { _, _ in true }
-        if insertsEvents {
-            let inserted = try Self.insertedEvents(results.removeFirst(), expected: batch.rows.count)
-            if let inserted {
-                var applied = Set<EventKey>()
-                isNew = { _, row in
-                    let key = EventKey(shard: row.shard, sequence: row.sequence)
-                    return inserted.contains(key) && applied.insert(key).inserted
-                }
+        // 2. Which events are new (the first of each (shard, sequence) the store lacks: only those
+        //    are inserted and have effects), and their effects folded per order.
+        var isNew: [Bool] = []
+        if readsEvents {
+            let stored = try Self.storedEvents(results.removeFirst())
+            isNew.reserveCapacity(batch.rows.count)
+            var taken = Set<EventKey>()
+            taken.reserveCapacity(batch.rows.count)
+            for row in batch.rows {
+                let key = EventKey(shard: row.shard, sequence: row.sequence)
+                isNew.append(!stored.contains(key) && taken.insert(key).inserted)
             }
         }
-        var fold = OrderFold(rows: keys.isEmpty ? [:] : try Self.orders(results.removeFirst()))
-        for (index, row) in batch.rows.enumerated() where isNew(index, row) {
+        let storedOrders = keys.isEmpty ? [:] : try Self.orders(results.removeFirst())
+        var fold = OrderFold(rows: storedOrders)
+        for (index, row) in batch.rows.enumerated() where isNew[index] {
             try fold.apply(batch.events[index], shard: row.shard, recorded: row.recordedAt)
         }
         var marks: [(shard: Int, before: UInt64, walked: UInt64)] = []
@@ -80,9 +89,16 @@ struct PostgresBatchWriter {
             }
         }
 
-        // 3. Write the effects, the marks and the progress, and commit.
+        // 3. Copy the new events and orders in; update the orders, write the trades, the marks and
+        //    the progress, and commit.
+        var copies: [PostgresSession.Copy] = []
+        if isNew.contains(true) { copies.append(Self.copyEvents(batch, isNew: isNew)) }
+        let created = fold.changed.filter { storedOrders[$0] == nil }
+        let updated = fold.changed.filter { storedOrders[$0] != nil }
+        if !created.isEmpty { copies.append(Self.copyOrders(created, fold)) }
+        try session.copy(copies)
         var second: [PostgresQuery] = []
-        if !fold.changed.isEmpty { second.append(Self.upsertOrders(fold)) }
+        if !updated.isEmpty { second.append(Self.updateOrders(updated, fold)) }
         if !fold.trades.isEmpty { second.append(Self.insertTrades(fold.trades)) }
         if !marks.isEmpty { second.append(Self.advanceMarks(marks)) }
         if !seen.isEmpty {
@@ -131,77 +147,94 @@ struct PostgresBatchWriter {
             """, [shards, froms, tos])
     }
 
-    /// The events, and one row back: how many were inserted and, when fewer than the batch's rows
-    /// (some were stored before, or a (shard, sequence) is twice in the batch), which.
-    static func insertEvents(_ batch: StoreBatch) -> PostgresQuery {
-        let n = batch.rows.count
-        var int8Columns = (0..<16).map { _ in PostgresArrayColumn.int8(capacity: n) }
-        var kinds = PostgresArrayColumn.text(capacity: n)
-        var frames = PostgresArrayColumn.bytea(capacity: n, bytesPerElement: 96)
-        for (index, row) in batch.rows.enumerated() {
-            int8Columns[0].append(row.shard)
-            int8Columns[1].append(row.sequence)
-            kinds.append(text: row.kind.rawValue)
-            int8Columns[2].append(row.orderID)
-            int8Columns[3].append(row.account)
-            int8Columns[4].append(row.symbol)
-            int8Columns[5].append(row.side)
-            int8Columns[6].append(row.price)
-            int8Columns[7].append(row.quantity)
-            int8Columns[8].append(row.leavesQuantity)
-            int8Columns[9].append(row.counterOrderID)
-            int8Columns[10].append(row.counterAccount)
-            int8Columns[11].append(row.counterLeavesQuantity)
-            int8Columns[12].append(row.tradeID)
-            int8Columns[13].append(row.reason)
-            int8Columns[14].append(row.clientTimestamp)
-            frames.append(bytes: batch.frame(index))
-            int8Columns[15].append(row.recordedAt)
+    /// The batch's runs of consecutive sequences per shard, as (shard, first, last): each run is
+    /// one index range scan of ``readStoredEvents(_:)`` (one run per shard in the usual batch).
+    static func runs(_ batch: StoreBatch) -> [(shard: Int64, first: Int64, last: Int64)] {
+        var runs: [(shard: Int64, first: Int64, last: Int64)] = []
+        var keys = batch.rows.map { EventKey(shard: $0.shard, sequence: $0.sequence) }
+        keys.sort { ($0.shard, $0.sequence) < ($1.shard, $1.sequence) }  // signed, as the index orders them
+        for key in keys {
+            if let last = runs.last, last.shard == key.shard, last.last == Int64.max || key.sequence <= last.last + 1 {
+                runs[runs.count - 1].last = max(last.last, key.sequence)
+            } else {
+                runs.append((key.shard, key.sequence, key.sequence))
+            }
         }
-        var bindings = PostgresBindings(capacity: 19)
-        bindings.append(int8Columns[0])
-        bindings.append(int8Columns[1])
-        bindings.append(kinds)
-        for column in int8Columns[2...14] { bindings.append(column) }
-        bindings.append(frames)
-        bindings.append(int8Columns[15])
-        bindings.append(Int64(n))
-        return PostgresQuery(
-            unsafeSQL: """
-                WITH inserted AS (
-                    INSERT INTO events (shard, sequence, kind, order_id, account, symbol, side, price, quantity,
-                        leaves_qty, counter_order_id, counter_account, counter_leaves_qty, trade_id, reason,
-                        client_timestamp_ns, frame, recorded_at_ns)
-                    SELECT * FROM unnest($1::int8[], $2::int8[], $3::text[], $4::int8[], $5::int8[], $6::int8[],
-                        $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int8[],
-                        $14::int8[], $15::int8[], $16::int8[], $17::bytea[], $18::int8[])
-                    ON CONFLICT (shard, sequence) DO NOTHING
-                    RETURNING shard, sequence)
-                SELECT count(*)::int8, CASE WHEN count(*) < $19 THEN array_agg(shard) END,
-                    CASE WHEN count(*) < $19 THEN array_agg(sequence) END
-                FROM inserted
-                """, binds: bindings)
+        return runs
     }
 
-    /// The keys of the events ``insertEvents(_:)`` inserted; nil when it inserted them all.
-    private static func insertedEvents(_ result: PostgresQueryResult, expected: Int) throws -> Set<EventKey>? {
-        guard let row = result.rows.first else {
-            throw EventStoreError("postgresql: the events insert returned no row")
+    /// The keys of the batch's events the store holds already, as one row of arrays: an index range
+    /// scan per run of consecutive sequences (``runs(_:)``), finding nothing in the usual case.
+    /// Read after the shards' locks, so no other persister inserts any of them before the commit.
+    static func readStoredEvents(_ batch: StoreBatch) -> PostgresQuery {
+        let runs = runs(batch)
+        var shards = PostgresArrayColumn.int8(capacity: runs.count)
+        var firsts = PostgresArrayColumn.int8(capacity: runs.count)
+        var lasts = PostgresArrayColumn.int8(capacity: runs.count)
+        for run in runs {
+            shards.append(run.shard)
+            firsts.append(run.first)
+            lasts.append(run.last)
         }
+        return query(
+            """
+            SELECT array_agg(e.shard), array_agg(e.sequence)
+            FROM unnest($1::int8[], $2::int8[], $3::int8[]) AS r (shard, first, last)
+            CROSS JOIN LATERAL (SELECT shard, sequence FROM events
+                WHERE shard = r.shard AND sequence >= r.first AND sequence <= r.last) e
+            """, [shards, firsts, lasts])
+    }
+
+    private static func storedEvents(_ result: PostgresQueryResult) throws -> Set<EventKey> {
+        guard let row = result.rows.first else { return [] }
         let cells = Array(row)
-        guard cells.count == 3 else { throw EventStoreError("postgresql: the events insert returned no count") }
-        if try cells[0].decode(Int64.self) == Int64(expected) { return nil }
-        let shards = try PostgresArrayReader.int8(cells[1])
-        let sequences = try PostgresArrayReader.int8(cells[2])
+        guard cells.count == 2 else { throw EventStoreError("postgresql: the events read returned no arrays") }
+        let shards = try PostgresArrayReader.int8(cells[0])
+        let sequences = try PostgresArrayReader.int8(cells[1])
         var keys = Set<EventKey>()
         for (shard, sequence) in zip(shards, sequences) {
-            guard let shard, let sequence else { throw EventStoreError("postgresql: a NULL key was inserted") }
+            guard let shard, let sequence else { throw EventStoreError("postgresql: a NULL event key") }
             keys.insert(EventKey(shard: shard, sequence: sequence))
         }
         return keys
     }
 
-    /// The stored rows of `keys`, as one row of arrays.
+    static let eventColumns = [
+        "shard", "sequence", "kind", "order_id", "account", "symbol", "side", "price", "quantity", "leaves_qty",
+        "counter_order_id", "counter_account", "counter_leaves_qty", "trade_id", "reason", "client_timestamp_ns",
+        "frame", "recorded_at_ns",
+    ]
+
+    /// The rows `isNew` marks, copied into `events` (none of them is stored: ``readStoredEvents(_:)``).
+    static func copyEvents(_ batch: StoreBatch, isNew: [Bool]) -> PostgresSession.Copy {
+        var rows = PostgresCopyRows(capacity: batch.rows.count * 400)
+        for (index, row) in batch.rows.enumerated() where isNew[index] {
+            rows.append(row.shard)
+            rows.append(row.sequence)
+            rows.append(word: row.kind.rawValue)
+            rows.append(row.orderID)
+            rows.append(row.account)
+            rows.append(row.symbol)
+            rows.append(row.side)
+            rows.append(row.price)
+            rows.append(row.quantity)
+            rows.append(row.leavesQuantity)
+            rows.append(row.counterOrderID)
+            rows.append(row.counterAccount)
+            rows.append(row.counterLeavesQuantity)
+            rows.append(row.tradeID)
+            rows.append(row.reason)
+            rows.append(row.clientTimestamp)
+            rows.append(bytes: batch.frame(index))
+            rows.append(row.recordedAt)
+            rows.endRow()
+        }
+        return PostgresSession.Copy(table: "events", columns: eventColumns, rows: rows)
+    }
+
+    /// The stored rows of `keys`, as one row of arrays: one primary-key lookup per key (the `LIMIT`,
+    /// a no-op on a key, keeps the planner from hashing the whole table instead, which it chose
+    /// for a batch's keys once the table held a few thousand rows).
     static func readOrders(_ keys: [OrderKey]) -> PostgresQuery {
         var shards = PostgresArrayColumn.int8(capacity: keys.count)
         var ids = PostgresArrayColumn.int8(capacity: keys.count)
@@ -216,7 +249,7 @@ struct PostgresBatchWriter {
                 array_agg(o.quantity), array_agg(o.leaves_qty), array_agg(o.cum_qty), array_agg(o.status),
                 array_agg(o.created_sequence), array_agg(o.updated_sequence)
             FROM unnest($1::int8[], $2::int8[]) AS k (shard, order_id)
-            JOIN orders o ON o.shard = k.shard AND o.order_id = k.order_id
+            CROSS JOIN LATERAL (SELECT * FROM orders WHERE shard = k.shard AND order_id = k.order_id LIMIT 1) o
             """, [shards, ids])
     }
 
@@ -249,12 +282,12 @@ struct PostgresBatchWriter {
         return rows
     }
 
-    /// The folded rows, created or replaced whole.
-    static func upsertOrders(_ fold: OrderFold) -> PostgresQuery {
-        let n = fold.changed.count
+    /// The folded rows of `keys` as bound columns, in the table's column order.
+    private static func orderColumns(_ keys: [OrderKey], _ fold: OrderFold) -> [PostgresArrayColumn] {
+        let n = keys.count
         var columns = (0..<13).map { _ in PostgresArrayColumn.int8(capacity: n) }
         var statuses = PostgresArrayColumn.text(capacity: n)
-        for key in fold.changed {
+        for key in keys {
             guard let row = fold.rows[key] else { continue }  // changed rows are never removed
             columns[0].append(key.shard)
             columns[1].append(key.orderID)
@@ -271,18 +304,53 @@ struct PostgresBatchWriter {
             columns[11].append(row.createdSequence)
             columns[12].append(row.updatedSequence)
         }
-        return query(
+        return Array(columns[0...10]) + [statuses] + Array(columns[11...12])
+    }
+
+    /// The folded rows of orders the store had no row of (``readOrders(_:)``, under the shards'
+    /// locks), copied into `orders`.
+    static func copyOrders(_ keys: [OrderKey], _ fold: OrderFold) -> PostgresSession.Copy {
+        var rows = PostgresCopyRows(capacity: keys.count * 160)
+        for key in keys {
+            guard let row = fold.rows[key] else { continue }  // changed rows are never removed
+            rows.append(key.shard)
+            rows.append(key.orderID)
+            rows.append(row.account)
+            rows.append(row.symbol)
+            rows.append(row.side)
+            rows.append(row.type)
+            rows.append(row.timeInForce)
+            rows.append(row.price)
+            rows.append(row.quantity)
+            rows.append(row.leavesQuantity)
+            rows.append(row.cumulativeQuantity)
+            rows.append(word: row.status)
+            rows.append(row.createdSequence)
+            rows.append(row.updatedSequence)
+            rows.endRow()
+        }
+        return PostgresSession.Copy(
+            table: "orders",
+            columns: [
+                "shard", "order_id", "account", "symbol", "side", "order_type", "time_in_force", "price", "quantity",
+                "leaves_qty", "cum_qty", "status", "created_sequence", "updated_sequence",
+            ], rows: rows)
+    }
+
+    /// The folded rows of orders the store had a row of, replaced whole: one index lookup each.
+    static func updateOrders(_ keys: [OrderKey], _ fold: OrderFold) -> PostgresQuery {
+        query(
             """
-            INSERT INTO orders (shard, order_id, account, symbol, side, order_type, time_in_force, price, quantity,
-                leaves_qty, cum_qty, status, created_sequence, updated_sequence)
-            SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[],
+            UPDATE orders o SET account = u.account, symbol = u.symbol, side = u.side, order_type = u.order_type,
+                time_in_force = u.time_in_force, price = u.price, quantity = u.quantity, leaves_qty = u.leaves_qty,
+                cum_qty = u.cum_qty, status = u.status, created_sequence = u.created_sequence,
+                updated_sequence = u.updated_sequence
+            FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[],
                 $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::text[], $13::int8[], $14::int8[])
-            ON CONFLICT (shard, order_id) DO UPDATE SET account = excluded.account, symbol = excluded.symbol,
-                side = excluded.side, order_type = excluded.order_type, time_in_force = excluded.time_in_force,
-                price = excluded.price, quantity = excluded.quantity, leaves_qty = excluded.leaves_qty,
-                cum_qty = excluded.cum_qty, status = excluded.status, created_sequence = excluded.created_sequence,
-                updated_sequence = excluded.updated_sequence
-            """, Array(columns[0...10]) + [statuses] + Array(columns[11...12]))
+                AS u (shard, order_id, account, symbol, side, order_type, time_in_force, price, quantity,
+                    leaves_qty, cum_qty, status, created_sequence, updated_sequence)
+            WHERE o.shard = u.shard AND o.order_id = u.order_id
+            """, orderColumns(keys, fold))
     }
 
     static func insertTrades(_ trades: [TradeRow]) -> PostgresQuery {

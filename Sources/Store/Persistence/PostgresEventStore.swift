@@ -268,6 +268,48 @@ struct PostgresSession: SQLSession {
         }
     }
 
+    /// One `COPY table (columns) FROM STDIN` of text-format rows (``PostgresCopyRows``).
+    struct Copy {
+        var table: String
+        var columns: [String]
+        var rows: PostgresCopyRows
+    }
+
+    /// Runs `copies` one after the other (postgres-nio's `copyFrom`) and waits for them all within
+    /// one query timeout, as ``run(_:)`` does: the server's `statement_timeout` bounds each COPY,
+    /// and past the timeout and ``cancelGraceMilliseconds`` the connection is closed.
+    ///
+    /// - Throws: ``EventStoreError``: the first COPY's error (the transaction is then failed), or
+    ///   the timeout.
+    func copy(_ copies: [Copy]) throws {
+        guard !copies.isEmpty else { return }
+        let timeout = max(1, endpoint.queryTimeoutMilliseconds)
+        let promise = connection.eventLoop.makePromise(of: Void.self)
+        let (connection, logger) = (connection, logger)
+        let batches = copies.map { ($0.table, $0.columns, $0.rows.buffer) }
+        promise.completeWithTask {
+            for (table, columns, rows) in batches {
+                try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
+                    try await writer.write(rows)
+                }
+            }
+        }
+        let semaphore = DispatchSemaphore(value: 0)
+        promise.futureResult.whenComplete { _ in semaphore.signal() }
+        guard semaphore.wait(timeout: .now() + .milliseconds(timeout + Self.cancelGraceMilliseconds)) == .success else {
+            close(waitingMilliseconds: Self.cancelGraceMilliseconds)
+            throw EventStoreError(
+                "postgresql \(endpoint.host):\(endpoint.port): COPY timed out: no answer within \(timeout) ms "
+                    + "(postgresql_query_timeout_ms) and \(Self.cancelGraceMilliseconds) ms for the server's cancel; "
+                    + "the connection was closed")
+        }
+        do {
+            try promise.futureResult.wait()
+        } catch {
+            throw EventStoreError("postgresql: \(String(reflecting: error))")
+        }
+    }
+
     /// Rolls back the open transaction, if the connection is still there (errors ignored: the
     /// transaction is gone either way).
     func rollback() {

@@ -76,7 +76,7 @@ enum SQLDialect {
                 price BIGINT NOT NULL, quantity BIGINT NOT NULL, leaves_qty BIGINT NOT NULL,
                 cum_qty BIGINT NOT NULL, status TEXT NOT NULL,
                 created_sequence BIGINT NOT NULL, updated_sequence BIGINT NOT NULL,
-                PRIMARY KEY (shard, order_id))\(keyedTable)
+                PRIMARY KEY (shard, order_id))\(keyedTable)\(self == .postgresql ? " WITH (\(Self.ordersFillFactor))" : "")
             """,
             """
             CREATE TABLE IF NOT EXISTS trades (
@@ -117,7 +117,13 @@ enum SQLDialect {
         ("trades_by_symbol", "CREATE INDEX IF NOT EXISTS trades_by_symbol ON trades (symbol, recorded_at_ns)"),
     ]
 
-    /// Adds what ``addedColumns`` and ``indexes`` lack. Each is looked up in the catalog first, so
+    /// PostgreSQL's storage parameter of `orders`: a quarter of each page left free, so that the
+    /// write path's updates of an order (a fill, a cancel) are HOT updates, the new version on the
+    /// same page and no new primary-key entry (measured: about half the server time of an update).
+    static let ordersFillFactor = "fillfactor=75"
+
+    /// Adds what ``addedColumns`` and ``indexes`` lack, and gives a PostgreSQL store made before
+    /// ``ordersFillFactor`` that parameter (for the pages written from then on). Each is looked up in the catalog first, so
     /// that opening an up-to-date store (every `chronos audit`) takes no lock that would hold up
     /// the persister's writes (PostgreSQL's `ALTER TABLE` locks the table even when it changes
     /// nothing).
@@ -146,6 +152,14 @@ enum SQLDialect {
                     "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = ?",
                     [.text(name)])
             if present.first?.first?.int64 ?? 0 == 0 { try session.executeSchemaChange(statement) }
+        }
+        if self == .postgresql {
+            let present = try session.query(
+                "SELECT COUNT(*) FROM pg_class WHERE oid = 'orders'::regclass AND ? = ANY(reloptions)",
+                [.text(Self.ordersFillFactor)])
+            if present.first?.first?.int64 ?? 0 == 0 {
+                try session.executeSchemaChange("ALTER TABLE orders SET (\(Self.ordersFillFactor))")
+            }
         }
     }
 }
