@@ -19,7 +19,7 @@ import TOMLKit
 /// postgresql_password_file = "/run/secrets/pgpass"   # the password alone, or a libpq pgpass file
 /// postgresql_connect_timeout_ms = 5000        # bound on connecting (TCP and the startup handshake)
 /// postgresql_query_timeout_ms = 30000         # bound on every query; past it the connection is closed
-/// batch_size = 1000                           # events per transaction, at most
+/// batch_size = 5000                           # events per transaction, at most (a backlog's; less when caught up)
 /// buffer_events = 100000                      # events held while the store is behind or down
 /// retry_max_ms = 5000                         # the cap of the exponential retry backoff
 /// debug_write_delay_ms = 0                    # TEST ONLY: sleep before each transaction
@@ -75,7 +75,7 @@ public struct PersistenceConfiguration: Sendable, Equatable {
     /// network) the connection is closed and the write fails, to be retried on a new connection.
     public var postgresqlQueryTimeoutMilliseconds = 30_000
     /// Events per transaction, at most.
-    public var batchSize = 1_000
+    public var batchSize = 5_000
     /// Events held in memory while the store is behind or down; when full, the persister stops
     /// reading and later catches up from the engine's retransmission ring.
     public var bufferEvents = 100_000
