@@ -250,21 +250,27 @@ struct PostgresSession: SQLSession {
     /// - Throws: ``EventStoreError``: the first query's error (a failed statement makes the rest
     ///   of its transaction fail too), or the timeout.
     func run(_ queries: [PostgresQuery]) throws -> [PostgresQueryResult] {
-        let timeout = max(1, endpoint.queryTimeoutMilliseconds)
         let futures = queries.map { connection.query($0, logger: logger) }
-        let semaphore = DispatchSemaphore(value: 0)
-        EventLoopFuture.whenAllComplete(futures, on: connection.eventLoop).whenComplete { _ in semaphore.signal() }
-        guard semaphore.wait(timeout: .now() + .milliseconds(timeout + Self.cancelGraceMilliseconds)) == .success else {
-            close(waitingMilliseconds: Self.cancelGraceMilliseconds)
-            throw EventStoreError(
-                "postgresql \(endpoint.host):\(endpoint.port): query timed out: no answer within \(timeout) ms "
-                    + "(postgresql_query_timeout_ms) and \(Self.cancelGraceMilliseconds) ms for the server's cancel; "
-                    + "the connection was closed")
-        }
+        try waitWithinTimeout(EventLoopFuture.whenAllComplete(futures, on: connection.eventLoop), "query")
         do {
             return try futures.map { try $0.wait() }
         } catch {
             throw EventStoreError("postgresql: \(String(reflecting: error))")
+        }
+    }
+
+    /// Waits until `future` completes, within the query timeout and ``cancelGraceMilliseconds``;
+    /// past that the connection is closed and the call throws, naming `what` timed out.
+    private func waitWithinTimeout<T>(_ future: EventLoopFuture<T>, _ what: String) throws {
+        let timeout = max(1, endpoint.queryTimeoutMilliseconds)
+        let semaphore = DispatchSemaphore(value: 0)
+        future.whenComplete { _ in semaphore.signal() }
+        guard semaphore.wait(timeout: .now() + .milliseconds(timeout + Self.cancelGraceMilliseconds)) == .success else {
+            close(waitingMilliseconds: Self.cancelGraceMilliseconds)
+            throw EventStoreError(
+                "postgresql \(endpoint.host):\(endpoint.port): \(what) timed out: no answer within \(timeout) ms "
+                    + "(postgresql_query_timeout_ms) and \(Self.cancelGraceMilliseconds) ms for the server's cancel; "
+                    + "the connection was closed")
         }
     }
 
@@ -283,7 +289,6 @@ struct PostgresSession: SQLSession {
     ///   the timeout.
     func copy(_ copies: [Copy]) throws {
         guard !copies.isEmpty else { return }
-        let timeout = max(1, endpoint.queryTimeoutMilliseconds)
         let promise = connection.eventLoop.makePromise(of: Void.self)
         let (connection, logger) = (connection, logger)
         let batches = copies.map { ($0.table, $0.columns, $0.rows.buffer) }
@@ -294,15 +299,7 @@ struct PostgresSession: SQLSession {
                 }
             }
         }
-        let semaphore = DispatchSemaphore(value: 0)
-        promise.futureResult.whenComplete { _ in semaphore.signal() }
-        guard semaphore.wait(timeout: .now() + .milliseconds(timeout + Self.cancelGraceMilliseconds)) == .success else {
-            close(waitingMilliseconds: Self.cancelGraceMilliseconds)
-            throw EventStoreError(
-                "postgresql \(endpoint.host):\(endpoint.port): COPY timed out: no answer within \(timeout) ms "
-                    + "(postgresql_query_timeout_ms) and \(Self.cancelGraceMilliseconds) ms for the server's cancel; "
-                    + "the connection was closed")
-        }
+        try waitWithinTimeout(promise.futureResult, "COPY")
         do {
             try promise.futureResult.wait()
         } catch {
