@@ -211,7 +211,7 @@ struct PostgresBatchWriter {
         for (index, row) in batch.rows.enumerated() where isNew[index] {
             rows.append(row.shard)
             rows.append(row.sequence)
-            rows.append(word: row.kind.rawValue)
+            rows.append(word: row.kind.name.description)
             rows.append(row.orderID)
             rows.append(row.account)
             rows.append(row.symbol)

@@ -8,6 +8,7 @@ import Synchronization
 public final class SQLiteEventStore: SQLEventStore {
     let dialect = SQLDialect.sqlite
     private var pool: DatabasePool?
+    /// Started by the first ``write(_:seen:)``.
     private var checkpointer: SQLiteCheckpointer?
     /// The database file.
     public let path: String
@@ -31,7 +32,6 @@ public final class SQLiteEventStore: SQLEventStore {
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         try migrate()
-        checkpointer = try SQLiteCheckpointer(path: path)
     }
 
     /// The journal mode the file is in (`wal`).
@@ -46,6 +46,9 @@ public final class SQLiteEventStore: SQLEventStore {
 
     func write(_ batch: StoreBatch, seen: [Int: UInt64]) throws {
         guard let pool else { throw EventStoreError("\(path): closed") }
+        // The persister's store checkpoints on its own thread; a store only read (`chronos audit`,
+        // `status --persist-store`) starts none.
+        if checkpointer == nil { checkpointer = try SQLiteCheckpointer(path: path) }
         try pool.write { db in try SQLiteBatchWriter(db: db).write(batch, seen: seen) }
     }
 

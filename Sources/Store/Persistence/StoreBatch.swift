@@ -110,10 +110,10 @@ struct EventRow {
     var recordedAt: Int64
 
     /// The `kind` column.
-    enum Kind: String {
+    enum Kind {
         case accepted, rejected, fill, canceled, replaced
 
-        /// ``rawValue`` as a constant, for binds that read it in place.
+        /// The column's text: a constant, which binds and `COPY` read in place.
         var name: StaticString {
             switch self {
             case .accepted: "accepted"
