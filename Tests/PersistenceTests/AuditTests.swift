@@ -270,47 +270,41 @@ import Testing
         }
     }
 
-    @Test func symbolsTheConfigurationLacksPrintTheirIDAndUnits() async throws {
-        try await offThePool {
-            #expect(AuditReport.symbolName(SymbolID(5), auditSymbols) == "#5")
-            #expect(AuditReport.formatPrice(12_345, SymbolID(5), auditSymbols) == "12345")
-            let fourDecimals = [SymbolConfiguration(name: "EURUSD", priceDecimals: 4)]
-            #expect(AuditReport.formatPrice(12_345, SymbolID(0), fourDecimals) == "1.2345")
-            #expect(AuditReport.formatPrice(5, SymbolID(0), auditSymbols) == "0.05")
+    @Test func symbolsTheConfigurationLacksPrintTheirIDAndUnits() {
+        #expect(AuditReport.symbolName(SymbolID(5), auditSymbols) == "#5")
+        #expect(AuditReport.formatPrice(12_345, SymbolID(5), auditSymbols) == "12345")
+        let fourDecimals = [SymbolConfiguration(name: "EURUSD", priceDecimals: 4)]
+        #expect(AuditReport.formatPrice(12_345, SymbolID(0), fourDecimals) == "1.2345")
+        #expect(AuditReport.formatPrice(5, SymbolID(0), auditSymbols) == "0.05")
+    }
+
+    @Test func sinceAcceptsISO8601DatesAndUnixSeconds() {
+        let ten = auditTenOClock
+        #expect(AuditReport.parseTime("2026-12-06T10:00:00Z") == ten)
+        #expect(AuditReport.parseTime("2026-12-06T11:00:00+01:00") == ten)
+        #expect(AuditReport.parseTime("2026-12-06T05:30:00-0430") == ten)
+        #expect(AuditReport.parseTime("2026-12-06T10:00Z") == ten)
+        #expect(AuditReport.parseTime("2026-12-06 10:00:00z") == ten)
+        #expect(AuditReport.parseTime("2026-12-06T10:00:00.25Z") == ten + 250_000_000)
+        #expect(AuditReport.parseTime("2026-12-06T10:00:00.123456789Z") == ten + 123_456_789)
+        #expect(AuditReport.parseTime("2026-12-06") == ten - 10 * 3_600 * 1_000_000_000)
+        #expect(AuditReport.parseTime("2024-02-29T23:59:59Z") == 1_709_251_199 * 1_000_000_000)
+        #expect(AuditReport.parseTime("1796551200") == ten)
+        #expect(AuditReport.parseTime("1796551200.5") == ten + 500_000_000)
+        #expect(AuditReport.parseTime("0") == 0)
+        for bad in [
+            "", "yesterday", "2026-12-06T10:00:00", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z",
+            "2026-12-06T24:00:00Z", "2026-12-06T10:60:00Z", "2026-12-06T10:00:00+25:00", "1969-12-31T23:59:59Z",
+            "-5", "1.2.3", "1796551200.", "1796551200.1234567890", "99999999999", "2026-12-06T10:00:00Zjunk",
+            "2026-12-6", "2262-04-12T00:00:00Z",
+        ] {
+            #expect(AuditReport.parseTime(bad) == nil, "\(bad)")
         }
     }
 
-    @Test func sinceAcceptsISO8601DatesAndUnixSeconds() async throws {
-        try await offThePool {
-            let ten = auditTenOClock
-            #expect(AuditReport.parseTime("2026-12-06T10:00:00Z") == ten)
-            #expect(AuditReport.parseTime("2026-12-06T11:00:00+01:00") == ten)
-            #expect(AuditReport.parseTime("2026-12-06T05:30:00-0430") == ten)
-            #expect(AuditReport.parseTime("2026-12-06T10:00Z") == ten)
-            #expect(AuditReport.parseTime("2026-12-06 10:00:00z") == ten)
-            #expect(AuditReport.parseTime("2026-12-06T10:00:00.25Z") == ten + 250_000_000)
-            #expect(AuditReport.parseTime("2026-12-06T10:00:00.123456789Z") == ten + 123_456_789)
-            #expect(AuditReport.parseTime("2026-12-06") == ten - 10 * 3_600 * 1_000_000_000)
-            #expect(AuditReport.parseTime("2024-02-29T23:59:59Z") == 1_709_251_199 * 1_000_000_000)
-            #expect(AuditReport.parseTime("1796551200") == ten)
-            #expect(AuditReport.parseTime("1796551200.5") == ten + 500_000_000)
-            #expect(AuditReport.parseTime("0") == 0)
-            for bad in [
-                "", "yesterday", "2026-12-06T10:00:00", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z",
-                "2026-12-06T24:00:00Z", "2026-12-06T10:60:00Z", "2026-12-06T10:00:00+25:00", "1969-12-31T23:59:59Z",
-                "-5", "1.2.3", "1796551200.", "1796551200.1234567890", "99999999999", "2026-12-06T10:00:00Zjunk",
-                "2026-12-6", "2262-04-12T00:00:00Z",
-            ] {
-                #expect(AuditReport.parseTime(bad) == nil, "\(bad)")
-            }
-        }
-    }
-
-    @Test func isoTimePrintsUTCWithMilliseconds() async throws {
-        try await offThePool {
-            #expect(AuditReport.isoTime(0) == "1970-01-01T00:00:00.000Z")
-            #expect(AuditReport.isoTime(auditTenOClock + 7_890_000) == "2026-12-06T10:00:00.007Z")
-            #expect(AuditReport.isoTime(1_709_251_199 * 1_000_000_000 + 999_999_999) == "2024-02-29T23:59:59.999Z")
-        }
+    @Test func isoTimePrintsUTCWithMilliseconds() {
+        #expect(AuditReport.isoTime(0) == "1970-01-01T00:00:00.000Z")
+        #expect(AuditReport.isoTime(auditTenOClock + 7_890_000) == "2026-12-06T10:00:00.007Z")
+        #expect(AuditReport.isoTime(1_709_251_199 * 1_000_000_000 + 999_999_999) == "2024-02-29T23:59:59.999Z")
     }
 }

@@ -208,49 +208,45 @@ import Testing
         }
     }
 
-    @Test func storeStatusAlarmsOnRecordedGaps() async throws {
-        try await offThePool {
-            let complete = StoreStatus(shards: [.init(id: 0, highWaterMark: 7, gaps: [])])
-            #expect(complete.alarms.isEmpty)
-            #expect(
-                complete.report(store: "sqlite x.sqlite")
-                    == "chronos status: store sqlite x.sqlite\n  shard 0: high-water mark 7, no gaps\n")
-            let lossy = StoreStatus(shards: [
-                .init(id: 0, highWaterMark: 7, gaps: []), .init(id: 1, highWaterMark: 500, gaps: [1...400, 410...419]),
-            ])
-            #expect(lossy.alarms == ["ALARM shard 1: 410 events lost, recorded in gaps (sequences 1…400, 410…419)"])
-            #expect(lossy.report(store: "s").contains("  shard 1: high-water mark 500, 2 gaps (410 events)\n"))
-        }
+    @Test func storeStatusAlarmsOnRecordedGaps() {
+        let complete = StoreStatus(shards: [.init(id: 0, highWaterMark: 7, gaps: [])])
+        #expect(complete.alarms.isEmpty)
+        #expect(
+            complete.report(store: "sqlite x.sqlite")
+                == "chronos status: store sqlite x.sqlite\n  shard 0: high-water mark 7, no gaps\n")
+        let lossy = StoreStatus(shards: [
+            .init(id: 0, highWaterMark: 7, gaps: []), .init(id: 1, highWaterMark: 500, gaps: [1...400, 410...419]),
+        ])
+        #expect(lossy.alarms == ["ALARM shard 1: 410 events lost, recorded in gaps (sequences 1…400, 410…419)"])
+        #expect(lossy.report(store: "s").contains("  shard 1: high-water mark 500, 2 gaps (410 events)\n"))
     }
 
-    @Test func persisterMetricsAreReadFromTheExposition() async throws {
-        try await offThePool {
-            let exposition = """
-                # TYPE chronos_persist_high_water_mark gauge
-                chronos_persist_high_water_mark{shard="0"} 1200.0
-                chronos_persist_high_water_mark{shard="1"} 980
-                # TYPE chronos_persist_lost_events_total counter
-                chronos_persist_lost_events_total{shard="0"} 0
-                chronos_persist_lost_events_total{shard="1"} 412
-                chronos_persist_rejected_frames_total{shard="1"} 3
-                chronos_persist_buffer_events 17
-                chronos_persist_retries_total 2
-                chronos_persist_events_total 2180
-                chronos_persist_write_seconds_bucket{le="0.005"} 4
-                chronos_engine_last_sequence{shard="0"} 99
-                """
-            let metrics = PersisterMetrics(exposition: exposition)
-            #expect(metrics.isPersister)
-            #expect(metrics.shards.map(\.id) == [0, 1])
-            #expect(metrics.shards.map(\.highWaterMark) == [1_200, 980])
-            #expect(metrics.shards.map(\.lostEvents) == [0, 412] && metrics.shards[1].rejectedFrames == 3)
-            #expect(metrics.bufferEvents == 17 && metrics.retries == 2 && metrics.eventsWritten == 2_180)
-            #expect(metrics.alarms.count == 1 && metrics.alarms[0].hasPrefix("ALARM shard 1: 412 events lost"))
-            let report = metrics.report()
-            #expect(report.contains("  persister: 2180 events written, buffer 17 events, 2 retries\n"))
-            #expect(report.contains("  shard 0: high-water mark 1200, lost 0, rejected frames 0\n"))
-            #expect(report.contains("  shard 1: high-water mark 980, lost 412, rejected frames 3\n"))
-            #expect(!PersisterMetrics(exposition: "chronos_engine_events_total{shard=\"0\"} 5\n").isPersister)
-        }
+    @Test func persisterMetricsAreReadFromTheExposition() {
+        let exposition = """
+            # TYPE chronos_persist_high_water_mark gauge
+            chronos_persist_high_water_mark{shard="0"} 1200.0
+            chronos_persist_high_water_mark{shard="1"} 980
+            # TYPE chronos_persist_lost_events_total counter
+            chronos_persist_lost_events_total{shard="0"} 0
+            chronos_persist_lost_events_total{shard="1"} 412
+            chronos_persist_rejected_frames_total{shard="1"} 3
+            chronos_persist_buffer_events 17
+            chronos_persist_retries_total 2
+            chronos_persist_events_total 2180
+            chronos_persist_write_seconds_bucket{le="0.005"} 4
+            chronos_engine_last_sequence{shard="0"} 99
+            """
+        let metrics = PersisterMetrics(exposition: exposition)
+        #expect(metrics.isPersister)
+        #expect(metrics.shards.map(\.id) == [0, 1])
+        #expect(metrics.shards.map(\.highWaterMark) == [1_200, 980])
+        #expect(metrics.shards.map(\.lostEvents) == [0, 412] && metrics.shards[1].rejectedFrames == 3)
+        #expect(metrics.bufferEvents == 17 && metrics.retries == 2 && metrics.eventsWritten == 2_180)
+        #expect(metrics.alarms.count == 1 && metrics.alarms[0].hasPrefix("ALARM shard 1: 412 events lost"))
+        let report = metrics.report()
+        #expect(report.contains("  persister: 2180 events written, buffer 17 events, 2 retries\n"))
+        #expect(report.contains("  shard 0: high-water mark 1200, lost 0, rejected frames 0\n"))
+        #expect(report.contains("  shard 1: high-water mark 980, lost 412, rejected frames 3\n"))
+        #expect(!PersisterMetrics(exposition: "chronos_engine_events_total{shard=\"0\"} 5\n").isPersister)
     }
 }
