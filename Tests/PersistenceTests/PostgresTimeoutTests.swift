@@ -40,20 +40,10 @@ import Testing
             endpoint.queryTimeoutMilliseconds = 500
             let store = try PostgresEventStore(endpoint)
             defer { store.close() }
-            let backend = pid_t(try store.backendProcessID())
-            try #require(kill(backend, SIGSTOP) == 0, "cannot stop the backend \(backend): errno \(errno)")
-            let started = ContinuousClock.now
-            do {
+            try Self.expectTimeout(of: store, "a write", saying: "query timed out") {
                 try store.write(batch: items(sampleEvents()))
-                Issue.record("a write to a stopped backend succeeded")
-            } catch {
-                #expect("\(error)".contains("query timed out"), "\(error)")
             }
-            let elapsed = ContinuousClock.now - started
-            kill(backend, SIGCONT)
-            #expect(elapsed >= .milliseconds(1_400) && elapsed < .seconds(10), "\(elapsed)")
-            // The connection was closed: this store is done, a new one writes.
-            #expect(throws: EventStoreError.self) { try store.highWaterMark(shard: 0) }
+            // A new store writes.
             let fresh = try PostgresEventStore(endpoint)
             defer { fresh.close() }
             try fresh.write(batch: items(sampleEvents()))
@@ -68,22 +58,32 @@ import Testing
             endpoint.queryTimeoutMilliseconds = 500
             let store = try PostgresEventStore(endpoint)
             defer { store.close() }
-            let backend = pid_t(try store.backendProcessID())
             let batch = try StoreBatch(items(sampleEvents()), now: 0)
             let copy = PostgresBatchWriter.copyEvents(batch, isNew: batch.rows.map { _ in true })
-            try #require(kill(backend, SIGSTOP) == 0, "cannot stop the backend \(backend): errno \(errno)")
-            let started = ContinuousClock.now
-            do {
-                try store.session().copy([copy])
-                Issue.record("a COPY to a stopped backend succeeded")
-            } catch {
-                #expect("\(error)".contains("COPY timed out"), "\(error)")
-            }
-            let elapsed = ContinuousClock.now - started
-            kill(backend, SIGCONT)
-            #expect(elapsed >= .milliseconds(1_400) && elapsed < .seconds(10), "\(elapsed)")
-            #expect(throws: EventStoreError.self) { try store.highWaterMark(shard: 0) }
+            try Self.expectTimeout(of: store, "a COPY", saying: "COPY timed out") { try store.session().copy([copy]) }
         }
+    }
+
+    /// Stops `store`'s backend (SIGSTOP) and runs `call` on it: it must fail with an error
+    /// `saying` so after the query timeout (500 ms) and the cancel grace (1 s), not before and not
+    /// much later, and leave the store closed.
+    static func expectTimeout(
+        of store: PostgresEventStore, _ what: String, saying message: String, _ call: () throws -> Void
+    ) throws {
+        let backend = pid_t(try store.backendProcessID())
+        try #require(kill(backend, SIGSTOP) == 0, "cannot stop the backend \(backend): errno \(errno)")
+        let started = ContinuousClock.now
+        do {
+            try call()
+            Issue.record("\(what) to a stopped backend succeeded")
+        } catch {
+            #expect("\(error)".contains(message), "\(error)")
+        }
+        let elapsed = ContinuousClock.now - started
+        kill(backend, SIGCONT)
+        #expect(elapsed >= .milliseconds(1_400) && elapsed < .seconds(10), "\(elapsed)")
+        // The connection was closed: this store is done.
+        #expect(throws: EventStoreError.self) { try store.highWaterMark(shard: 0) }
     }
 
     @Test(.enabled(if: StoreKind.environment["CHRONOS_PG_PORT"] != nil, "needs scripts/with-postgres.sh"))
