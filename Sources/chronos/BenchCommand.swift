@@ -16,45 +16,71 @@ struct BenchCommand: ParsableCommand {
 struct EngineBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",
-        abstract: "Matching engine throughput and latency on a seeded realistic stream (one thread, no I/O).",
+        abstract: "Matching engine throughput and latency on a seeded stream (one thread, no I/O).",
         discussion: """
-            The stream: prices around a moving mid, passive orders at a geometric distance behind the \
-            touch, about 60% passive adds, 30% cancels, 10% marketable orders, a book of about \
-            --book-size resting orders. Throughput is timed over the whole stream (best and median of \
-            --passes); latency is each command timed alone with CLOCK_MONOTONIC, shown beside the \
-            cost of the clock reads themselves. Mallocs per command: see Benchmarks/ (package-benchmark).
+            --flow realistic: prices around a moving mid, passive orders at a geometric distance behind \
+            the touch, about 60% passive adds, 30% cancels, 10% marketable orders, a book of about \
+            --book-size resting orders. \
+            --flow random-ids: the hard flow of public matching-engine benchmarks: --new-orders new \
+            orders whose ids are a random permutation, 15% IOC, 0.8 cancels per new order (2% stale), \
+            0.17 price-changing modifies per new order, a mid swinging ±60%, passive orders spread over \
+            --depth-ticks ticks (thousands of levels per side), the engine at its default capacities. \
+            Throughput is timed over the whole measured stream (best and median of --passes), by wall \
+            time and by the thread's CPU time (steadier on a shared machine); page faults are the \
+            thread's minor and major faults inside the timed loop; latency is each command timed alone \
+            with CLOCK_MONOTONIC, shown beside the cost of the clock reads themselves. Mallocs per \
+            command: Benchmarks/ (package-benchmark) gates them at 0 on both flows.
             """
     )
 
-    @Option(help: "Measured commands.") var commands = 2_000_000
-    @Option(help: "Warm-up commands before measuring (they build the book).") var warmup = 200_000
-    @Option(help: "Target resting orders in the book.") var bookSize = 10_000
-    @Option(help: "Symbols the flow is spread over.") var symbols = 1
+    @Option(help: "Flow: realistic or random-ids.") var flow = "realistic"
+    @Option(help: "Measured commands (realistic flow).") var commands = 2_000_000
+    @Option(help: "Warm-up commands before measuring (realistic flow; they build the book).") var warmup = 200_000
+    @Option(help: "Target resting orders in the book (realistic flow).") var bookSize = 10_000
+    @Option(help: "Symbols the flow is spread over (realistic flow).") var symbols = 1
+    @Option(help: "New orders (random-ids flow; about 2 messages each).") var newOrders = 1_000_000
+    @Option(help: "Passive orders rest 1…this many ticks behind the mid (random-ids flow).") var depthTicks: Int64 =
+        10_000
     @Option(help: "Seed of the stream.") var seed: UInt64 = 42
     @Option(help: "Throughput passes.") var passes = 3
+    @Flag(help: "Back the engine's large tables with transparent huge pages.") var hugePages = false
     @Flag(help: "Print one JSON object instead of a table.") var json = false
 
     func validate() throws {
-        guard commands > 0, warmup >= 0, bookSize > 0, symbols > 0, passes > 0 else {
-            throw ValidationError("--commands, --book-size, --symbols and --passes must be > 0, --warmup >= 0")
+        guard flow == "realistic" || flow == "random-ids" else {
+            throw ValidationError("--flow: realistic or random-ids (got \(flow))")
+        }
+        guard commands > 0, warmup >= 0, bookSize > 0, symbols > 0, passes > 0, newOrders > 0, depthTicks > 0 else {
+            throw ValidationError(
+                "--commands, --book-size, --symbols, --passes, --new-orders and --depth-ticks must be > 0, --warmup >= 0"
+            )
         }
     }
 
     func run() throws {
-        let benchmark = EngineBenchmark(
-            parameters: .init(seed: seed, symbols: symbols, targetRestingOrders: bookSize),
-            commands: commands, warmup: warmup, passes: passes)
-        let r = try benchmark.run()
-        let sorted = r.throughputRuns.sorted()
-        let best = sorted.last!
-        let median = sorted[sorted.count / 2]
+        var stream: EngineBenchmark.Flow =
+            flow == "realistic"
+            ? try .realistic(
+                .init(seed: seed, symbols: symbols, targetRestingOrders: bookSize), commands: commands, warmup: warmup)
+            : try .hard(.init(seed: seed, newOrders: newOrders, depthTicks: depthTicks))
+        stream.configuration.hugePages = hugePages
+        let r = try EngineBenchmark(flow: stream, passes: passes).run()
+        func bestAndMedian(_ runs: [Double]) -> (best: Double, median: Double) {
+            let sorted = runs.sorted()
+            return (sorted.last!, sorted[sorted.count / 2])
+        }
+        let wall = bestAndMedian(r.throughputRuns)
+        let cpu = bestAndMedian(r.cpuThroughputRuns)
+        let faults = r.pageFaultRuns.sorted()[r.pageFaultRuns.count / 2]
         func ns(_ h: Histogram<UInt64>, _ p: Double) -> UInt64 { h.valueAtPercentile(p) }
         if json {
             print(
                 """
-                {"commands":\(r.commands),"warmup":\(r.warmupCommands),"book_start":\(r.restingAtStart),\
+                {"flow":"\(flow)","commands":\(r.commands),"warmup":\(r.warmupCommands),"book_start":\(r.restingAtStart),\
                 "book_end":\(r.restingAtEnd),"events":\(r.events),\
-                "throughput_best":\(Int(best)),"throughput_median":\(Int(median)),\
+                "throughput_best":\(Int(wall.best)),"throughput_median":\(Int(wall.median)),\
+                "cpu_throughput_best":\(Int(cpu.best)),"cpu_throughput_median":\(Int(cpu.median)),\
+                "page_faults_median":\(faults),\
                 "latency_ns":{"p50":\(ns(r.latency, 50)),"p99":\(ns(r.latency, 99)),\
                 "p99_9":\(ns(r.latency, 99.9)),"max":\(r.latency.maxRecorded)},\
                 "clock_floor_ns":{"p50":\(ns(r.clockFloor, 50)),"p99":\(ns(r.clockFloor, 99)),\
@@ -63,10 +89,16 @@ struct EngineBench: ParsableCommand {
                 """)
             return
         }
-        print("chronos bench engine — seed \(seed), \(symbols) symbol(s), 1 thread, release build expected")
+        print("chronos bench engine — flow \(flow), seed \(seed), 1 thread, release build expected")
         print("stream: \(r.warmupCommands) warm-up + \(r.commands) measured commands (\(r.mix))")
         print("book: \(r.restingAtStart) resting orders at start, \(r.restingAtEnd) at end; \(r.events) events")
-        print("throughput: best \(format(best)) commands/s, median \(format(median)) over \(passes) passes")
+        print(
+            "throughput (wall): best \(format(wall.best)) commands/s, median \(format(wall.median)) over \(passes) passes"
+        )
+        print("throughput (thread CPU): best \(format(cpu.best)) commands per CPU-second, median \(format(cpu.median))")
+        print(
+            "page faults in the timed loop: median \(faults) (passes: \(r.pageFaultRuns.map(String.init).joined(separator: ", ")))"
+        )
         print(
             "latency per command (ns):   p50 \(ns(r.latency, 50))   p99 \(ns(r.latency, 99))   "
                 + "p99.9 \(ns(r.latency, 99.9))   max \(r.latency.maxRecorded)")

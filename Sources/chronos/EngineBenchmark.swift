@@ -8,7 +8,9 @@ import Workload
     import Glibc
 #endif
 
-/// Measures the matching engine alone on a generated realistic stream (no I/O, one thread).
+/// Measures the matching engine alone on a generated stream (no I/O, one thread): the realistic
+/// flow (``OrderFlowGenerator``) or the hard one (``HardFlowGenerator``: random-permutation ids,
+/// IOC, stale cancels, modifies that reinsert, a swinging mid, deep books).
 struct EngineBenchmark {
     struct Result {
         var commands: Int
@@ -16,37 +18,65 @@ struct EngineBenchmark {
         var restingAtStart: Int
         var restingAtEnd: Int
         var events: Int
-        var mix: OrderFlowGenerator.Mix
-        /// Commands per second of each throughput pass.
+        var mix: String
+        /// Commands per second of wall time, of each throughput pass.
         var throughputRuns: [Double]
+        /// Commands per second of the engine thread's CPU time, of each throughput pass.
+        var cpuThroughputRuns: [Double]
+        /// Minor and major page faults inside each pass's timed loop.
+        var pageFaultRuns: [Int]
         var latency: Histogram<UInt64>
         /// The cost of the two clock reads around each command, measured the same way.
         var clockFloor: Histogram<UInt64>
         var stateHashesAgree: Bool
     }
 
-    var parameters: OrderFlowGenerator.Parameters
-    var commands: Int
-    var warmup: Int
+    /// What to run: the engine's configuration and symbols, a warm-up that is not measured, and
+    /// the measured commands.
+    struct Flow {
+        var configuration: EngineConfiguration
+        var symbols: Int
+        var warmup: ArraySlice<EngineCommand>
+        var measured: ArraySlice<EngineCommand>
+        var mix: String
+
+        static func realistic(_ parameters: OrderFlowGenerator.Parameters, commands: Int, warmup: Int) throws -> Flow {
+            var generator = try OrderFlowGenerator(parameters)
+            let stream = generator.generate(warmup + commands)
+            return Flow(
+                configuration: EngineConfiguration(
+                    orderCapacity: max(parameters.targetRestingOrders * 4, 1_024), symbolCapacity: parameters.symbols),
+                symbols: parameters.symbols, warmup: stream[..<warmup], measured: stream[warmup...],
+                mix: generator.mix.description)
+        }
+
+        /// The whole hard flow is measured (its book builds up as part of it), with the engine's
+        /// default capacities.
+        static func hard(_ parameters: HardFlowGenerator.Parameters) throws -> Flow {
+            var generator = try HardFlowGenerator(parameters)
+            let stream = generator.generate()
+            return Flow(
+                configuration: HardFlowGenerator.engineConfiguration(parameters), symbols: 1, warmup: [],
+                measured: stream[...], mix: generator.mix.description)
+        }
+    }
+
+    var flow: Flow
     var passes: Int
 
     func run() throws -> Result {
-        var generator = try OrderFlowGenerator(parameters)
-        let stream = generator.generate(warmup + commands)
-        let warm = stream[..<warmup]
-        let measured = stream[warmup...]
-        let configuration = EngineConfiguration(
-            orderCapacity: max(parameters.targetRestingOrders * 4, 1_024), symbolCapacity: parameters.symbols)
-
         func freshEngine() throws -> Engine {
-            let engine = try Engine(configuration: configuration)
-            for s in 0..<parameters.symbols { try engine.addSymbol(SymbolConfiguration(name: "SYM\(s)")) }
-            for command in warm { engine.submit(command) }
+            let engine = try Engine(configuration: flow.configuration)
+            for s in 0..<flow.symbols { try engine.addSymbol(SymbolConfiguration(name: "SYM\(s)")) }
+            for command in flow.warmup { engine.submit(command) }
             return engine
         }
+        let measured = flow.measured
 
         // Throughput: the whole measured stream in one timed loop, several passes.
         var throughputRuns: [Double] = []
+        var cpuThroughputRuns: [Double] = []
+        var pageFaultRuns: [Int] = []
         var events = 0
         var restingAtStart = 0
         var hashes: Set<UInt64> = []
@@ -54,10 +84,15 @@ struct EngineBenchmark {
             let engine = try freshEngine()
             restingAtStart = engine.restingOrderCount
             events = 0
+            let faults = pageFaults()
+            let cpu = threadCPUNanoseconds()
             let start = monotonicNanoseconds()
             for command in measured { events &+= engine.submit(command) }
             let elapsed = monotonicNanoseconds() - start
+            let cpuElapsed = threadCPUNanoseconds() - cpu
+            pageFaultRuns.append(pageFaults() - faults)
             throughputRuns.append(Double(measured.count) / (Double(elapsed) / 1e9))
+            cpuThroughputRuns.append(Double(measured.count) / (Double(max(cpuElapsed, 1)) / 1e9))
             hashes.insert(engine.stateHash())
         }
 
@@ -78,9 +113,16 @@ struct EngineBenchmark {
         }
         hashes.insert(engine.stateHash())
         return Result(
-            commands: measured.count, warmupCommands: warm.count, restingAtStart: restingAtStart,
-            restingAtEnd: engine.restingOrderCount, events: events, mix: generator.mix,
-            throughputRuns: throughputRuns, latency: latency, clockFloor: floor,
-            stateHashesAgree: hashes.count == 1)
+            commands: measured.count, warmupCommands: flow.warmup.count, restingAtStart: restingAtStart,
+            restingAtEnd: engine.restingOrderCount, events: events, mix: flow.mix,
+            throughputRuns: throughputRuns, cpuThroughputRuns: cpuThroughputRuns, pageFaultRuns: pageFaultRuns,
+            latency: latency, clockFloor: floor, stateHashesAgree: hashes.count == 1)
     }
+}
+
+/// Minor and major page faults of the calling thread so far.
+func pageFaults() -> Int {
+    var usage = rusage()
+    getrusage(1, &usage)  // RUSAGE_THREAD (Glibc's module leaves the GNU constant out)
+    return usage.ru_minflt + usage.ru_majflt
 }

@@ -6,7 +6,7 @@ import Workload
 /// The fenced unsafe types, checked against the standard library's collections.
 @Suite struct UnsafeStructureTests {
     @Test func orderIndexMatchesDictionaryUnderRandomInsertsAndRemoves() {
-        var index = OrderIndex(maxEntries: 4_096)
+        var index = OrderIndex(maxEntries: 4_096, memory: PoolMemory(prefault: true, hugePages: false))
         defer { index.deallocate() }
         var model: [UInt64: Int32] = [:]
         var rng = SplitMix64(seed: 3)
@@ -44,7 +44,7 @@ import Workload
     }
 
     @Test func usedOrderIDsMatchesSetAndRefusesToGrowPastCapacity() {
-        var used = UsedOrderIDs(minimumBlocks: 100)
+        var used = UsedOrderIDs(minimumBlocks: 100, memory: PoolMemory(prefault: false, hugePages: false))
         defer { used.deallocate() }
         var model = Set<UInt64>()
         var rng = SplitMix64(seed: 5)
@@ -73,7 +73,7 @@ import Workload
     }
 
     @Test func fixedSlabReusesReleasedHandlesAndReportsFull() {
-        var slab = FixedSlab<Int64>(capacity: 3)
+        var slab = FixedSlab<Int64>(capacity: 3, memory: PoolMemory(prefault: true, hugePages: true))
         defer { slab.deallocate() }
         let a = slab.allocate(), b = slab.allocate(), c = slab.allocate()
         #expect([a, b, c] == [0, 1, 2])

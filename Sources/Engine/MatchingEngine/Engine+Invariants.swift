@@ -4,7 +4,8 @@ extension Engine {
     /// Every broken structural invariant of the engine, described; empty when the state is sound.
     ///
     /// Checks, for every book: both sides' level lists strictly ordered and doubly linked,
-    /// level counts and ends consistent, the book not crossed, every level's total equal to
+    /// level counts and ends consistent, each side's price tree the same levels in the same order,
+    /// the book not crossed, every level's total equal to
     /// the sum of its orders' open quantities and its order count to the FIFO length, every
     /// order's links, level, side, price, book and id index entry consistent, and the global
     /// counts (slab, index, per-book) equal. O(resting orders): for tests and debugging.
@@ -65,6 +66,7 @@ extension Engine {
                     problems.append("book \(b) \(side): level count \(expectedLevels) != \(levelCount)")
                 }
                 totalLevels += Int(levelCount)
+                problems += c.priceTreeViolations(b, side)
             }
             if bookOrders != Int(book.restingOrders) {
                 problems.append("book \(b): resting count \(book.restingOrders) != \(bookOrders)")

@@ -60,9 +60,9 @@ extension Engine {
             for term in [s.tickSize, s.lotSize, s.minQuantity, s.maxQuantity, s.minPrice, s.maxPrice] { out.i64(term) }
         }
         out.u64(UInt64(c.usedIDs.blockCount))
-        for i in 0...c.usedIDs.mask where c.usedIDs.blocks[i] != 0 {
-            out.u64(c.usedIDs.blocks[i])
-            out.u64(c.usedIDs.masks[i])
+        for i in 0...c.usedIDs.mask where c.usedIDs.entries[i].block != 0 {
+            out.u64(c.usedIDs.entries[i].block)
+            out.u64(c.usedIDs.entries[i].used)
         }
         for b in 0..<symbolCount {
             for side in [Side.buy, .sell] {

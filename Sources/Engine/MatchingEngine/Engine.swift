@@ -119,7 +119,7 @@ public final class Engine {
         return level < 0 ? nil : summary(level)
     }
 
-    /// Aggregate open quantity resting at `price` on `side` (0 when no level), O(levels from the touch).
+    /// Aggregate open quantity resting at `price` on `side` (0 when no level), O(log levels).
     public func quantity(at price: Price, side: Side, symbol: SymbolID) -> Quantity {
         let b = Int(symbol.rawValue)
         guard b < core.pointee.bookCount else { return 0 }

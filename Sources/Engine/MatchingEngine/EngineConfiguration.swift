@@ -11,12 +11,24 @@ public struct EngineConfiguration: Hashable, Sendable {
     /// the table rounds up, so about 1.5 × this fits): dense ids use one block per 64 ids
     /// (≈ 96 million ids by default), scattered ids one block each (≈ 1.5 million).
     public var usedIDBlockCapacity: Int
+    /// Write every page of the pools and tables when the engine is created (default true), so
+    /// that no command takes a page fault; false leaves the pages to be faulted in as they are
+    /// first used (quicker to create, e.g. many short-lived engines in tests).
+    public var prefault: Bool
+    /// Ask the kernel for transparent huge pages for the large tables (default false): fewer
+    /// TLB misses when order ids are scattered.
+    public var hugePages: Bool
 
-    /// Creates a configuration; every value must be ≥ 1.
-    public init(orderCapacity: Int = 1_000_000, symbolCapacity: Int = 1_024, usedIDBlockCapacity: Int? = nil) {
+    /// Creates a configuration; every capacity must be ≥ 1.
+    public init(
+        orderCapacity: Int = 1_000_000, symbolCapacity: Int = 1_024, usedIDBlockCapacity: Int? = nil,
+        prefault: Bool = true, hugePages: Bool = false
+    ) {
         self.orderCapacity = orderCapacity
         self.symbolCapacity = symbolCapacity
         self.usedIDBlockCapacity = usedIDBlockCapacity ?? max(orderCapacity, 1_024)
+        self.prefault = prefault
+        self.hugePages = hugePages
     }
 
     /// The largest order quantity the engine accepts: no price level total can overflow

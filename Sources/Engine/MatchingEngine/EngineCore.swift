@@ -36,6 +36,11 @@ struct LevelSlot: BitwiseCopyable {
     var better: Int32
     /// Neighbour further from the touch, or -1 for the worst level.
     var worse: Int32
+    /// Price tree links (EngineCore+PriceTree.swift): the subtrees of lower and higher prices and
+    /// the parent, or -1.
+    var lower: Int32 = -1
+    var higher: Int32 = -1
+    var parent: Int32 = -1
 }
 
 /// Per-symbol book state: the ends of both sides' level lists and the symbol's limits.
@@ -44,6 +49,8 @@ struct BookState {
     var bestLevel: (bid: Int32, ask: Int32) = (-1, -1)
     var worstLevel: (bid: Int32, ask: Int32) = (-1, -1)
     var levelCount: (bid: Int32, ask: Int32) = (0, 0)
+    /// The root of each side's price tree, or -1.
+    var treeRoot: (bid: Int32, ask: Int32) = (-1, -1)
     var restingOrders: Int32 = 0
     var tickSize: Int64
     var lotSize: Int64
@@ -63,6 +70,10 @@ struct BookState {
 
     func best(_ side: Side) -> Int32 { side == .buy ? bestLevel.bid : bestLevel.ask }
     func worst(_ side: Side) -> Int32 { side == .buy ? worstLevel.bid : worstLevel.ask }
+    func root(_ side: Side) -> Int32 { side == .buy ? treeRoot.bid : treeRoot.ask }
+    mutating func setRoot(_ side: Side, _ level: Int32) {
+        if side == .buy { treeRoot.bid = level } else { treeRoot.ask = level }
+    }
     mutating func setBest(_ side: Side, _ level: Int32) {
         if side == .buy { bestLevel.bid = level } else { bestLevel.ask = level }
     }
@@ -107,16 +118,17 @@ struct EngineCore {
     let quantityCeiling: Int64
 
     init(_ configuration: EngineConfiguration) {
-        orders = FixedSlab(capacity: configuration.orderCapacity)
+        let memory = PoolMemory(prefault: configuration.prefault, hugePages: configuration.hugePages)
+        orders = FixedSlab(capacity: configuration.orderCapacity, memory: memory)
         // A level always holds at least one order, so levels can never run out first.
-        levels = FixedSlab(capacity: configuration.orderCapacity)
-        index = OrderIndex(maxEntries: configuration.orderCapacity)
-        usedIDs = UsedOrderIDs(minimumBlocks: configuration.usedIDBlockCapacity)
+        levels = FixedSlab(capacity: configuration.orderCapacity, memory: memory)
+        index = OrderIndex(maxEntries: configuration.orderCapacity, memory: memory)
+        usedIDs = UsedOrderIDs(minimumBlocks: configuration.usedIDBlockCapacity, memory: memory)
         bookCapacity = configuration.symbolCapacity
-        books = .allocate(capacity: configuration.symbolCapacity)
+        books = memory.allocate(BookState.self, count: configuration.symbolCapacity)
         // One command emits at most: accepted/replaced + one fill per resting order + canceled.
         eventCapacity = configuration.orderCapacity + 4
-        events = .allocate(capacity: eventCapacity)
+        events = memory.allocate(EngineEvent.self, count: eventCapacity)
         quantityCeiling = configuration.quantityCeiling
     }
 
@@ -125,8 +137,8 @@ struct EngineCore {
         levels.deallocate()
         index.deallocate()
         usedIDs.deallocate()
-        books.deallocate()
-        events.deallocate()
+        PoolMemory.deallocate(books, count: bookCapacity)
+        PoolMemory.deallocate(events, count: eventCapacity)
     }
 
     // MARK: Events
@@ -463,6 +475,7 @@ struct EngineCore {
         if better >= 0 { levels[better].worse = worse } else { books[b].setBest(side, worse) }
         if worse >= 0 { levels[worse].better = better } else { books[b].setWorst(side, better) }
         books[b].addLevelCount(side, -1)
+        removeFromTree(level, b, side)
         levels.release(level)
     }
 
@@ -478,58 +491,5 @@ struct EngineCore {
         if worse >= 0 { levels[worse].better = level } else { books[b].setWorst(side, level) }
         books[b].addLevelCount(side, 1)
         return level
-    }
-
-    /// The level at `price` on `side`, created in price order when missing.
-    ///
-    /// O(1) at either end of the side (a new best price, the touch itself, a new worst price);
-    /// otherwise walks inward from both ends at once, so the cost is the number of levels
-    /// between the price and the nearer end.
-
-    mutating func findOrCreateLevel(_ b: Int, _ side: Side, _ price: Int64) -> Int32 {
-        let best = books[b].best(side)
-        if best < 0 { return insertLevel(b, side, price, better: -1, worse: -1) }
-        let bestPrice = levels[best].price
-        if price == bestPrice { return best }
-        if isBetter(price, than: bestPrice, on: side) { return insertLevel(b, side, price, better: -1, worse: best) }
-        let worst = books[b].worst(side)
-        let worstPrice = levels[worst].price
-        if price == worstPrice { return worst }
-        if isBetter(worstPrice, than: price, on: side) {
-            return insertLevel(b, side, price, better: worst, worse: -1)
-        }
-        // Strictly between the best and the worst level: `forward` stays better than `price`,
-        // `backward` stays worse, and each step moves one of them one level inward.
-        var forward = best
-        var backward = worst
-        while true {
-            let next = levels[forward].worse
-            let nextPrice = levels[next].price
-            if nextPrice == price { return next }
-            if isBetter(price, than: nextPrice, on: side) {
-                return insertLevel(b, side, price, better: forward, worse: next)
-            }
-            forward = next
-            let previous = levels[backward].better
-            let previousPrice = levels[previous].price
-            if previousPrice == price { return previous }
-            if isBetter(previousPrice, than: price, on: side) {
-                return insertLevel(b, side, price, better: previous, worse: backward)
-            }
-            backward = previous
-        }
-    }
-
-    /// The level at `price` on `side`, or -1 (walks from the touch).
-
-    func findLevel(_ b: Int, _ side: Side, _ price: Int64) -> Int32 {
-        var level = books[b].best(side)
-        while level >= 0 {
-            let p = levels[level].price
-            if p == price { return level }
-            if isBetter(price, than: p, on: side) { return -1 }
-            level = levels[level].worse
-        }
-        return -1
     }
 }

@@ -1,11 +1,10 @@
 // FixedSlab: a preallocated pool of trivial values addressed by Int32 handles.
 //
 // Invariants:
-// - `storage` and `freeNext` hold `capacity` elements each, allocated once in `init`, freed in
-//   `deallocate()` by the owner (the engine's deinit). The slab never grows.
-// - Handles in `0..<highWater` have been handed out at least once; handles at or above
-//   `highWater` have never been touched, so their memory pages need not be resident
-//   (large allocations come straight from mmap and are zero-filled lazily).
+// - `storage` and `freeNext` hold `capacity` elements each, allocated once in `init`
+//   (``PoolMemory``: prefaulted when the engine asks for it), freed in `deallocate()` by the
+//   owner (the engine's deinit). The slab never grows.
+// - Handles in `0..<highWater` have been handed out at least once.
 // - A released handle is pushed on a LIFO free list threaded through `freeNext`;
 //   `allocate()` pops it before advancing `highWater`.
 // - Elements are `BitwiseCopyable`: no initialization or deinitialization is needed, a slot's
@@ -28,18 +27,18 @@ struct FixedSlab<Element: BitwiseCopyable> {
     /// Handles currently allocated.
     var liveCount: Int32 = 0
 
-    /// Allocates room for `capacity` elements (untouched until used).
-    init(capacity: Int) {
+    /// Allocates room for `capacity` elements from `memory`.
+    init(capacity: Int, memory: PoolMemory) {
         precondition(capacity > 0 && capacity < Int(Int32.max), "slab capacity out of range")
         self.capacity = Int32(capacity)
-        storage = .allocate(capacity: capacity)
-        freeNext = .allocate(capacity: capacity)
+        storage = memory.allocate(Element.self, count: capacity)
+        freeNext = memory.allocate(Int32.self, count: capacity)
     }
 
     /// Frees the memory; the slab must not be used afterwards.
     func deallocate() {
-        storage.deallocate()
-        freeNext.deallocate()
+        PoolMemory.deallocate(storage, count: Int(capacity))
+        PoolMemory.deallocate(freeNext, count: Int(capacity))
     }
 
     /// True when no handle is left.

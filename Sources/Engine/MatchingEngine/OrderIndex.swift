@@ -7,10 +7,13 @@
 // OrderIndex: order id → pool handle, an open-addressing hash table with linear probing.
 //
 // Invariants:
-// - `keys` and `values` hold `slotCount` entries (a power of two ≥ 2 × the maximum number of
-//   live entries), allocated zero-filled and prefaulted once; the table never grows or rehashes.
-// - `values[i] == 0` marks an empty slot; a live entry stores its handle + 1, so any UInt64
-//   order id (0 included) can be a key.
+// - `entries` holds `slotCount` slots (a power of two ≥ 2 × the maximum number of live
+//   entries), each key beside its value in 16 bytes (one cache line per probe), allocated
+//   zero-filled once (``PoolMemory``); the table never grows or rehashes.
+// - `entries[i].value == 0` marks an empty slot; a live entry stores its handle + 1, so any
+//   UInt64 order id (0 included) can be a key.
+// - An id's home slot is ``idHome(_:mask:)``: ids of one aligned run of 64 have consecutive
+//   homes, so dense ids (a gateway's counters) touch few cache lines and pages.
 // - Deletion uses backward-shift (Knuth's algorithm R): no tombstones, so probe sequences stay
 //   short however many inserts and deletes have happened.
 // - The load factor never exceeds 1/2 because the engine never holds more live orders than
@@ -20,36 +23,38 @@
 /// Maps the ids of resting orders to their order-slab handles. O(1) expected per operation.
 
 struct OrderIndex {
-    let keys: UnsafeMutablePointer<UInt64>
-    let values: UnsafeMutablePointer<Int32>
+    struct Entry {
+        var key: UInt64
+        /// Handle + 1; 0: empty.
+        var value: Int32
+    }
+
+    let entries: UnsafeMutablePointer<Entry>
     let mask: Int
     /// Live entries.
     var count: Int = 0
 
     /// A table for at most `maxEntries` live entries.
-    init(maxEntries: Int) {
+    init(maxEntries: Int, memory: PoolMemory) {
         var slots = 16
         while slots < maxEntries * 2 { slots <<= 1 }
         mask = slots - 1
-        keys = zeroFilled(UInt64.self, count: slots)
-        values = zeroFilled(Int32.self, count: slots)
+        entries = memory.allocate(Entry.self, count: slots)
     }
 
-    func deallocate() {
-        free(keys)
-        free(values)
-    }
+    func deallocate() { PoolMemory.deallocate(entries, count: mask + 1) }
 
-    func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: mix64(key)) & mask }
+    @inline(__always)
+    func home(_ key: UInt64) -> Int { idHome(key, mask: mask) }
 
     /// The handle stored for `key`, or -1.
 
     func find(_ key: UInt64) -> Int32 {
         var i = home(key)
         while true {
-            let v = values[i]
-            if v == 0 { return -1 }
-            if keys[i] == key { return v &- 1 }
+            let entry = entries[i]
+            if entry.value == 0 { return -1 }
+            if entry.key == key { return entry.value &- 1 }
             i = (i &+ 1) & mask
         }
     }
@@ -58,12 +63,11 @@ struct OrderIndex {
 
     mutating func insert(_ key: UInt64, handle: Int32) {
         var i = home(key)
-        while values[i] != 0 {
-            assert(keys[i] != key, "duplicate key in OrderIndex")
+        while entries[i].value != 0 {
+            assert(entries[i].key != key, "duplicate key in OrderIndex")
             i = (i &+ 1) & mask
         }
-        keys[i] = key
-        values[i] = handle &+ 1
+        entries[i] = Entry(key: key, value: handle &+ 1)
         count &+= 1
     }
 
@@ -71,8 +75,8 @@ struct OrderIndex {
 
     mutating func remove(_ key: UInt64) {
         var i = home(key)
-        while keys[i] != key || values[i] == 0 {
-            assert(values[i] != 0, "removing a key that is absent")
+        while entries[i].key != key || entries[i].value == 0 {
+            assert(entries[i].value != 0, "removing a key that is absent")
             i = (i &+ 1) & mask
         }
         // Backward-shift: pull later entries of the cluster into the hole when their home
@@ -81,16 +85,15 @@ struct OrderIndex {
         var j = i
         while true {
             j = (j &+ 1) & mask
-            if values[j] == 0 { break }
-            let h = home(keys[j])
+            if entries[j].value == 0 { break }
+            let h = home(entries[j].key)
             let stays = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j)
             if !stays {
-                keys[hole] = keys[j]
-                values[hole] = values[j]
+                entries[hole] = entries[j]
                 hole = j
             }
         }
-        values[hole] = 0
+        entries[hole].value = 0
         count &-= 1
     }
 }
@@ -105,12 +108,8 @@ func mix64(_ x: UInt64) -> UInt64 {
     return z ^ (z >> 31)
 }
 
-/// `count` zero-filled elements, every page written once (prefaulted): hash tables spread their
-/// entries over all their pages, so faulting them in lazily would only move page faults onto the
-/// hot path and make resident memory creep up with the stream instead of being constant.
-func zeroFilled<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
-    let bytes = count * MemoryLayout<T>.stride
-    guard let raw = malloc(bytes) else { fatalError("out of memory allocating \(count) × \(T.self)") }
-    memset(raw, 0, bytes)
-    return raw.bindMemory(to: T.self, capacity: count)
-}
+/// The home slot of `id` in a table of `mask + 1` slots: the ids of one aligned run of 64 get
+/// consecutive slots from a hashed start, so dense ids stay close together (few cache lines,
+/// few pages) while scattered ids spread like a plain hash.
+@inline(__always)
+func idHome(_ id: UInt64, mask: Int) -> Int { Int(truncatingIfNeeded: mix64(id >> 6) &+ id) & mask }
