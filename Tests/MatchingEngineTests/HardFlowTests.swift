@@ -133,3 +133,37 @@ import Workload
         }
     }
 }
+
+/// An embedder cancels and replaces by order id alone.
+@Suite struct EmbeddingTests {
+    @Test func cancelAndReplaceByIDAloneUseTheOrdersOwnAccountAndSymbol() throws {
+        let engine = try Engine(configuration: .init(orderCapacity: 64, symbolCapacity: 2, prefault: false))
+        try engine.addSymbol(SymbolConfiguration(name: "A"))
+        let b = try engine.addSymbol(SymbolConfiguration(name: "B"))
+        engine.submit(
+            .new(NewOrder(id: OrderID(7), account: AccountID(42), symbol: b, side: .sell, price: 100, quantity: 5)))
+        #expect(engine.replace(OrderID(7), price: 101) == 1)
+        guard case .replaced(let replaced) = engine.events[0] else {
+            Issue.record("expected replaced, got \(engine.events[0])")
+            return
+        }
+        #expect(replaced.account == AccountID(42) && replaced.symbol == b && replaced.price == 101)
+        #expect(engine.cancel(OrderID(7)) == 1)
+        guard case .canceled(let canceled) = engine.events[0] else {
+            Issue.record("expected canceled, got \(engine.events[0])")
+            return
+        }
+        #expect(canceled.account == AccountID(42) && canceled.symbol == b && canceled.quantity == 5)
+        #expect(engine.restingOrderCount == 0)
+        // Gone now: refused unknown_order, sequence numbers still contiguous.
+        let next = engine.nextSequence
+        #expect(engine.cancel(OrderID(7)) == 1)
+        guard case .rejected(let rejected) = engine.events[0] else {
+            Issue.record("expected rejected, got \(engine.events[0])")
+            return
+        }
+        #expect(rejected.reason == .unknownOrder && rejected.command == .cancel && rejected.sequence == next)
+        #expect(engine.replace(OrderID(99), quantity: 3) == 1)
+        #expect(engine.invariantViolations().isEmpty)
+    }
+}

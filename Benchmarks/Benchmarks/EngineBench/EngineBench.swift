@@ -36,6 +36,22 @@ let benchmarks: @Sendable () -> Void = {
         flowFixture = nil
     }
 
+    // The hard flow of `chronos bench engine --flow random-ids`: random-permutation ids, IOC,
+    // stale cancels, modifies that reinsert, a mid swinging ±60 %, deep books; the engine at its
+    // default capacities (a million orders), prefaulted.
+    Benchmark("engine-hard-flow") { benchmark in
+        let f = hardFlowFixture!
+        for _ in benchmark.scaledIterations {
+            guard f.next < f.stream.count else { fatalError("stream exhausted: raise HardFlowFixture.newOrders") }
+            blackHole(f.engine.submit(f.stream[f.next]))
+            f.next += 1
+        }
+    } setup: {
+        hardFlowFixture = try HardFlowFixture()
+    } teardown: {
+        hardFlowFixture = nil
+    }
+
     // A passive order that rests and is canceled: the add/cancel cycle of a market maker.
     Benchmark("engine-add-cancel") { benchmark in
         let f = bookFixture!
@@ -144,6 +160,24 @@ final class FlowFixture {
         engine = try Engine(configuration: .init(orderCapacity: 65_536, symbolCapacity: 1))
         try engine.addSymbol(SymbolConfiguration(name: "SYM0"))
         for command in warm { engine.submit(command) }
+    }
+}
+
+nonisolated(unsafe) var hardFlowFixture: HardFlowFixture?
+
+/// The hard flow, generated once (about 2 commands per new order: enough for 1,000 iterations).
+final class HardFlowFixture {
+    static let newOrders = 600_000
+    let engine: Engine
+    let stream: [EngineCommand]
+    var next = 0
+
+    init() throws {
+        let parameters = HardFlowGenerator.Parameters(newOrders: Self.newOrders)
+        var generator = try HardFlowGenerator(parameters)
+        stream = generator.generate()
+        engine = try Engine(configuration: HardFlowGenerator.engineConfiguration(parameters))
+        try engine.addSymbol(SymbolConfiguration(name: "SYM0"))
     }
 }
 

@@ -83,6 +83,39 @@ public final class Engine {
         return core.pointee.eventCount
     }
 
+    /// Cancels a resting order by its id alone, for an embedder that keeps no owner or symbol
+    /// per order: the order's own account and symbol are used, so there is no owner check (the
+    /// gateway and `chronos replay` submit ``CancelOrder`` and keep it). Events as for
+    /// ``submit(_:)``; an id that rests nowhere is refused `unknown_order` with account 0 and
+    /// symbol 0. Never allocates.
+    @discardableResult
+    public func cancel(_ id: OrderID) -> Int {
+        let h = core.pointee.index.find(id.rawValue)
+        guard h >= 0 else { return refuseUnknown(id, .cancel) }
+        let order = core.pointee.orders[h]
+        return submit(.cancel(CancelOrder(id: id, account: AccountID(order.account), symbol: SymbolID(order.book))))
+    }
+
+    /// Replaces a resting order's price and/or quantity by its id alone (see ``cancel(_:)``: no
+    /// owner check; an unknown id is refused `unknown_order` with account 0 and symbol 0).
+    @discardableResult
+    public func replace(_ id: OrderID, price: Price? = nil, quantity: Quantity? = nil) -> Int {
+        let h = core.pointee.index.find(id.rawValue)
+        guard h >= 0 else { return refuseUnknown(id, .replace) }
+        let order = core.pointee.orders[h]
+        return submit(
+            .replace(
+                ReplaceOrder(
+                    id: id, account: AccountID(order.account), symbol: SymbolID(order.book), price: price,
+                    quantity: quantity)))
+    }
+
+    private func refuseUnknown(_ id: OrderID, _ kind: CommandKind) -> Int {
+        core.pointee.eventCount = 0
+        core.pointee.reject(id, AccountID(0), SymbolID(0), kind, .unknownOrder)
+        return core.pointee.eventCount
+    }
+
     /// The events of the last ``submit(_:)``, in the order they happened.
     ///
     /// - Warning: a view into the engine's preallocated buffer, overwritten by the next

@@ -25,32 +25,43 @@ import ChronosCore
 func treePriority(_ price: Int64) -> UInt64 { mix64(UInt64(bitPattern: price) ^ 0x5851_F42D_4C95_7F2D) }
 
 extension EngineCore {
-    /// The level at `price` on `side`, created in price order when missing. O(1) for the touch
+    /// Levels walked from the touch before the tree is searched: most passive orders rest a few
+    /// ticks behind the touch, where a short walk along the list beats a descent from the root.
+    static let touchWalk = 4
+
+    /// The level at `price` on `side`, created in price order when missing. O(1) near the touch
     /// and for a new best or worst price, O(log levels) expected otherwise.
     mutating func findOrCreateLevel(_ b: Int, _ side: Side, _ price: Int64) -> Int32 {
         let best = books[b].best(side)
-        if best < 0 { return createLevel(b, side, price, better: -1, worse: -1, parent: -1) }
-        let bestPrice = levels[best].price
-        if price == bestPrice { return best }
-        // A new extreme price hangs below the extreme level of the tree (which has no child on
-        // that side); the rotations then lift it as far as its priority says.
-        if isBetter(price, than: bestPrice, on: side) {
-            return createLevel(b, side, price, better: -1, worse: best, parent: best)
+        if best < 0 { return createLevel(b, side, price, better: -1, worse: -1) }
+        if price == levels[best].price { return best }
+        if isBetter(price, than: levels[best].price, on: side) {
+            return createLevel(b, side, price, better: -1, worse: best)
+        }
+        // Near the touch: walk a few levels inward along the list.
+        var better = best
+        for _ in 0..<Self.touchWalk {
+            let next = levels[better].worse
+            if next < 0 { return createLevel(b, side, price, better: better, worse: -1) }
+            let nextPrice = levels[next].price
+            if nextPrice == price { return next }
+            if isBetter(price, than: nextPrice, on: side) {
+                return createLevel(b, side, price, better: better, worse: next)
+            }
+            better = next
         }
         let worst = books[b].worst(side)
         if price == levels[worst].price { return worst }
         if isBetter(levels[worst].price, than: price, on: side) {
-            return createLevel(b, side, price, better: worst, worse: -1, parent: worst)
+            return createLevel(b, side, price, better: worst, worse: -1)
         }
-        // Inside the side: descend from the root, remembering the nearest lower and higher levels.
+        // Deeper: descend from the root, remembering the nearest lower and higher levels.
         var node = books[b].root(side)
-        var parent: Int32 = -1
         var lower: Int32 = -1
         var higher: Int32 = -1
         while node >= 0 {
             let p = levels[node].price
             if p == price { return node }
-            parent = node
             if price < p {
                 higher = node
                 node = levels[node].lower
@@ -60,8 +71,8 @@ extension EngineCore {
             }
         }
         return side == .buy
-            ? createLevel(b, side, price, better: higher, worse: lower, parent: parent)
-            : createLevel(b, side, price, better: lower, worse: higher, parent: parent)
+            ? createLevel(b, side, price, better: higher, worse: lower)
+            : createLevel(b, side, price, better: lower, worse: higher)
     }
 
     /// The level at `price` on `side`, or -1. O(log levels) expected.
@@ -75,18 +86,25 @@ extension EngineCore {
         return -1
     }
 
-    /// A new, empty level at `price`, linked into the list between `better` and `worse` and into
-    /// the tree as a leaf under `parent` (-1: the side is empty), then rotated up to its place.
-    private mutating func createLevel(
-        _ b: Int, _ side: Side, _ price: Int64, better: Int32, worse: Int32, parent: Int32
-    ) -> Int32 {
+    /// A new, empty level at `price`, linked into the list between its neighbours `better` and
+    /// `worse` (-1 at an end) and into the tree as a leaf, then rotated up to its place. Of two
+    /// neighbours in price order, the lower one has no higher child or the higher one has no
+    /// lower child: the new level hangs there, so its place costs no search.
+    private mutating func createLevel(_ b: Int, _ side: Side, _ price: Int64, better: Int32, worse: Int32) -> Int32 {
         let level = insertLevel(b, side, price, better: better, worse: worse)
-        levels[level].parent = parent
-        if parent < 0 {
+        let (lowerNeighbour, higherNeighbour) = side == .buy ? (worse, better) : (better, worse)
+        let parent: Int32
+        if lowerNeighbour >= 0 && levels[lowerNeighbour].higher < 0 {
+            parent = lowerNeighbour
+            levels[parent].higher = level
+        } else if higherNeighbour >= 0 {
+            parent = higherNeighbour
+            levels[parent].lower = level
+        } else {
             books[b].setRoot(side, level)
             return level
         }
-        if price < levels[parent].price { levels[parent].lower = level } else { levels[parent].higher = level }
+        levels[level].parent = parent
         let priority = treePriority(price)
         while true {
             let up = levels[level].parent
