@@ -25,6 +25,8 @@ struct EngineBench: ParsableCommand {
             orders whose ids are a random permutation, 15% IOC, 0.8 cancels per new order (2% stale), \
             0.17 price-changing modifies per new order, a mid swinging ±60%, passive orders spread over \
             --depth-ticks ticks (thousands of levels per side), the engine at its default capacities. \
+            --flow deep-book: --levels price levels per side, then passive orders at random ticks \
+            inside the book (half join a level, half open one), each canceled right after. \
             Throughput is timed over the whole measured stream (best and median of --passes), by wall \
             time and by the thread's CPU time (steadier on a shared machine); page faults are the \
             thread's minor and major faults inside the timed loop; latency is each command timed alone \
@@ -33,7 +35,7 @@ struct EngineBench: ParsableCommand {
             """
     )
 
-    @Option(help: "Flow: realistic or random-ids.") var flow = "realistic"
+    @Option(help: "Flow: realistic, random-ids or deep-book.") var flow = "realistic"
     @Option(help: "Measured commands (realistic flow).") var commands = 2_000_000
     @Option(help: "Warm-up commands before measuring (realistic flow; they build the book).") var warmup = 200_000
     @Option(help: "Target resting orders in the book (realistic flow).") var bookSize = 10_000
@@ -41,15 +43,17 @@ struct EngineBench: ParsableCommand {
     @Option(help: "New orders (random-ids flow; about 2 messages each).") var newOrders = 1_000_000
     @Option(help: "Passive orders rest 1…this many ticks behind the mid (random-ids flow).") var depthTicks: Int64 =
         10_000
+    @Option(help: "Price levels per side (deep-book flow).") var levels = 10_000
     @Option(help: "Seed of the stream.") var seed: UInt64 = 42
     @Option(help: "Throughput passes.") var passes = 3
     @Flag(help: "Back the engine's large tables with transparent huge pages.") var hugePages = false
     @Flag(help: "Print one JSON object instead of a table.") var json = false
 
     func validate() throws {
-        guard flow == "realistic" || flow == "random-ids" else {
-            throw ValidationError("--flow: realistic or random-ids (got \(flow))")
+        guard ["realistic", "random-ids", "deep-book"].contains(flow) else {
+            throw ValidationError("--flow: realistic, random-ids or deep-book (got \(flow))")
         }
+        guard levels > 0 else { throw ValidationError("--levels must be > 0") }
         guard commands > 0, warmup >= 0, bookSize > 0, symbols > 0, passes > 0, newOrders > 0, depthTicks > 0 else {
             throw ValidationError(
                 "--commands, --book-size, --symbols, --passes, --new-orders and --depth-ticks must be > 0, --warmup >= 0"
@@ -58,11 +62,14 @@ struct EngineBench: ParsableCommand {
     }
 
     func run() throws {
-        var stream: EngineBenchmark.Flow =
-            flow == "realistic"
-            ? try .realistic(
+        var stream: EngineBenchmark.Flow
+        switch flow {
+        case "realistic":
+            stream = try .realistic(
                 .init(seed: seed, symbols: symbols, targetRestingOrders: bookSize), commands: commands, warmup: warmup)
-            : try .hard(.init(seed: seed, newOrders: newOrders, depthTicks: depthTicks))
+        case "deep-book": stream = .deepBook(levels: levels, commands: commands, seed: seed)
+        default: stream = try .hard(.init(seed: seed, newOrders: newOrders, depthTicks: depthTicks))
+        }
         stream.configuration.hugePages = hugePages
         let r = try EngineBenchmark(flow: stream, passes: passes).run()
         func bestAndMedian(_ runs: [Double]) -> (best: Double, median: Double) {

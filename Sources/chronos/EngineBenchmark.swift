@@ -50,6 +50,49 @@ struct EngineBenchmark {
                 mix: generator.mix.description)
         }
 
+        /// A book of `levels` price levels per side (on every other tick, two orders each), then
+        /// `commands / 2` passive orders at random ticks inside it (half join a level, half make a
+        /// new one between two), each canceled right after: new orders into a deep book, which
+        /// stays as deep.
+        static func deepBook(levels: Int, commands: Int, seed: UInt64) -> Flow {
+            let mid: Int64 = 1_000_000
+            var warm: [EngineCommand] = []
+            var nextID: UInt64 = 1
+            for level in 1...levels {
+                for side in [Side.buy, .sell] {
+                    let price = side == .buy ? mid - 2 * Int64(level) : mid + 2 * Int64(level)
+                    for _ in 0..<2 {
+                        warm.append(
+                            .new(
+                                NewOrder(
+                                    id: OrderID(nextID), account: AccountID(1), symbol: SymbolID(0), side: side,
+                                    price: price, quantity: 10)))
+                        nextID += 1
+                    }
+                }
+            }
+            var rng = SplitMix64(seed: seed)
+            var measured: [EngineCommand] = []
+            measured.reserveCapacity(commands)
+            for _ in 0..<(commands / 2) {
+                let side: Side = rng.next() & 1 == 0 ? .buy : .sell
+                let behind = 1 + Int64(rng.next() % UInt64(2 * levels))
+                let account = AccountID(UInt32(2 + rng.next() % 100))
+                let id = OrderID(nextID)
+                nextID += 1
+                measured.append(
+                    .new(
+                        NewOrder(
+                            id: id, account: account, symbol: SymbolID(0), side: side,
+                            price: side == .buy ? mid - behind : mid + behind, quantity: 10)))
+                measured.append(.cancel(CancelOrder(id: id, account: account, symbol: SymbolID(0))))
+            }
+            return Flow(
+                configuration: EngineConfiguration(orderCapacity: max(4 * levels + 1_024, 65_536), symbolCapacity: 1),
+                symbols: 1, warmup: warm[...], measured: measured[...],
+                mix: "\(levels) levels per side; \(commands / 2) passive orders inside the book, each then canceled")
+        }
+
         /// The whole hard flow is measured (its book builds up as part of it), with the engine's
         /// default capacities.
         static func hard(_ parameters: HardFlowGenerator.Parameters) throws -> Flow {
