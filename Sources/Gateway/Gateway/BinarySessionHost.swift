@@ -109,12 +109,10 @@ final class BinarySessionHost: OrderOwner {
 
     // MARK: Inbound
 
-    /// A UDP datagram for this session with a valid token from `address`.
-    func receiveDatagram(
-        _ header: UDPHeader, _ message: ClientMessage, from address: SocketAddress, channel: Channel, now: UInt64
-    ) {
+    /// A UDP datagram for this session with a valid token, from the address it logged in from
+    /// (the handler drops datagrams from any other).
+    func receiveDatagram(_ header: UDPHeader, _ message: ClientMessage, now: UInt64) {
         lastReceived = now
-        transport = .udp(channel, address)  // answers follow the client's current address
         let sequence = header.clientSequence
         if sequence < expectedSequence {
             // A resend: the original answer again (if not answered yet, it still comes).
