@@ -287,6 +287,21 @@ final class BinarySessionHost: OrderOwner {
                 OrderAcceptedReport(
                     clientOrderID: order.key, exchangeOrderID: order.engineID.rawValue, price: order.price,
                     quantity: order.orderQuantity))
+        case .rejected(let order, let reason) where reason == .fillOrKillUnfillable:
+            // A valid fill-or-kill order that cannot fill in full is killed: accepted, then canceled
+            // in full, as an IOC that finds nothing to trade and as FIX reports it (150=0, 150=4).
+            // The engine's event stays a reject (the replay spec); this is only its client mapping.
+            send(
+                .orderAccepted(
+                    OrderAcceptedReport(
+                        clientOrderID: order.key, exchangeOrderID: order.engineID.rawValue, price: order.price,
+                        quantity: order.orderQuantity)),
+                answering: sequence)
+            sequence = 0  // the cancel is unsolicited, as an IOC remainder's
+            message = .canceled(
+                CanceledReport(
+                    clientOrderID: order.key, requestID: 0, canceledQuantity: order.orderQuantity,
+                    reason: .immediateOrCancelRemainder))
         case .rejected(let order, let reason):
             message = .rejected(
                 RejectedReport(clientOrderID: order.key, requestKind: .newOrder, errorCode: ErrorCode(reason)))

@@ -307,10 +307,20 @@ final class FIXSessionHost: OrderOwner {
             report = entry.executionReport(
                 order, execID: execID, execType: "0", ordStatus: FIXOrderEntry.ordStatus(order), transactTime: time)
         case .rejected(let order, let reason) where reason == .fillOrKillUnfillable:
-            // A valid fill-or-kill order that cannot fill entirely is killed, as FIX venues report
-            // it: Canceled with nothing done (the binary protocol reports `fok_unfillable`).
+            // A valid fill-or-kill order that cannot fill in full is killed as FIX's order state
+            // matrices say (ExecType Canceled), after its New: the same New → Canceled path
+            // as an IOC that finds nothing to trade, which every client's order state handles. The
+            // binary protocol answers the same way (orderAccepted, canceled). The engine's event
+            // stays a reject (the replay spec); only its mapping to FIX is chosen here.
+            var working = order
+            working.leavesQuantity = order.orderQuantity
+            send(
+                entry.executionReport(
+                    working, execID: core.nextLocalExecutionID(), execType: "0", ordStatus: "0", transactTime: time),
+                replyingTo: routedOrders[orderID])
             report = entry.executionReport(
-                order, execID: execID, execType: "4", ordStatus: "4", text: reason.description, transactTime: time)
+                order, execID: execID, execType: "4", ordStatus: "4",
+                text: "\(reason.description): the order could not be filled in full at once", transactTime: time)
         case .rejected(let order, let reason):
             report = entry.executionReport(
                 order, execID: execID, execType: "8", ordStatus: "8", rejectReason: FIXOrderEntry.ordRejReason(reason),
