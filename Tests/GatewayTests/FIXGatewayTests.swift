@@ -3,8 +3,27 @@ import Foundation
 import Testing
 
 // Black-box tests of the gateway's FIX 4.4 side over TCP (docs/gateway.md, "FIX 4.4"): what FIX
-// 4.4 and QuickFIX clients expect for FOK orders. The Python suite Tests/FIXAcceptance covers the
-// rest against the binary.
+// 4.4 and QuickFIX clients expect for FOK orders, Account (1) names and ResetOnLogon. The Python
+// suite Tests/FIXAcceptance covers the rest against the binary.
+
+/// Two FIX sessions: CLIENT1 trades the named account ACC1 and accounts 7 and 8; CLIENT2 trades
+/// ACC2 and resets its sequence numbers on every Logon.
+private let fixTOML = """
+    [gateway.account_ids]
+    ACC1 = 1001
+    ACC2 = 1002
+
+    [[gateway.fix_sessions]]
+    sender_comp_id = "CHRONOS"
+    target_comp_id = "CLIENT1"
+    accounts = ["ACC1", 7, "8"]
+
+    [[gateway.fix_sessions]]
+    sender_comp_id = "CHRONOS"
+    target_comp_id = "CLIENT2"
+    accounts = ["ACC2"]
+    reset_on_logon = true
+    """
 
 /// A logged-on FIX client of `exchange` for `compID`.
 private func loggedOn(_ exchange: ExchangeHarness, _ compID: String) async throws -> FIXTestClient {
@@ -40,4 +59,96 @@ struct FIXGatewayTests {
             #expect(await maker.collect(for: 0.1).isEmpty, "the resting sell did not trade")
         }
     }
+
+    // MARK: Account names
+
+    @Test func accountNamesAndNumbersTradeAndAreEchoedAsSent() async throws {
+        try await withExchange(fixTOML) { exchange in
+            let client = try await loggedOn(exchange, "CLIENT1")
+            let cases: [(clOrdID: String, account: String?, echoed: String)] = [
+                ("N1", "ACC1", "ACC1"),
+                ("N2", "1001", "1001"),  // a numeric string is its number: the same account, as sent
+                ("N3", nil, "ACC1"),  // no tag 1: the session's first account, by its name
+                ("N4", "7", "7"),
+                ("N5", "8", "8"),
+            ]
+            for (i, c) in cases.enumerated() {
+                await client.newOrder(
+                    c.clOrdID, quantity: 1, price: "140.0\(i)", c.account.map { [(1, $0)] } ?? [])
+                let report = try await client.expect(within: 3, "the answer to \(c.clOrdID)")
+                #expect(report.string(150) == "0", "\(c.clOrdID): \(report.text)")
+                #expect(report.string(1) == c.echoed, "\(c.clOrdID): \(report.text)")
+            }
+            // A cancel's report names the account as the order did.
+            await client.send(
+                "F",
+                [(41, "N2"), (11, "C2"), (1, "ACC1"), (55, "AAPL"), (54, "1"), (60, FIXTimestamp.string(nowNs()))])
+            let canceled = try await client.expect(within: 3, "the cancel of N2")
+            #expect(canceled.string(150) == "4" && canceled.string(1) == "1001", "\(canceled.text)")
+        }
+    }
+
+    @Test func unknownAndForeignAccountNamesAreRejectedWithAClearText() async throws {
+        try await withExchange(fixTOML) { exchange in
+            let client = try await loggedOn(exchange, "CLIENT1")
+            await client.newOrder("U1", quantity: 1, price: "140.00", [(1, "NOPE")])
+            let unknown = try await client.expect()
+            #expect(unknown.string(150) == "8" && unknown.string(39) == "8" && unknown.string(103) == "15")
+            #expect(unknown.string(58)?.hasPrefix("unknown_account: NOPE") == true, "\(unknown.text)")
+            #expect(unknown.string(1) == "NOPE", "echoed as sent")
+            await client.newOrder("U2", quantity: 1, price: "140.00", [(1, "ACC2")])
+            let foreign = try await client.expect()
+            #expect(foreign.string(150) == "8" && foreign.string(103) == "15")
+            #expect(foreign.string(58)?.hasPrefix("account_not_permitted: ACC2") == true, "\(foreign.text)")
+            await client.newOrder("U3", quantity: 1, price: "140.00", [(1, "1002")])
+            #expect(try await client.expect().string(58)?.hasPrefix("account_not_permitted") == true)
+        }
+    }
+
+    @Test func aNameAndItsNumberAreOneAccountForTheEngine() async throws {
+        try await withExchange(fixTOML) { exchange in
+            let client = try await loggedOn(exchange, "CLIENT1")
+            await client.newOrder("S1", side: "2", quantity: 5, price: "150.00", [(1, "ACC1")])
+            #expect(try await client.expect().string(150) == "0")
+            // Account 1001 meets its own sell: self-trade prevention cancels it instead of a fill.
+            await client.newOrder("B1", side: "1", quantity: 5, price: "150.00", [(1, "1001"), (59, "3")])
+            let answers = await client.collect(for: 0.5)
+            #expect(answers.map { $0.string(150) } == ["0", "4"], "\(answers.map(\.text))")
+            #expect(answers.last?.string(58) == "self_trade_prevention", "\(answers.map(\.text))")
+        }
+    }
+
+    // MARK: Reset on logon
+
+    @Test func resetOnLogonStartsEveryLogonAtSequenceOne() async throws {
+        try await withExchange(fixTOML) { exchange in
+            for round in 1...2 {
+                let client = try FIXTestClient(port: exchange.fixPort, senderCompID: "CLIENT2")
+                let logon = try await client.logon()
+                #expect(logon.msgSeqNum == 1, "round \(round): \(logon.text)")
+                #expect(logon.string(141) == nil, "no 141=Y was asked for")
+                await client.send("5", [])
+                let logout = try await client.expect(within: 3, "the Logout answer")
+                #expect(logout.msgType == "5" && logout.msgSeqNum == 2, "round \(round): \(logout.text)")
+                #expect(await client.next(within: 3) == nil && client.sawEOF, "the gateway closes")
+            }
+        }
+    }
+
+    @Test func withoutResetOnLogonALogonAtSequenceOneIsTooLow() async throws {
+        try await withExchange(fixTOML) { exchange in
+            let first = try await loggedOn(exchange, "CLIENT1")
+            await first.send("5", [])
+            _ = try await first.expect(within: 3, "the Logout answer")
+            _ = await first.next(within: 3)
+            let second = try FIXTestClient(port: exchange.fixPort, senderCompID: "CLIENT1")
+            await second.send("A", [(98, "0"), (108, "30")])
+            let answer = try await second.expect(within: 5, "the answer to a Logon at 1")
+            #expect(answer.msgType == "5", "\(answer.text)")
+            #expect(answer.string(58)?.hasPrefix("MsgSeqNum too low") == true)
+        }
+    }
 }
+
+/// Nanoseconds since the Unix epoch.
+private func nowNs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }

@@ -32,7 +32,8 @@ final class FIXSessionHost: OrderOwner {
     init(settings: FIXSessionSettings, core: GatewayCore, stateDirectory: String) throws {
         self.settings = settings
         self.core = core
-        entry = FIXOrderEntry(symbols: core.symbols, accounts: settings.accounts)
+        entry = FIXOrderEntry(
+            symbols: core.symbols, accounts: settings.accounts, accountIDs: core.configuration.accountIDs)
         rateLimiter = RateLimiter(messagesPerSecond: core.configuration.maxMessagesPerSecond)
         let directory = "\(stateDirectory)/fix/\(settings.senderCompID)-\(settings.targetCompID)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -43,7 +44,7 @@ final class FIXSessionHost: OrderOwner {
                 password: settings.password,
                 // As QuickFIX's acceptor (ValidateUserDefinedFields=Y, acceptance test 14a): a tag
                 // the dictionary does not define is refused, user-defined range included.
-                allowsUserDefinedFields: false),
+                allowsUserDefinedFields: false, resetOnLogon: settings.resetOnLogon),
             store: store)
         logger = core.logger
         logger[metadataKey: "fix_session"] = "\(settings.senderCompID)->\(settings.targetCompID)"
@@ -200,6 +201,9 @@ final class FIXSessionHost: OrderOwner {
                 type: order.type, timeInForce: order.timeInForce, price: order.price, orderQuantity: order.quantity,
                 leavesQuantity: order.quantity)
             tracked.awaitingSince = now
+            if let spelled = message.string(1), spelled != entry.accountLabel(order.account) {
+                tracked.accountSpelling = spelled
+            }
             orders.add(tracked)
             if Self.routingTags.contains(where: { message.contains($0) }) { routedOrders[id] = message }
             core.send(.new(order), owner: self, now: now)

@@ -114,7 +114,9 @@ public final class GatewayService: Service, @unchecked Sendable {
         accountUpdates.withLockedValue {
             $0 = { risk in
                 loop.execute {
-                    let accounts = state.value.core.risk.applyAccountOverrides(risk)
+                    // Names as this gateway started with them: `[gateway.account_ids]` needs a restart.
+                    let accounts = state.value.core.risk.applyAccountOverrides(
+                        risk, accountIDs: exchange.gateway.accountIDs)
                     logger.notice(
                         "risk account limits reloaded",
                         metadata: [

@@ -32,6 +32,10 @@ public struct TrackedOrder<Key: Hashable>: Sendable where Key: Sendable {
     public var pendingChange: PendingChange<Key>? { pendingChanges.first }
     /// When the new order was sent while its acceptance is awaited (monotonic ns), else nil.
     public var awaitingSince: UInt64?
+    /// FIX: the order's Account (1) as the client spelled it, when that differs from how the
+    /// gateway names the account (e.g. "1001" for the account named ACC1); reports echo it. Nil
+    /// otherwise, so that the common case stores no string.
+    public var accountSpelling: String?
 }
 
 /// A cancel or replace on its way to the engine.
