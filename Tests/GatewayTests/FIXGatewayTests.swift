@@ -3,8 +3,8 @@ import Foundation
 import Testing
 
 // Black-box tests of the gateway's FIX 4.4 side over TCP (docs/gateway.md, "FIX 4.4"): what FIX
-// 4.4 and QuickFIX clients expect for FOK orders, Account (1) names and ResetOnLogon. The Python
-// suite Tests/FIXAcceptance covers the rest against the binary.
+// 4.4 and QuickFIX clients expect for FOK orders, Account (1) names, ResetOnLogon and
+// OrderStatusRequest. The Python suite Tests/FIXAcceptance covers the rest against the binary.
 
 /// Two FIX sessions: CLIENT1 trades the named account ACC1 and accounts 7 and 8; CLIENT2 trades
 /// ACC2 and resets its sequence numbers on every Logon.
@@ -146,6 +146,60 @@ struct FIXGatewayTests {
             let answer = try await second.expect(within: 5, "the answer to a Logon at 1")
             #expect(answer.msgType == "5", "\(answer.text)")
             #expect(answer.string(58)?.hasPrefix("MsgSeqNum too low") == true)
+        }
+    }
+
+    // MARK: Order status
+
+    @Test func orderStatusRequestIsAnsweredWithTheOrdersStatus() async throws {
+        try await withExchange(fixTOML) { exchange in
+            let client = try await loggedOn(exchange, "CLIENT1")
+            let other = try await loggedOn(exchange, "CLIENT2")
+            await client.newOrder("B1", side: "1", quantity: 10, price: "149.00", [(1, "1001")])
+            let new = try await client.expect()
+            let orderID = try #require(new.string(37))
+            func status(_ fields: [(Int, String)]) async throws -> FIXMessage {
+                await client.send("H", fields + [(55, "AAPL"), (54, "1")])
+                let report = try await client.expect(within: 3, "the status report")
+                try #require(report.msgType == "8", "\(report.text)")
+                #expect(report.string(150) == "I", "\(report.text)")
+                return report
+            }
+            let resting = try await status([(11, "B1"), (790, "REQ1")])
+            #expect(resting.string(39) == "0" && resting.string(790) == "REQ1", "\(resting.text)")
+            #expect(resting.string(37) == orderID && resting.string(11) == "B1")
+            #expect(resting.string(151) == "10" && resting.string(14) == "0" && resting.string(6) == "0")
+            #expect(resting.string(1) == "1001", "the order's account as the client sent it")
+            // A partial fill.
+            await other.newOrder("S1", side: "2", quantity: 4, price: "149.00")
+            #expect(try await client.expect(within: 3, "the fill").string(150) == "F")
+            let partial = try await status([(11, "B1")])
+            #expect(partial.string(39) == "1" && partial.string(151) == "6" && partial.string(14) == "4")
+            #expect(partial.string(6).flatMap(Double.init) == 149, "\(partial.text)")
+            #expect(partial.string(790) == nil, "790 only when the request had one")
+            // Canceled: still known by ClOrdID, and by OrderID alone.
+            await client.send(
+                "F", [(41, "B1"), (11, "C1"), (55, "AAPL"), (54, "1"), (60, FIXTimestamp.string(nowNs()))])
+            #expect(try await client.expect(within: 3, "the cancel").string(150) == "4")
+            let done = try await status([(11, "C1"), (790, "REQ2")])
+            #expect(done.string(39) == "4" && done.string(151) == "0" && done.string(14) == "4", "\(done.text)")
+            #expect(done.string(11) == "C1" && done.string(790) == "REQ2")
+            let byOrderID = try await status([(37, orderID), (11, "whatever")])
+            #expect(byOrderID.string(39) == "4" && byOrderID.string(37) == orderID, "\(byOrderID.text)")
+        }
+    }
+
+    @Test func orderStatusOfAnUnknownOrderIsRejectedStatusWithText() async throws {
+        try await withExchange(fixTOML) { exchange in
+            let client = try await loggedOn(exchange, "CLIENT1")
+            await client.send("H", [(11, "NOPE"), (790, "REQ9"), (55, "AAPL"), (54, "2")])
+            let report = try await client.expect(within: 3, "the status report")
+            #expect(report.msgType == "8", "an ExecutionReport, not a reject: \(report.text)")
+            #expect(report.string(150) == "I" && report.string(39) == "8", "\(report.text)")
+            #expect(report.string(11) == "NOPE" && report.string(790) == "REQ9" && report.string(37) == "NONE")
+            #expect(report.string(55) == "AAPL" && report.string(54) == "2")
+            #expect(report.string(151) == "0" && report.string(14) == "0" && report.string(6) == "0")
+            #expect(report.string(58)?.hasPrefix("unknown_order") == true, "\(report.text)")
         }
     }
 }

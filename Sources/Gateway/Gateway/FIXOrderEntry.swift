@@ -164,7 +164,8 @@ struct FIXOrderEntry {
     func executionReport(
         _ order: TrackedOrder<String>, execID: String, execType: String, ordStatus: String,
         clOrdID: String? = nil, origClOrdID: String? = nil, last: (price: Price, quantity: Quantity)? = nil,
-        rejectReason: OrdRejReason? = nil, text: String? = nil, transactTime: String
+        rejectReason: OrdRejReason? = nil, text: String? = nil, ordStatusReqID: String? = nil,
+        transactTime: String
     ) -> FIXOutboundMessage {
         var m = FIXOutboundMessage(msgType: "8")
         m.append(
@@ -173,6 +174,7 @@ struct FIXOrderEntry {
                 ? String(order.engineID.rawValue) : (execType == "8" ? "NONE" : String(order.engineID.rawValue)))
         m.append(11, clOrdID ?? order.key)
         if let origClOrdID { m.append(41, origClOrdID) }
+        if let ordStatusReqID { m.append(790, ordStatusReqID) }
         m.append(17, execID)
         m.append(150, execType)
         m.append(39, ordStatus)
@@ -197,6 +199,39 @@ struct FIXOrderEntry {
                 decimals: symbols[order.symbol].priceDecimals))
         m.append(60, transactTime)
         if let text { m.append(58, text) }
+        return m
+    }
+
+    /// OrdStatus (39) in an answer to OrderStatusRequest: ``ordStatus(_:)``, except that a live
+    /// order the engine has not acknowledged yet is A (pending new) and one with a cancel or
+    /// replace on its way 6 (pending cancel) or E (pending replace), as FIX 4.4 ranks them.
+    static func statusRequestOrdStatus(_ order: TrackedOrder<String>) -> String {
+        guard !order.isDone else { return ordStatus(order) }
+        if let change = order.pendingChange { return change.kind == .cancel ? "6" : "E" }
+        if !order.acknowledged && order.cumulativeQuantity == 0 { return "A" }
+        return ordStatus(order)
+    }
+
+    /// The answer to an OrderStatusRequest (H) for an order the gateway cannot report on: an
+    /// ExecutionReport 150=I 39=8 echoing the request's ids, Account, Symbol and Side, with Text.
+    func unknownOrderStatus(_ message: FIXMessage, text: String, execID: String, transactTime: String)
+        -> FIXOutboundMessage
+    {
+        var m = FIXOutboundMessage(msgType: "8")
+        m.append(37, message.string(37) ?? "NONE")
+        m.append(11, message.string(11) ?? "NONE")
+        if let reqID = message.string(790) { m.append(790, reqID) }
+        m.append(17, execID)
+        m.append(150, "I")
+        m.append(39, "8")
+        if let account = message.string(1) { m.append(1, account) }
+        m.append(55, message.string(55) ?? "NONE")
+        m.append(54, message.string(54) ?? "1")
+        m.append(151, "0")
+        m.append(14, "0")
+        m.append(6, "0")
+        m.append(60, transactTime)
+        m.append(58, text)
         return m
     }
 

@@ -17,7 +17,10 @@ final class FIXSessionHost: OrderOwner {
     let session: FIXSession
     private unowned let core: GatewayCore
     private let entry: FIXOrderEntry
-    private var orders = OrderTable<String>()
+    /// The session's orders; the last ``finishedOrdersKept`` finished ones stay for OrderStatusRequest.
+    private var orders = OrderTable<String>(finishedCapacity: FIXSessionHost.finishedOrdersKept)
+    /// How many finished orders a session can still report on (OrderStatusRequest).
+    static let finishedOrdersKept = 1024
     /// The NewOrderSingle of each live order that came with routing tags (OnBehalfOf/DeliverTo…),
     /// so that its later reports reverse them as the immediate answers do.
     private var routedOrders: [OrderID: FIXMessage] = [:]
@@ -121,7 +124,7 @@ final class FIXSessionHost: OrderOwner {
     private func application(_ message: FIXMessage) {
         let now = monotonicNanoseconds()
         switch message.msgType {
-        case "D", "F", "G":
+        case "D", "F", "G", "H":
             guard rateLimiter.allow(now: now) else {
                 refuse(
                     message,
@@ -133,7 +136,8 @@ final class FIXSessionHost: OrderOwner {
             switch message.msgType {
             case "D": newOrder(message, now: now)
             case "F": cancel(message, now: now)
-            default: replace(message, now: now)
+            case "G": replace(message, now: now)
+            default: orderStatus(message)
             }
         default:
             var reject = FIXOutboundMessage.businessMessageReject(
@@ -155,6 +159,12 @@ final class FIXSessionHost: OrderOwner {
                 entry.refusedNewOrder(
                     message, refusal, execID: core.nextLocalExecutionID(), transactTime: Self.transactTime()),
                 replyingTo: message)
+        } else if message.msgType == "H" {
+            send(
+                entry.unknownOrderStatus(
+                    message, text: refusal.text, execID: core.nextLocalExecutionID(),
+                    transactTime: Self.transactTime()),
+                replyingTo: message)
         } else {
             let orig = message.string(41) ?? "NONE"
             send(
@@ -163,6 +173,42 @@ final class FIXSessionHost: OrderOwner {
                     responseTo: message.msgType == "F" ? "1" : "2", reason: 99, text: refusal.text),
                 replyingTo: message)
         }
+    }
+
+    /// OrderStatusRequest (H): an ExecutionReport 150=I with the order's status as the gateway
+    /// knows it (live, or among the last ``finishedOrdersKept`` finished), found by ClOrdID (any
+    /// of its replace chain) or else by OrderID; for an order it cannot report on, 150=I 39=8 with
+    /// Text, as QuickFIX's acceptors answer. OrdStatusReqID (790) is echoed when sent.
+    private func orderStatus(_ message: FIXMessage) {
+        let clOrdID = message.string(11) ?? ""
+        var found = orders.engineID(of: clOrdID)
+        // The report names the order by the ClOrdID asked about, or by its own when found by OrderID.
+        var reportedClOrdID: String? = clOrdID
+        if found.map({ orders.status(of: $0) == nil }) ?? true, let text = message.string(37),
+            let n = UInt64(text), orders.status(of: OrderID(n)) != nil
+        {
+            found = OrderID(n)
+            reportedClOrdID = nil
+        }
+        guard let id = found, let order = orders.status(of: id) else {
+            let text =
+                found != nil
+                ? "unknown_order: order \(clOrdID) is done and no longer kept (the last "
+                    + "\(Self.finishedOrdersKept) finished orders are)"
+                : "unknown_order: no order \(clOrdID) on this session"
+            send(
+                entry.unknownOrderStatus(
+                    message, text: text, execID: core.nextLocalExecutionID(), transactTime: Self.transactTime()),
+                replyingTo: message)
+            return
+        }
+        send(
+            entry.executionReport(
+                order, execID: core.nextLocalExecutionID(), execType: "I",
+                ordStatus: FIXOrderEntry.statusRequestOrdStatus(order), clOrdID: reportedClOrdID,
+                ordStatusReqID: message.string(790),
+                transactTime: Self.transactTime()),
+            replyingTo: message)
     }
 
     private func newOrder(_ message: FIXMessage, now: UInt64) {
