@@ -1,7 +1,9 @@
 import ArgumentParser
 import ChronosConfig
 import ChronosCore
+import ChronosServices
 import Foundation
+import Journal
 import Logging
 import Persistence
 
@@ -75,5 +77,33 @@ enum StoredRecovery {
             FileHandleOutput.standardError("chronos \(command): cannot recover\n\(error)\n")
             throw ExitCode(1)
         }
+    }
+}
+
+/// The prices a restarted exchange's risk checks start from.
+enum RecoveredPrices {
+    /// Each symbol's last trade price before this start, read backwards from every shard's
+    /// journal as its recovery left it (the shards must have started): what the inline risk
+    /// engine would have known had it not restarted. A journal that cannot be read gives nothing
+    /// for its symbols (they fall back to `[risk.symbols] reference_price`), with a warning.
+    static func lastTrades(_ exchange: ExchangeConfiguration, shards: [EngineShard], logger: Logger)
+        -> [SymbolID: Price]
+    {
+        let shardOfSymbol = exchange.shardMap.shardOfSymbol
+        var prices: [SymbolID: Price] = [:]
+        for shard in shards {
+            let id = shard.configuration.shard.id
+            guard let last = shard.recovery?.lastJournaled, last > 0 else { continue }
+            let symbols = Set(shardOfSymbol.indices.filter { shardOfSymbol[$0] == id }.map { SymbolID(UInt32($0)) })
+            do {
+                let reader = try JournalReader(directory: shard.configuration.journalDirectory)
+                prices.merge(try reader.lastTradePrices(atOrBefore: last, symbols: symbols)) { first, _ in first }
+            } catch {
+                logger.warning(
+                    "cannot read the last trade prices from the journal",
+                    metadata: ["shard": "\(id)", "error": "\(error)"])
+            }
+        }
+        return prices
     }
 }

@@ -77,12 +77,14 @@ struct RunCommand: AsyncParsableCommand {
             services.append(.init(service: AfterShards(shards: shards, service: runner)))
         }
         // 3. The gateway, once the shards are up, with its risk checks inline (the model loads on its
-        //    loop) or — `[risk] placement = "sidecar"` — in a risk sidecar started here too.
+        //    loop; the reference prices start from the last trades in the recovered journals) or —
+        //    `[risk] placement = "sidecar"` — in a risk sidecar started here too.
         let model = exchange.risk.model
         let gateway = GatewayService(
             exchange: exchange, context: context, logger: logger,
             onReady: { addresses in FileHandleOutput.standardOutput("chronos run: gateway ready \(addresses)\n") },
-            makeScorer: { [logger] in try SpoofingModelLoader.load(model, logger: logger) })
+            makeScorer: { [logger] in try SpoofingModelLoader.load(model, logger: logger) },
+            lastTradePrices: { [logger] in RecoveredPrices.lastTrades(exchange, shards: shards, logger: logger) })
         var sidecar: RiskSidecar?
         if exchange.risk.placement == .sidecar {
             let riskSidecar = RiskSidecar(exchange: exchange, context: context, logger: logger) {

@@ -11,10 +11,11 @@ final class SessionHarness {
     var now = SessionHarness.start
     var framer = FIXFramer()
 
-    init(password: String? = nil, store: any FIXSessionStore = FIXMemoryStore()) {
+    init(password: String? = nil, resetOnLogon: Bool = false, store: any FIXSessionStore = FIXMemoryStore()) {
         self.store = store
         session = try! FIXSession(
-            configuration: FIXSessionConfiguration(senderCompID: "ISLD", targetCompID: "TW", password: password),
+            configuration: FIXSessionConfiguration(
+                senderCompID: "ISLD", targetCompID: "TW", password: password, resetOnLogon: resetOnLogon),
             store: store)
         session.connected(now: now)
     }
@@ -128,6 +129,52 @@ let orderFields = "11=ID|21=3|40=1|54=1|55=INTC|60=20240102-03:04:05|"
         #expect(
             harness.client("8=FIX.4.4|35=1|34=2|49=TW|52=<TIME>|56=ISLD|112=1|") == [
                 "out:8=FIX.4.4|35=0|34=2|49=ISLD|56=TW|112=1"
+            ])
+    }
+
+    /// Logs on, trades a message each way and logs out: afterwards both sides are at 3.
+    private func sessionThatLoggedOut(resetOnLogon: Bool) -> SessionHarness {
+        let harness = SessionHarness(resetOnLogon: resetOnLogon)
+        harness.logon()
+        harness.client("8=FIX.4.4|35=1|34=2|49=TW|52=<TIME>|56=ISLD|112=1|")
+        harness.client("8=FIX.4.4|35=5|34=3|49=TW|52=<TIME>|56=ISLD|")
+        harness.session.disconnected()
+        harness.session.connected(now: harness.now)
+        return harness
+    }
+
+    @Test func resetOnLogonStartsEveryLogonAtOne() {  // QuickFIX ResetOnLogon=Y (acceptor)
+        let harness = sessionThatLoggedOut(resetOnLogon: true)
+        #expect(harness.session.nextTargetMsgSeqNum == 4 && harness.session.nextSenderMsgSeqNum == 4)
+        // No 141=Y: both sides restart at 1 all the same, and the answer does not claim a reset.
+        #expect(harness.logon() == [logonAnswer, "loggedOn"])
+        #expect(harness.session.nextTargetMsgSeqNum == 2 && harness.session.nextSenderMsgSeqNum == 2)
+        #expect(
+            harness.client("8=FIX.4.4|35=1|34=2|49=TW|52=<TIME>|56=ISLD|112=2|") == [
+                "out:8=FIX.4.4|35=0|34=2|49=ISLD|56=TW|112=2"
+            ])
+    }
+
+    @Test func resetOnLogonWithResetSeqNumFlagIsAnsweredWithIt() {
+        let harness = sessionThatLoggedOut(resetOnLogon: true)
+        #expect(
+            harness.logon("141=Y|") == ["out:8=FIX.4.4|35=A|34=1|49=ISLD|56=TW|98=0|108=30|141=Y", "loggedOn"])
+    }
+
+    @Test func resetOnLogonStillRequestsAGapAfterALogonAboveOne() {
+        // As QuickFIX: the numbers restart at 1, so a Logon at 5 without 141=Y leaves 1…4 missing.
+        let harness = sessionThatLoggedOut(resetOnLogon: true)
+        #expect(
+            harness.client("8=FIX.4.4|35=A|34=5|49=TW|52=<TIME>|56=ISLD|98=0|108=30|") == [
+                logonAnswer, "loggedOn", "out:8=FIX.4.4|35=2|34=2|49=ISLD|56=TW|7=1|16=0",
+            ])
+    }
+
+    @Test func withoutResetOnLogonALogonAtOneIsTooLow() {
+        let harness = sessionThatLoggedOut(resetOnLogon: false)
+        #expect(
+            harness.logon() == [
+                "out:8=FIX.4.4|35=5|34=4|49=ISLD|56=TW|58=MsgSeqNum too low, expecting 4 but received 1", "disconnect",
             ])
     }
 

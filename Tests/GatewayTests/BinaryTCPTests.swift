@@ -746,7 +746,6 @@ struct BinaryTCPOrderTests {
                 (newOrder(6, .buy, price: 14_000, quantity: 15, symbol: "MSFT"), .invalidQuantity),
                 (newOrder(7, .buy, price: 15_000, quantity: 5, postOnly: true), .postOnlyWouldCross),
                 (newOrder(9, .buy, price: 14_000, quantity: 2_000_000), .invalidQuantity),
-                (newOrder(8, .buy, price: 15_000, quantity: 11, timeInForce: .fillOrKill), .fillOrKillUnfillable),
             ]
             for (message, code) in cases {
                 try await session.send(message)
@@ -782,6 +781,40 @@ struct BinaryTCPOrderTests {
                     == .rejected(
                         RejectedReport(clientOrderID: 1, requestID: 2, requestKind: .replace, errorCode: .invalidPrice))
             )
+        }
+    }
+
+    @Test func aFillOrKillThatCannotFillIsAcceptedThenCanceledInFullAndTradesNothing() async throws {
+        try await withExchange { exchange in
+            let (session, _) = try await TCPTestSession.login(exchange, "trader1")
+            let (other, _) = try await TCPTestSession.login(exchange, "trader2")
+            try await other.send(newOrder(1, .sell, price: 15_000, quantity: 10, account: 102))
+            _ = try #require(try await other.expectNext().accepted)
+            // 11 wanted, 10 offered: killed, as FIX answers 150=0 then 150=4 (docs/gateway.md).
+            try await session.send(newOrder(8, .buy, price: 15_000, quantity: 11, timeInForce: .fillOrKill))
+            let answers = await session.collect(count: 2)
+            try #require(answers.count == 2, "\(answers)")
+            let accepted = try #require(answers[0].accepted, "first the order is accepted: \(answers)")
+            #expect(accepted.clientOrderID == 8 && accepted.quantity == 11 && accepted.price == 15_000)
+            #expect(
+                answers[1]
+                    == .canceled(
+                        CanceledReport(
+                            clientOrderID: 8, requestID: 0, canceledQuantity: 11, reason: .immediateOrCancelRemainder)),
+                "then canceled in full, unsolicited: \(answers)")
+            #expect(await session.collect(for: 0.1).isEmpty, "no fill, no reject")
+            // The book is unchanged: trader2's order is still whole.
+            try await other.send(
+                .cancel(CancelRequest(requestID: 100, clientOrderID: 1, account: 102, symbol: sym("AAPL"))))
+            #expect(try await other.expectNext().cancelReport?.canceledQuantity == 10)
+            // The order is done: cancelling it is too late.
+            try await session.send(
+                .cancel(CancelRequest(requestID: 101, clientOrderID: 8, account: 101, symbol: sym("AAPL"))))
+            #expect(
+                try await session.expectNext()
+                    == .rejected(
+                        RejectedReport(clientOrderID: 8, requestID: 101, requestKind: .cancel, errorCode: .unknownOrder)
+                    ))
         }
     }
 

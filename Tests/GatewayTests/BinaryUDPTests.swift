@@ -214,6 +214,35 @@ struct BinaryUDPTests {
         }
     }
 
+    @Test func datagramsFromAnotherAddressAreRefusedEvenWithTheToken() async throws {
+        try await withExchange { exchange in
+            let (owner, session) = try await UDPTestSession.login(exchange, "trader1")
+            // A second socket (another port on loopback) that knows the session's id and token.
+            let intruder = try await UDPTestSession.connect(exchange)
+            let stolen = { (sequence: UInt64) in
+                UDPHeader(sessionID: session.sessionID, sessionToken: session.sessionToken, clientSequence: sequence)
+            }
+            try await intruder.sendRaw(
+                encoded(ClientDatagram(header: stolen(1), message: newOrder(1, .buy, price: 10_000, quantity: 7))))
+            try await intruder.sendRaw(encoded(ClientDatagram(header: stolen(2), message: .heartbeat)))
+            try await intruder.sendRaw(encoded(ClientDatagram(header: stolen(9), message: .heartbeat)))
+            try await intruder.sendRaw(encoded(ClientDatagram(header: stolen(3), message: .logout)))
+            #expect(await intruder.collect(for: 0.5).isEmpty, "the other address gets no answer, not even a gap")
+            #expect(await owner.collect(for: 0.05).isEmpty, "and the session's address hears nothing of it")
+            // Nothing was processed: the session lives, sequence 1 is still the next one, and order 1
+            // is entered now, with the owner's quantity.
+            let sequence = try await owner.send(newOrder(1, .buy, price: 10_000, quantity: 2))
+            #expect(sequence == 1)
+            let answer = try await owner.expectNext(within: 3, "the owner's order answer")
+            #expect(answer.header.clientSequence == 1)
+            #expect(answer.message.accepted?.clientOrderID == 1, "got \(answer)")
+            #expect(answer.message.accepted?.quantity == 2, "the intruder's order was never entered")
+            #expect(await intruder.collect(for: 0.2).isEmpty, "answers still go to the login's address only")
+            await intruder.close()
+            await owner.close()
+        }
+    }
+
     @Test func datagramsBeforeAnyLoginGetNoAnswer() async throws {
         try await withExchange { exchange in
             let stranger = try await UDPTestSession.connect(exchange)

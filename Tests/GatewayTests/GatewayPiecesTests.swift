@@ -99,6 +99,45 @@ import Testing
         #expect(gateway.binarySessions == [BinarySessionSettings(username: "u1", password: "p1", accounts: [9])])
     }
 
+    @Test func accountsMayBeNamesNumericStringsOrNumbers() throws {
+        let gateway = try ExchangeConfiguration.parse(
+            toml: """
+                [gateway.account_ids]
+                ACC1 = 1001
+                "DESK-7" = 7
+                [[gateway.fix_sessions]]
+                sender_comp_id = "EX"
+                target_comp_id = "C1"
+                accounts = ["ACC1", 2, "3", "DESK-7"]
+                reset_on_logon = true
+                [[gateway.binary_sessions]]
+                username = "u1"
+                password = "p1"
+                accounts = ["ACC1"]
+                """
+        ).gateway
+        #expect(gateway.accountIDs == ["ACC1": 1001, "DESK-7": 7])
+        #expect(gateway.accountNames == [1001: "ACC1", 7: "DESK-7"])
+        #expect(
+            gateway.fixSessions == [
+                FIXSessionSettings(
+                    senderCompID: "EX", targetCompID: "C1", password: nil, accounts: [1001, 2, 3, 7], resetOnLogon: true
+                )
+            ])
+        #expect(gateway.binarySessions.first?.accounts == [1001])
+        #expect(gateway.accountNumber("ACC1") == 1001 && gateway.accountNumber("0042") == 42)
+        #expect(gateway.accountNumber("ACC9") == nil && gateway.accountNumber("99999999999") == nil)
+        #expect(gateway.accountNumber("+5") == nil, "only plain digits are a number")
+    }
+
+    @Test func resetOnLogonIsOffByDefault() throws {
+        let gateway = try ExchangeConfiguration.parse(
+            toml: "[[gateway.fix_sessions]]\nsender_comp_id = \"A\"\ntarget_comp_id = \"B\"\naccounts = [1]"
+        ).gateway
+        #expect(gateway.fixSessions.map(\.resetOnLogon) == [false])
+        #expect(GatewayConfiguration.defaultFIXSessions.allSatisfy { !$0.resetOnLogon })
+    }
+
     @Test func defaultsServeLoopbackWithDemoSessions() throws {
         let gateway = try ExchangeConfiguration.parse(toml: "").gateway
         #expect(
@@ -125,6 +164,23 @@ import Testing
                 "[[gateway.binary_sessions]]\nusername = \"a-very-long-user-name\"\npassword = \"p\"\naccounts = [1]",
                 "gateway.binary_sessions[0].username"
             ),
+            (
+                "[[gateway.fix_sessions]]\nsender_comp_id = \"A\"\ntarget_comp_id = \"B\"\naccounts = [\"ACC1\"]",
+                "gateway.fix_sessions[0].accounts: \"ACC1\" is neither"
+            ),
+            (
+                "[[gateway.binary_sessions]]\nusername = \"u\"\npassword = \"p\"\naccounts = [\"ACC1\"]",
+                "gateway.binary_sessions[0].accounts"
+            ),
+            (
+                "[[gateway.fix_sessions]]\nsender_comp_id = \"A\"\ntarget_comp_id = \"B\"\naccounts = [1]\nreset_on_logon = 1",
+                "gateway.fix_sessions[0].reset_on_logon"
+            ),
+            ("[gateway.account_ids]\n\"123\" = 5", "gateway.account_ids.123"),
+            ("[gateway.account_ids]\nA = 1\nB = 1", "gateway.account_ids.B"),
+            ("[gateway.account_ids]\nA = -1", "gateway.account_ids.A"),
+            ("[gateway.account_ids]\nA = \"1\"", "gateway.account_ids.A"),
+            ("[gateway.account_ids]\n\"A B\" = 1", "gateway.account_ids.A B"),
             (
                 "[[gateway.binary_sessions]]\nusername = \"u\"\npassword = \"p\"\naccounts = [1]\n[[gateway.binary_sessions]]\nusername = \"u\"\npassword = \"q\"\naccounts = [2]",
                 "gateway.binary_sessions[1].username"

@@ -50,6 +50,31 @@ import Testing
         #expect(table.liveOrder("A") == nil)
     }
 
+    @Test func theLastFinishedOrdersAreKeptForStatusRequests() {
+        var table = OrderTable<String>(finishedCapacity: 2)
+        for id in UInt64(1)...3 {
+            table.add(order("K\(id)", id: id))
+            _ = table.apply(accepted(id), to: OrderID(id))
+            _ = table.apply(
+                fill(taker: 99, maker: id, quantity: 100, price: 1_000, takerLeaves: 0, makerLeaves: 0), to: OrderID(id)
+            )
+            #expect(!table.isTracked(OrderID(id)))
+        }
+        #expect(table.status(of: OrderID(1)) == nil, "beyond the capacity the oldest is forgotten")
+        let kept = table.status(of: OrderID(3))
+        #expect(kept?.isDone == true && kept?.cumulativeQuantity == 100 && kept?.leavesQuantity == 0)
+        #expect(table.status(of: OrderID(2))?.key == "K2")
+        #expect(table.isKnown("K1"), "its client id stays known all the same")
+        // A live order is its own status; without a capacity nothing finished is kept.
+        table.add(order("L", id: 4))
+        #expect(table.status(of: OrderID(4))?.key == "L")
+        var plain = OrderTable<String>()
+        plain.add(order("A", id: 1))
+        _ = plain.apply(
+            fill(taker: 99, maker: 1, quantity: 100, price: 1_000, takerLeaves: 0, makerLeaves: 0), to: OrderID(1))
+        #expect(plain.status(of: OrderID(1)) == nil)
+    }
+
     @Test func cancelAnswersTheRequestKeyAndEndsTheOrder() {
         var table = OrderTable<String>()
         table.add(order("A", id: 1))

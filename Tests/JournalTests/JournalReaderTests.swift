@@ -1,3 +1,4 @@
+import ChronosCore
 import Journal
 import Testing
 
@@ -110,6 +111,56 @@ import Testing
             let reader = try JournalReader(directory: dir)
             #expect(try reader.frame(6) == nil)
             #expect(try reader.lastContiguous(after: 0) == 5)
+        }
+    }
+}
+
+/// `JournalReader.lastTradePrices`: each symbol's last fill, read backwards, for a restarted risk
+/// engine's reference prices.
+@Suite struct JournalLastTradeTests {
+    static func fill(_ sequence: UInt64, symbol: UInt32, price: Int64) -> EngineEvent {
+        .fill(
+            Fill(
+                sequence: sequence, tradeID: TradeID(sequence), symbol: SymbolID(symbol), takerID: OrderID(sequence),
+                makerID: OrderID(1), takerAccount: AccountID(1), makerAccount: AccountID(2), takerSide: .buy,
+                price: price, quantity: 1, takerLeaves: 0, makerLeaves: 1))
+    }
+
+    static func accepted(_ sequence: UInt64, symbol: UInt32) -> EngineEvent {
+        .accepted(
+            OrderAccepted(
+                sequence: sequence, id: OrderID(sequence), account: AccountID(1), symbol: SymbolID(symbol),
+                side: .sell, type: .limit, timeInForce: .goodTillCancel, postOnly: false, price: 999, quantity: 5))
+    }
+
+    @Test func theLastFillOfEachSymbolWinsAcrossSegments() throws {
+        try withTemporaryFolder { dir in
+            let writer = try JournalWriterTests.writer(dir, slots: 4)
+            let events: [EngineEvent] = [
+                Self.accepted(1, symbol: 0), Self.fill(2, symbol: 0, price: 100), Self.fill(3, symbol: 1, price: 500),
+                Self.accepted(4, symbol: 1), Self.fill(5, symbol: 0, price: 105), Self.accepted(6, symbol: 0),
+                Self.accepted(7, symbol: 0), Self.accepted(8, symbol: 0), Self.accepted(9, symbol: 1),
+            ]
+            journal(events, to: writer)
+            let reader = try JournalReader(directory: dir)
+            let all: Set<SymbolID> = [SymbolID(0), SymbolID(1), SymbolID(2)]
+            #expect(
+                try reader.lastTradePrices(atOrBefore: 9, symbols: all) == [SymbolID(0): 105, SymbolID(1): 500],
+                "symbol 2 never traded")
+            #expect(try reader.lastTradePrices(atOrBefore: 4, symbols: all) == [SymbolID(0): 100, SymbolID(1): 500])
+            #expect(try reader.lastTradePrices(atOrBefore: 9, symbols: [SymbolID(1)]) == [SymbolID(1): 500])
+            #expect(
+                try reader.lastTradePrices(atOrBefore: 9, symbols: all, maxRecords: 5) == [SymbolID(0): 105],
+                "a bounded read sees only the newest records")
+            #expect(try reader.lastTradePrices(atOrBefore: 0, symbols: all).isEmpty)
+            #expect(try reader.lastTradePrices(atOrBefore: 1, symbols: all).isEmpty)
+        }
+    }
+
+    @Test func anEmptyJournalKnowsNoPrice() throws {
+        try withTemporaryFolder { dir in
+            let reader = try JournalReader(directory: dir + "/shard-0")
+            #expect(try reader.lastTradePrices(atOrBefore: 10, symbols: [SymbolID(0)]).isEmpty)
         }
     }
 }

@@ -21,6 +21,7 @@
 #include <quickfix/fix44/NewOrderSingle.h>
 #include <quickfix/fix44/OrderCancelReplaceRequest.h>
 #include <quickfix/fix44/OrderCancelRequest.h>
+#include <quickfix/fix44/OrderStatusRequest.h>
 #include <quickfix/fix44/TestRequest.h>
 
 #include <chrono>
@@ -804,6 +805,35 @@ int runPhaseOne(const std::string &settingsText, PhaseOneRecord &p1) {
                   got ? "got: " + printable(j.toString()) : "no 35=j");
   }
   checkQuickFIXVerdict("scenario 6");
+
+  // ---- Scenario 6b: an FOK that cannot fill, and OrderStatusRequest (the book is empty now)
+  std::cout << "Scenario 6b: unfillable FOK, OrderStatusRequest for a known and an unknown order (A)\n";
+  {
+    auto m = newOrder("QF-FOK1", "AAPL", FIX::Side_BUY, 10, "150.25", "1");
+    m.set(FIX::TimeInForce(FIX::TimeInForce_FILL_OR_KILL));
+    send(m, "A");
+  }
+  expectApp("A", "A: ExecutionReport New (150=0 39=0) for the FOK QF-FOK1",
+            {{35, "8"}, {150, "0"}, {39, "0"}, {11, "QF-FOK1"}, {59, "4"}, {151, "~10"}, {14, "~0"}});
+  expectApp("A", "A: then ExecutionReport Canceled (150=4 39=4) for QF-FOK1, Text fok_unfillable",
+            {{35, "8"}, {150, "4"}, {39, "4"}, {11, "QF-FOK1"}, {151, "~0"}, {14, "~0"}, {58, "fok_unfillable*"}});
+  {
+    FIX44::OrderStatusRequest m(FIX::ClOrdID("QF-A3"), FIX::Side(FIX::Side_SELL));
+    m.set(FIX::Symbol("AAPL"));
+    m.set(FIX::OrdStatusReqID("QF-S1"));
+    send(m, "A");
+  }
+  expectApp("A", "A: OrderStatusRequest for QF-A3 -> ExecutionReport 150=I 39=4 with its quantities, 790 echoed",
+            {{35, "8"}, {150, "I"}, {39, "4"}, {11, "QF-A3"}, {37, field(newA, 37)}, {790, "QF-S1"}, {14, "~40"},
+             {151, "~0"}, {6, "~150.25"}});
+  {
+    FIX44::OrderStatusRequest m(FIX::ClOrdID("QF-NOPE2"), FIX::Side(FIX::Side_BUY));
+    m.set(FIX::Symbol("AAPL"));
+    send(m, "A");
+  }
+  expectApp("A", "A: OrderStatusRequest for an unknown order -> ExecutionReport 150=I 39=8 with Text",
+            {{35, "8"}, {150, "I"}, {39, "8"}, {11, "QF-NOPE2"}, {58, "unknown_order*"}, {790, "-"}});
+  checkQuickFIXVerdict("scenario 6b");
 
   // Record A's execution reports of this phase for the resend check.
   {

@@ -20,16 +20,21 @@ import TOMLKit
 /// login_timeout_ms = 10000      # a FIX or binary TCP connection without a valid Logon/Login by then is closed
 /// cpu = 0                       # optional: pin the event loop and the bridge thread to this core
 ///
+/// [gateway.account_ids]         # optional: account names → account numbers (0…4294967295)
+/// ACC1 = 1001                   # a name: 1–64 of `!`…`~`, not all digits; one name per number
+///
 /// [[gateway.fix_sessions]]
 /// sender_comp_id = "CHRONOS"    # the exchange's CompID (tag 49 of what the gateway sends)
 /// target_comp_id = "CLIENT1"    # the client's CompID
 /// password = "…"                # optional: Logon must carry it in tag 554
-/// accounts = [1]                # accounts the session may trade; the first when tag 1 is absent
+/// accounts = [1, "ACC1"]        # accounts the session may trade: numbers, numeric strings or names
+///                               # of [gateway.account_ids]; the first when tag 1 is absent
+/// reset_on_logon = false        # true: every Logon resets both sequence numbers to 1 (QuickFIX ResetOnLogon)
 ///
 /// [[gateway.binary_sessions]]
 /// username = "trader1"          # up to 16 ASCII bytes
 /// password = "…"                # up to 32 bytes
-/// accounts = [101]
+/// accounts = [101]              # as for FIX (the binary protocol itself carries numbers)
 /// ```
 ///
 /// Without a `[gateway]` table the embedded default serves the sessions of
@@ -53,8 +58,29 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var cpu: Int?
     public var fixSessions: [FIXSessionSettings] = GatewayConfiguration.defaultFIXSessions
     public var binarySessions: [BinarySessionSettings] = GatewayConfiguration.defaultBinarySessions
+    /// Account names → account numbers (`[gateway.account_ids]`). Inside the exchange an account is
+    /// its number; a name is how clients and the configuration may spell it (FIX Account, tag 1).
+    /// Names are never all digits (a numeric string is always that number) and each number has at
+    /// most one name.
+    public var accountIDs: [String: UInt32] = [:]
 
     public init() {}
+
+    /// The name of each named account number (the inverse of ``accountIDs``).
+    public var accountNames: [UInt32: String] {
+        Dictionary(accountIDs.map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The account number `text` spells: a string of decimal digits is that number (when it fits
+    /// 32 bits), anything else a name of ``accountIDs``; nil when it is neither.
+    public func accountNumber(_ text: String) -> UInt32? {
+        Self.isAccountNumberText(text) ? UInt32(text) : accountIDs[text]
+    }
+
+    /// Whether `text` is all ASCII decimal digits (and not empty): such an account is a number.
+    public static func isAccountNumberText(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { (0x30...0x39).contains($0) }
+    }
 
     /// Sessions of the embedded default, for trying the exchange locally (loopback only).
     public static let defaultFIXSessions = [
@@ -78,12 +104,18 @@ public struct FIXSessionSettings: Sendable, Equatable {
     public var password: String?
     /// Accounts the session may trade; the first is used when an order carries no Account (1).
     public var accounts: [UInt32]
+    /// Whether every Logon resets both sequence numbers to 1, as if it carried ResetSeqNumFlag
+    /// (141=Y) — QuickFIX's `ResetOnLogon=Y` for an acceptor. A Logon with 141=Y resets them either way.
+    public var resetOnLogon: Bool
 
-    public init(senderCompID: String, targetCompID: String, password: String?, accounts: [UInt32]) {
+    public init(
+        senderCompID: String, targetCompID: String, password: String?, accounts: [UInt32], resetOnLogon: Bool = false
+    ) {
         self.senderCompID = senderCompID
         self.targetCompID = targetCompID
         self.password = password
         self.accounts = accounts
+        self.resetOnLogon = resetOnLogon
     }
 }
 
@@ -110,9 +142,10 @@ extension TableReader {
             known: [
                 "name", "id", "host", "fix_port", "binary_port", "udp_port", "state_dir", "max_message_size",
                 "max_messages_per_second", "max_outbound_bytes", "ack_timeout_ms", "login_timeout_ms", "cpu",
-                "fix_sessions",
-                "binary_sessions",
+                "fix_sessions", "binary_sessions", "account_ids",
             ])
+        // Names first: the sessions' account lists may use them.
+        if let ids = self.table(table, "account_ids", path: path) { gateway.accountIDs = accountIDs(ids) }
         if let v = string(table, "name", path: path) {
             if v.isEmpty || v.utf8.count > 255 {
                 errors.append("\(source): gateway.name: must be 1…255 bytes")
@@ -168,11 +201,20 @@ extension TableReader {
                         continue
                     }
                     rejectUnknownKeys(
-                        t, path: sessionPath, known: ["sender_comp_id", "target_comp_id", "password", "accounts"])
+                        t, path: sessionPath,
+                        known: ["sender_comp_id", "target_comp_id", "password", "accounts", "reset_on_logon"])
                     let sender = requiredString(t, "sender_comp_id", path: sessionPath)
                     let target = requiredString(t, "target_comp_id", path: sessionPath)
                     let password = string(t, "password", path: sessionPath)
-                    let accounts = accountList(t, path: sessionPath)
+                    let accounts = accountList(t, path: sessionPath, names: gateway.accountIDs)
+                    var resetOnLogon = false
+                    if let value = t["reset_on_logon"] {
+                        if let flag = value.bool {
+                            resetOnLogon = flag
+                        } else {
+                            errors.append("\(source): \(sessionPath).reset_on_logon: must be true or false")
+                        }
+                    }
                     if let sender, let target, let accounts {
                         if gateway.fixSessions.contains(where: {
                             $0.senderCompID == sender && $0.targetCompID == target
@@ -180,7 +222,9 @@ extension TableReader {
                             errors.append("\(source): \(sessionPath): session \(sender)→\(target) is configured twice")
                         }
                         gateway.fixSessions.append(
-                            .init(senderCompID: sender, targetCompID: target, password: password, accounts: accounts))
+                            .init(
+                                senderCompID: sender, targetCompID: target, password: password, accounts: accounts,
+                                resetOnLogon: resetOnLogon))
                     }
                 }
             } else {
@@ -199,7 +243,7 @@ extension TableReader {
                     rejectUnknownKeys(t, path: sessionPath, known: ["username", "password", "accounts"])
                     let username = requiredString(t, "username", path: sessionPath)
                     let password = requiredString(t, "password", path: sessionPath)
-                    let accounts = accountList(t, path: sessionPath)
+                    let accounts = accountList(t, path: sessionPath, names: gateway.accountIDs)
                     if let username, username.utf8.count > 16 {
                         errors.append("\(source): \(sessionPath).username: at most 16 bytes")
                     }
@@ -234,18 +278,71 @@ extension TableReader {
         return s
     }
 
-    private mutating func accountList(_ table: TOMLTable, path: String) -> [UInt32]? {
+    /// `accounts`: a non-empty array of account numbers, numeric strings ("101" is 101) and names
+    /// of `[gateway.account_ids]`, each resolved to its number.
+    private mutating func accountList(_ table: TOMLTable, path: String, names: [String: UInt32]) -> [UInt32]? {
         guard let value = table["accounts"] else {
             errors.append("\(source): \(path).accounts: missing")
             return nil
         }
-        guard let array = value.array, !array.isEmpty,
-            let numbers = Optional(array.compactMap { $0.type == .int ? $0.int : nil }), numbers.count == array.count,
-            numbers.allSatisfy({ (0...Int(UInt32.max)).contains($0) })
-        else {
-            errors.append("\(source): \(path).accounts: must be a non-empty array of account numbers (0…4294967295)")
+        guard let array = value.array, !array.isEmpty else {
+            errors.append(
+                "\(source): \(path).accounts: must be a non-empty array of account numbers (0…4294967295) or names")
             return nil
         }
-        return numbers.map { UInt32($0) }
+        var numbers: [UInt32] = []
+        for element in array {
+            if element.type == .int, let n = element.int, (0...Int(UInt32.max)).contains(n) {
+                numbers.append(UInt32(n))
+            } else if let text = element.string {
+                if GatewayConfiguration.isAccountNumberText(text), let n = UInt32(text) {
+                    numbers.append(n)
+                } else if let n = names[text] {
+                    numbers.append(n)
+                } else {
+                    errors.append(
+                        "\(source): \(path).accounts: \"\(text)\" is neither an account number (0…4294967295) nor a "
+                            + "name of [gateway.account_ids]")
+                    return nil
+                }
+            } else {
+                errors.append(
+                    "\(source): \(path).accounts: must be a non-empty array of account numbers (0…4294967295) or names")
+                return nil
+            }
+        }
+        return numbers
+    }
+
+    /// `[gateway.account_ids]`: name = number. A name is 1–64 of `!`…`~` and not all digits (a
+    /// numeric string always means that number); a number has at most one name, so that reports
+    /// can name it.
+    private mutating func accountIDs(_ table: TOMLTable) -> [String: UInt32] {
+        var ids: [String: UInt32] = [:]
+        var nameOf: [UInt32: String] = [:]
+        for name in table.keys.sorted() {
+            let key = "gateway.account_ids.\(name)"
+            guard let value = table[name], value.type == .int, let n = value.int, (0...Int(UInt32.max)).contains(n)
+            else {
+                errors.append("\(source): \(key): must be an account number (0…4294967295)")
+                continue
+            }
+            guard (1...64).contains(name.utf8.count), name.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+                errors.append("\(source): \(key): a name is 1…64 printable ASCII characters without spaces")
+                continue
+            }
+            guard !GatewayConfiguration.isAccountNumberText(name) else {
+                errors.append(
+                    "\(source): \(key): a name must not be all digits (\"\(name)\" already means account \(name))")
+                continue
+            }
+            if let other = nameOf[UInt32(n)] {
+                errors.append("\(source): \(key): account \(n) is already named \(other)")
+                continue
+            }
+            ids[name] = UInt32(n)
+            nameOf[UInt32(n)] = name
+        }
+        return ids
     }
 }

@@ -5,7 +5,8 @@ extension RiskEngine {
     /// The risk engine the live services run — the gateway inline and the `chronos risk` sidecar
     /// build it here, so both apply the same limits: `[risk]` with its per-symbol overrides for
     /// the live symbols (id = index in ``ExchangeConfiguration/liveSymbols``), per-account
-    /// overrides for numeric accounts (`account = "101"` is account 101), each symbol's tick size,
+    /// overrides for numeric accounts (`account = "101"` is account 101) and for the names of
+    /// `[gateway.account_ids]` (`account = "ACC1"`), each symbol's tick size,
     /// and the spoofing model when `scorer` is given and `[risk.model] mode` is not `off`.
     public static func live(_ exchange: ExchangeConfiguration, scorer: SpoofingScorer?) -> RiskEngine {
         let configuration = exchange.risk
@@ -18,18 +19,23 @@ extension RiskEngine {
             risk.setSymbolLimits(configuration.symbolLimits(named: symbol.name), for: id)
             risk.setTickSize(symbol.tickSize, for: id)
         }
-        risk.applyAccountOverrides(configuration)
+        risk.applyAccountOverrides(configuration, accountIDs: exchange.gateway.accountIDs)
         return risk
     }
 
-    /// Sets the limits (and kill switch) of every numeric account in `configuration.accounts`
-    /// (`[[risk.accounts]]`); other accounts keep theirs. What a configuration reload (SIGHUP)
-    /// applies at run time. Returns the accounts set.
+    /// Sets the limits (and kill switch) of every account in `configuration.accounts`
+    /// (`[[risk.accounts]]`) that is a number or a name of `accountIDs` (`[gateway.account_ids]`);
+    /// other accounts keep theirs. What a configuration reload (SIGHUP) applies at run time.
+    /// Returns the accounts set.
     @discardableResult
-    public func applyAccountOverrides(_ configuration: RiskConfiguration) -> [AccountID] {
+    public func applyAccountOverrides(_ configuration: RiskConfiguration, accountIDs: [String: UInt32] = [:])
+        -> [AccountID]
+    {
         var set: [AccountID] = []
         for account in configuration.accounts {
-            guard let number = UInt32(account.account) else { continue }
+            let text = account.account
+            let numeric = GatewayConfiguration.isAccountNumberText(text)
+            guard let number = numeric ? UInt32(text) : accountIDs[text] else { continue }
             if setAccountLimits(configuration.accountLimits(named: account.account), for: AccountID(number)) {
                 set.append(AccountID(number))
             }

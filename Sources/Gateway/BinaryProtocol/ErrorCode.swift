@@ -24,7 +24,9 @@ public enum ErrorCode: UInt16, Hashable, Sendable, CaseIterable, CustomStringCon
     case invalidQuantity = 5
     /// A post-only order whose price would take liquidity on arrival.
     case postOnlyWouldCross = 6
-    /// A fill-or-kill order that cannot be filled completely right now.
+    /// A fill-or-kill order that cannot be filled completely right now. The engine's reason; the
+    /// gateway does not send it for a new order but answers `orderAccepted` then `canceled`
+    /// (docs/protocol.md, `canceled`).
     case fillOrKillUnfillable = 7
     /// The symbol does not exist on the exchange.
     case unknownSymbol = 8

@@ -34,7 +34,8 @@ public enum BinaryTimeInForce: UInt8, Hashable, Sendable, CaseIterable, CustomSt
     case goodTillCancel = 1
     /// Immediate or cancel: the remainder is canceled (`canceled`, reason `iocRemainder`).
     case immediateOrCancel = 2
-    /// Fill or kill: fills completely at once or is rejected (`fok_unfillable`).
+    /// Fill or kill: fills completely at once, or is accepted and then canceled in full
+    /// (`canceled`, reason `immediateOrCancelRemainder`) without trading.
     case fillOrKill = 3
 
     /// `"gtc"`, `"ioc"` or `"fok"`.
@@ -54,7 +55,10 @@ public enum BinaryTimeInForce: UInt8, Hashable, Sendable, CaseIterable, CustomSt
 public enum BinaryCancelReason: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// The client asked (a `cancel` request; `requestID` names it).
     case requested = 0
-    /// The unfilled remainder of an immediate-or-cancel order.
+    /// The part of an immediate order that could not trade at once: the unfilled remainder of an
+    /// immediate-or-cancel order, or the whole quantity of a fill-or-kill order that could not
+    /// fill completely (the gateway maps the engine's `fok_unfillable` reject to this, so that an
+    /// FOK ends as an IOC does; the order's time in force tells the two apart).
     case immediateOrCancelRemainder = 1
     /// The unfilled remainder of a market order.
     case marketRemainder = 2

@@ -2,7 +2,8 @@
 ///
 /// Keys: `senderCompID` (ours, e.g. `ISLD`), `targetCompID` (the client's, e.g. `TW`), `password` (tag 554 on
 /// Logon must match when set), `sendingTimeTolerance` (ns, default 120 s), `logonTimeout` (ns, default 10 s),
-/// `logoutTimeout` (ns, default 2 s), `allowsUserDefinedFields` (5000–9999 accepted unchecked, default true).
+/// `logoutTimeout` (ns, default 2 s), `allowsUserDefinedFields` (5000–9999 accepted unchecked, default true),
+/// `resetOnLogon` (every Logon resets both sequence numbers to 1, default false).
 public struct FIXSessionConfiguration: Sendable {
     /// Our CompID: the counterparty's TargetCompID (56), our SenderCompID (49).
     public var senderCompID: String
@@ -18,12 +19,17 @@ public struct FIXSessionConfiguration: Sendable {
     public var logoutTimeout: Int64
     /// Whether user-defined tags 5000–9999 pass validation unchecked.
     public var allowsUserDefinedFields: Bool
+    /// Whether the Logon that opens a connection resets both sequence numbers to 1 (and drops the
+    /// stored messages) whatever its ResetSeqNumFlag (141), as QuickFIX's `ResetOnLogon=Y` does for
+    /// an acceptor. A Logon with 141=Y resets them either way. As in QuickFIX, only a Logon that
+    /// carried 141=Y gets 141=Y in the answer and is exempt from the too-high MsgSeqNum check.
+    public var resetOnLogon: Bool
 
     /// A configuration with QuickFIX's defaults.
     public init(
         senderCompID: String, targetCompID: String, password: String? = nil,
         sendingTimeTolerance: Int64 = 120_000_000_000, logonTimeout: Int64 = 10_000_000_000,
-        logoutTimeout: Int64 = 2_000_000_000, allowsUserDefinedFields: Bool = true
+        logoutTimeout: Int64 = 2_000_000_000, allowsUserDefinedFields: Bool = true, resetOnLogon: Bool = false
     ) {
         self.senderCompID = senderCompID
         self.targetCompID = targetCompID
@@ -32,6 +38,7 @@ public struct FIXSessionConfiguration: Sendable {
         self.logonTimeout = logonTimeout
         self.logoutTimeout = logoutTimeout
         self.allowsUserDefinedFields = allowsUserDefinedFields
+        self.resetOnLogon = resetOnLogon
     }
 }
 
@@ -208,7 +215,7 @@ public final class FIXSession {
 
     private func nextLogon(_ message: FIXMessage, now: Int64) {
         let reset = message.bool(141) ?? false
-        if reset {
+        if reset || (configuration.resetOnLogon && !receivedLogon) {
             store.reset()
             queue = [:]
             resendRange = nil

@@ -167,8 +167,9 @@ final class BinaryTCPHandler: ChannelInboundHandler {
 
 /// The binary protocol over UDP: one message per datagram behind a UDP header (session id,
 /// token, client sequence). Login arrives with session id 0; after it, datagrams must carry the
-/// session's id and token. Datagrams from unknown or unauthenticated sources, and undecodable
-/// ones, are dropped and counted (answering them would make the gateway a reflector).
+/// session's id and token and come from the address the session logged in from. Datagrams from
+/// unknown or unauthenticated sources, from any other address, and undecodable ones, are dropped
+/// and counted (answering them would make the gateway a reflector).
 final class BinaryUDPHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
@@ -177,6 +178,12 @@ final class BinaryUDPHandler: ChannelInboundHandler {
     private let logger: Logger
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 128, alignment: 8)
     private static let dropped = Counter(label: "chronos_gateway_udp_datagrams_dropped_total")
+    private static let wrongSource = Counter(label: "chronos_gateway_udp_wrong_source_total")
+    /// At most one warning per this many nanoseconds about datagrams from a wrong address: a
+    /// flood of them must not become a flood of log lines.
+    static let wrongSourceLogInterval: UInt64 = 10_000_000_000
+    private var lastWrongSourceLog: UInt64?
+    private var wrongSourceSinceLog = 0
 
     init(logins: BinaryLogins, logger: Logger) {
         self.logins = logins
@@ -225,13 +232,35 @@ final class BinaryUDPHandler: ChannelInboundHandler {
         }
         guard let session = logins.session(id: header.sessionID), session.token != 0,
             session.token == header.sessionToken,
-            case .udp? = session.transport
+            case .udp(_, let boundAddress)? = session.transport
         else {
             Self.dropped.increment()
             return
         }
-        session.receiveDatagram(
-            header, datagram.message, from: envelope.remoteAddress, channel: context.channel, now: now)
+        // The session belongs to the address it logged in from: a datagram from anywhere else,
+        // even with the right token (seen on the wire, or a stale client), is not the session's.
+        guard boundAddress == envelope.remoteAddress else {
+            Self.dropped.increment()
+            Self.wrongSource.increment()
+            noteWrongSource(session: session, from: envelope.remoteAddress, now: now)
+            return
+        }
+        session.receiveDatagram(header, datagram.message, now: now)
+    }
+
+    /// Logs a datagram refused for its source address, at most once per ``wrongSourceLogInterval``
+    /// (with the number refused since the last line).
+    private func noteWrongSource(session: BinarySessionHost, from address: SocketAddress, now: UInt64) {
+        wrongSourceSinceLog += 1
+        if let last = lastWrongSourceLog, now &- last < Self.wrongSourceLogInterval { return }
+        logger.warning(
+            "UDP datagram for a session from another address than its login's: dropped",
+            metadata: [
+                "binary_session": "\(session.settings.username)", "source": "\(address)",
+                "dropped_since_last_warning": "\(wrongSourceSinceLog)",
+            ])
+        lastWrongSourceLog = now
+        wrongSourceSinceLog = 0
     }
 
     private func reply(

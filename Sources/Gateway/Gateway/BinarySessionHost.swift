@@ -109,12 +109,10 @@ final class BinarySessionHost: OrderOwner {
 
     // MARK: Inbound
 
-    /// A UDP datagram for this session with a valid token from `address`.
-    func receiveDatagram(
-        _ header: UDPHeader, _ message: ClientMessage, from address: SocketAddress, channel: Channel, now: UInt64
-    ) {
+    /// A UDP datagram for this session with a valid token, from the address it logged in from
+    /// (the handler drops datagrams from any other).
+    func receiveDatagram(_ header: UDPHeader, _ message: ClientMessage, now: UInt64) {
         lastReceived = now
-        transport = .udp(channel, address)  // answers follow the client's current address
         let sequence = header.clientSequence
         if sequence < expectedSequence {
             // A resend: the original answer again (if not answered yet, it still comes).
@@ -289,6 +287,21 @@ final class BinarySessionHost: OrderOwner {
                 OrderAcceptedReport(
                     clientOrderID: order.key, exchangeOrderID: order.engineID.rawValue, price: order.price,
                     quantity: order.orderQuantity))
+        case .rejected(let order, let reason) where reason == .fillOrKillUnfillable:
+            // A valid fill-or-kill order that cannot fill in full is killed: accepted, then canceled
+            // in full, as an IOC that finds nothing to trade and as FIX reports it (150=0, 150=4).
+            // The engine's event stays a reject (the replay spec); this is only its client mapping.
+            send(
+                .orderAccepted(
+                    OrderAcceptedReport(
+                        clientOrderID: order.key, exchangeOrderID: order.engineID.rawValue, price: order.price,
+                        quantity: order.orderQuantity)),
+                answering: sequence)
+            sequence = 0  // the cancel is unsolicited, as an IOC remainder's
+            message = .canceled(
+                CanceledReport(
+                    clientOrderID: order.key, requestID: 0, canceledQuantity: order.orderQuantity,
+                    reason: .immediateOrCancelRemainder))
         case .rejected(let order, let reason):
             message = .rejected(
                 RejectedReport(clientOrderID: order.key, requestKind: .newOrder, errorCode: ErrorCode(reason)))

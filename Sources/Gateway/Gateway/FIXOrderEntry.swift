@@ -21,7 +21,23 @@ struct FIXOrderEntry {
     }
 
     let symbols: SymbolDirectory
+    /// The session's accounts (numbers); the first trades when a message has no Account (1).
     let accounts: [UInt32]
+    /// Account names → numbers (`[gateway.account_ids]`), and back.
+    let accountIDs: [String: UInt32]
+    let accountNames: [UInt32: String]
+
+    init(symbols: SymbolDirectory, accounts: [UInt32], accountIDs: [String: UInt32] = [:]) {
+        self.symbols = symbols
+        self.accounts = accounts
+        self.accountIDs = accountIDs
+        accountNames = Dictionary(accountIDs.map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// How reports spell `account` when the client did not: its configured name, else its number.
+    func accountLabel(_ account: AccountID) -> String {
+        accountNames[account.rawValue] ?? String(account.rawValue)
+    }
 
     /// The fields of a NewOrderSingle the engine needs, checked; the order id is filled in later.
     func newOrder(_ message: FIXMessage) -> Result<NewOrder, Refusal> {
@@ -87,9 +103,23 @@ struct FIXOrderEntry {
     }
 
     /// The Account (1) of a message, or the session's first account; refused when not the session's.
+    ///
+    /// Tag 1 is a string: all digits is that account number ("101"), anything else a name of
+    /// `[gateway.account_ids]` ("ACC1"), which stands for its number. An unknown name is refused
+    /// `unknown_account`, a known account the session may not trade `account_not_permitted`
+    /// (both OrdRejReason 15, unknown account).
     func account(_ message: FIXMessage) -> Result<UInt32, Refusal> {
         guard let text = message.string(1) else { return .success(accounts[0]) }
-        guard let value = UInt32(text), accounts.contains(value) else {
+        let numeric = GatewayConfiguration.isAccountNumberText(text)
+        guard let value = numeric ? UInt32(text) : accountIDs[text] else {
+            return .failure(
+                Refusal(
+                    reason: .unknownAccount,
+                    text: numeric
+                        ? "unknown_account: \(text) is not an account number (0…4294967295)"
+                        : "unknown_account: \(text) is neither an account number nor a configured account name"))
+        }
+        guard accounts.contains(value) else {
             return .failure(
                 Refusal(
                     reason: .unknownAccount, text: "account_not_permitted: \(text) is not an account of this session"))
@@ -129,11 +159,13 @@ struct FIXOrderEntry {
         return order.cumulativeQuantity > 0 ? "1" : "0"
     }
 
-    /// An ExecutionReport (8) for `order`.
+    /// An ExecutionReport (8) for `order`; Account (1) as the client spelled it on the order, else
+    /// ``accountLabel(_:)``.
     func executionReport(
         _ order: TrackedOrder<String>, execID: String, execType: String, ordStatus: String,
         clOrdID: String? = nil, origClOrdID: String? = nil, last: (price: Price, quantity: Quantity)? = nil,
-        rejectReason: OrdRejReason? = nil, text: String? = nil, transactTime: String
+        rejectReason: OrdRejReason? = nil, text: String? = nil, ordStatusReqID: String? = nil,
+        transactTime: String
     ) -> FIXOutboundMessage {
         var m = FIXOutboundMessage(msgType: "8")
         m.append(
@@ -142,11 +174,12 @@ struct FIXOrderEntry {
                 ? String(order.engineID.rawValue) : (execType == "8" ? "NONE" : String(order.engineID.rawValue)))
         m.append(11, clOrdID ?? order.key)
         if let origClOrdID { m.append(41, origClOrdID) }
+        if let ordStatusReqID { m.append(790, ordStatusReqID) }
         m.append(17, execID)
         m.append(150, execType)
         m.append(39, ordStatus)
         if let rejectReason { m.append(103, String(rejectReason.rawValue)) }
-        m.append(1, String(order.account.rawValue))
+        m.append(1, order.accountSpelling ?? accountLabel(order.account))
         m.append(55, symbols[order.symbol].name)
         m.append(54, order.side == .buy ? "1" : "2")
         m.append(38, String(order.orderQuantity))
@@ -166,6 +199,39 @@ struct FIXOrderEntry {
                 decimals: symbols[order.symbol].priceDecimals))
         m.append(60, transactTime)
         if let text { m.append(58, text) }
+        return m
+    }
+
+    /// OrdStatus (39) in an answer to OrderStatusRequest: ``ordStatus(_:)``, except that a live
+    /// order the engine has not acknowledged yet is A (pending new) and one with a cancel or
+    /// replace on its way 6 (pending cancel) or E (pending replace), as FIX 4.4 ranks them.
+    static func statusRequestOrdStatus(_ order: TrackedOrder<String>) -> String {
+        guard !order.isDone else { return ordStatus(order) }
+        if let change = order.pendingChange { return change.kind == .cancel ? "6" : "E" }
+        if !order.acknowledged && order.cumulativeQuantity == 0 { return "A" }
+        return ordStatus(order)
+    }
+
+    /// The answer to an OrderStatusRequest (H) for an order the gateway cannot report on: an
+    /// ExecutionReport 150=I 39=8 echoing the request's ids, Account, Symbol and Side, with Text.
+    func unknownOrderStatus(_ message: FIXMessage, text: String, execID: String, transactTime: String)
+        -> FIXOutboundMessage
+    {
+        var m = FIXOutboundMessage(msgType: "8")
+        m.append(37, message.string(37) ?? "NONE")
+        m.append(11, message.string(11) ?? "NONE")
+        if let reqID = message.string(790) { m.append(790, reqID) }
+        m.append(17, execID)
+        m.append(150, "I")
+        m.append(39, "8")
+        if let account = message.string(1) { m.append(1, account) }
+        m.append(55, message.string(55) ?? "NONE")
+        m.append(54, message.string(54) ?? "1")
+        m.append(151, "0")
+        m.append(14, "0")
+        m.append(6, "0")
+        m.append(60, transactTime)
+        m.append(58, text)
         return m
     }
 
@@ -213,7 +279,7 @@ struct FIXOrderEntry {
         m.append(11, clOrdID)
         m.append(41, origClOrdID)
         m.append(39, order.map { Self.ordStatus($0) } ?? "8")
-        if let order { m.append(1, String(order.account.rawValue)) }
+        if let order { m.append(1, order.accountSpelling ?? accountLabel(order.account)) }
         m.append(434, responseTo)
         m.append(102, String(reason))
         m.append(58, text)

@@ -17,7 +17,10 @@ final class FIXSessionHost: OrderOwner {
     let session: FIXSession
     private unowned let core: GatewayCore
     private let entry: FIXOrderEntry
-    private var orders = OrderTable<String>()
+    /// The session's orders; the last ``finishedOrdersKept`` finished ones stay for OrderStatusRequest.
+    private var orders = OrderTable<String>(finishedCapacity: FIXSessionHost.finishedOrdersKept)
+    /// How many finished orders a session can still report on (OrderStatusRequest).
+    static let finishedOrdersKept = 1024
     /// The NewOrderSingle of each live order that came with routing tags (OnBehalfOf/DeliverTo…),
     /// so that its later reports reverse them as the immediate answers do.
     private var routedOrders: [OrderID: FIXMessage] = [:]
@@ -32,7 +35,8 @@ final class FIXSessionHost: OrderOwner {
     init(settings: FIXSessionSettings, core: GatewayCore, stateDirectory: String) throws {
         self.settings = settings
         self.core = core
-        entry = FIXOrderEntry(symbols: core.symbols, accounts: settings.accounts)
+        entry = FIXOrderEntry(
+            symbols: core.symbols, accounts: settings.accounts, accountIDs: core.configuration.accountIDs)
         rateLimiter = RateLimiter(messagesPerSecond: core.configuration.maxMessagesPerSecond)
         let directory = "\(stateDirectory)/fix/\(settings.senderCompID)-\(settings.targetCompID)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -43,7 +47,7 @@ final class FIXSessionHost: OrderOwner {
                 password: settings.password,
                 // As QuickFIX's acceptor (ValidateUserDefinedFields=Y, acceptance test 14a): a tag
                 // the dictionary does not define is refused, user-defined range included.
-                allowsUserDefinedFields: false),
+                allowsUserDefinedFields: false, resetOnLogon: settings.resetOnLogon),
             store: store)
         logger = core.logger
         logger[metadataKey: "fix_session"] = "\(settings.senderCompID)->\(settings.targetCompID)"
@@ -120,7 +124,7 @@ final class FIXSessionHost: OrderOwner {
     private func application(_ message: FIXMessage) {
         let now = monotonicNanoseconds()
         switch message.msgType {
-        case "D", "F", "G":
+        case "D", "F", "G", "H":
             guard rateLimiter.allow(now: now) else {
                 refuse(
                     message,
@@ -132,7 +136,8 @@ final class FIXSessionHost: OrderOwner {
             switch message.msgType {
             case "D": newOrder(message, now: now)
             case "F": cancel(message, now: now)
-            default: replace(message, now: now)
+            case "G": replace(message, now: now)
+            default: orderStatus(message)
             }
         default:
             var reject = FIXOutboundMessage.businessMessageReject(
@@ -154,6 +159,12 @@ final class FIXSessionHost: OrderOwner {
                 entry.refusedNewOrder(
                     message, refusal, execID: core.nextLocalExecutionID(), transactTime: Self.transactTime()),
                 replyingTo: message)
+        } else if message.msgType == "H" {
+            send(
+                entry.unknownOrderStatus(
+                    message, text: refusal.text, execID: core.nextLocalExecutionID(),
+                    transactTime: Self.transactTime()),
+                replyingTo: message)
         } else {
             let orig = message.string(41) ?? "NONE"
             send(
@@ -162,6 +173,42 @@ final class FIXSessionHost: OrderOwner {
                     responseTo: message.msgType == "F" ? "1" : "2", reason: 99, text: refusal.text),
                 replyingTo: message)
         }
+    }
+
+    /// OrderStatusRequest (H): an ExecutionReport 150=I with the order's status as the gateway
+    /// knows it (live, or among the last ``finishedOrdersKept`` finished), found by ClOrdID (any
+    /// of its replace chain) or else by OrderID; for an order it cannot report on, 150=I 39=8 with
+    /// Text, as QuickFIX's acceptors answer. OrdStatusReqID (790) is echoed when sent.
+    private func orderStatus(_ message: FIXMessage) {
+        let clOrdID = message.string(11) ?? ""
+        var found = orders.engineID(of: clOrdID)
+        // The report names the order by the ClOrdID asked about, or by its own when found by OrderID.
+        var reportedClOrdID: String? = clOrdID
+        if found.map({ orders.status(of: $0) == nil }) ?? true, let text = message.string(37),
+            let n = UInt64(text), orders.status(of: OrderID(n)) != nil
+        {
+            found = OrderID(n)
+            reportedClOrdID = nil
+        }
+        guard let id = found, let order = orders.status(of: id) else {
+            let text =
+                found != nil
+                ? "unknown_order: order \(clOrdID) is done and no longer kept (the last "
+                    + "\(Self.finishedOrdersKept) finished orders are)"
+                : "unknown_order: no order \(clOrdID) on this session"
+            send(
+                entry.unknownOrderStatus(
+                    message, text: text, execID: core.nextLocalExecutionID(), transactTime: Self.transactTime()),
+                replyingTo: message)
+            return
+        }
+        send(
+            entry.executionReport(
+                order, execID: core.nextLocalExecutionID(), execType: "I",
+                ordStatus: FIXOrderEntry.statusRequestOrdStatus(order), clOrdID: reportedClOrdID,
+                ordStatusReqID: message.string(790),
+                transactTime: Self.transactTime()),
+            replyingTo: message)
     }
 
     private func newOrder(_ message: FIXMessage, now: UInt64) {
@@ -200,6 +247,9 @@ final class FIXSessionHost: OrderOwner {
                 type: order.type, timeInForce: order.timeInForce, price: order.price, orderQuantity: order.quantity,
                 leavesQuantity: order.quantity)
             tracked.awaitingSince = now
+            if let spelled = message.string(1), spelled != entry.accountLabel(order.account) {
+                tracked.accountSpelling = spelled
+            }
             orders.add(tracked)
             if Self.routingTags.contains(where: { message.contains($0) }) { routedOrders[id] = message }
             core.send(.new(order), owner: self, now: now)
@@ -307,10 +357,20 @@ final class FIXSessionHost: OrderOwner {
             report = entry.executionReport(
                 order, execID: execID, execType: "0", ordStatus: FIXOrderEntry.ordStatus(order), transactTime: time)
         case .rejected(let order, let reason) where reason == .fillOrKillUnfillable:
-            // A valid fill-or-kill order that cannot fill entirely is killed, as FIX venues report
-            // it: Canceled with nothing done (the binary protocol reports `fok_unfillable`).
+            // A valid fill-or-kill order that cannot fill in full is killed as FIX's order state
+            // matrices say (ExecType Canceled), after its New: the same New → Canceled path
+            // as an IOC that finds nothing to trade, which every client's order state handles. The
+            // binary protocol answers the same way (orderAccepted, canceled). The engine's event
+            // stays a reject (the replay spec); only its mapping to FIX is chosen here.
+            var working = order
+            working.leavesQuantity = order.orderQuantity
+            send(
+                entry.executionReport(
+                    working, execID: core.nextLocalExecutionID(), execType: "0", ordStatus: "0", transactTime: time),
+                replyingTo: routedOrders[orderID])
             report = entry.executionReport(
-                order, execID: execID, execType: "4", ordStatus: "4", text: reason.description, transactTime: time)
+                order, execID: execID, execType: "4", ordStatus: "4",
+                text: "\(reason.description): the order could not be filled in full at once", transactTime: time)
         case .rejected(let order, let reason):
             report = entry.executionReport(
                 order, execID: execID, execType: "8", ordStatus: "8", rejectReason: FIXOrderEntry.ordRejReason(reason),

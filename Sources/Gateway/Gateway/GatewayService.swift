@@ -43,6 +43,7 @@ public final class GatewayService: Service, @unchecked Sendable {
     private let logger: Logger
     private let onReady: @Sendable (GatewayAddresses) -> Void
     private let makeScorer: @Sendable () throws -> SpoofingScorer?
+    private let lastTradePrices: @Sendable () -> [SymbolID: Price]
     /// Hands new account limits to the running gateway's risk engine (set while it runs).
     private let accountUpdates = NIOLockedValueBox<(@Sendable (RiskConfiguration) -> Void)?>(nil)
     public var drainTimeout: Duration = .seconds(2)
@@ -50,16 +51,21 @@ public final class GatewayService: Service, @unchecked Sendable {
     /// A gateway for `exchange` (its `[gateway]` table, symbols and shard map) that will connect to
     /// the shards in `context`; `onReady` runs once all listeners are bound. `makeScorer` loads the
     /// spoofing model for inline risk; it runs on the gateway's event loop, which owns the model.
+    /// `lastTradePrices` (called once at start, after the shards recovered) gives each symbol's
+    /// last trade price before this start, which seeds the inline risk engine's reference prices
+    /// (market orders' notional, price bands) as if it had seen those trades.
     public init(
         exchange: ExchangeConfiguration, context: ZMQContext, logger: Logger,
         onReady: @escaping @Sendable (GatewayAddresses) -> Void = { _ in },
-        makeScorer: @escaping @Sendable () throws -> SpoofingScorer? = { nil }
+        makeScorer: @escaping @Sendable () throws -> SpoofingScorer? = { nil },
+        lastTradePrices: @escaping @Sendable () -> [SymbolID: Price] = { [:] }
     ) {
         self.exchange = exchange
         self.context = context
         self.logger = logger
         self.makeScorer = makeScorer
         self.onReady = onReady
+        self.lastTradePrices = lastTradePrices
     }
 
     /// Applies `[[risk.accounts]]` of a reloaded configuration (limits and kill switches) to the
@@ -79,10 +85,16 @@ public final class GatewayService: Service, @unchecked Sendable {
         let exchange = self.exchange
         let logger = self.logger
         let makeScorer = self.makeScorer
+        let lastTrades = exchange.risk.placement == .inline ? lastTradePrices() : [:]
         // 1. The shared state and the sessions, on the loop (which owns the risk engine and its model).
         let state = try await loop.submit {
             let inline = exchange.risk.placement == .inline
             let risk = RiskEngine.live(exchange, scorer: inline ? try makeScorer() : nil)
+            for (symbol, price) in lastTrades { risk.setLastTradePrice(price, for: symbol) }
+            if !lastTrades.isEmpty {
+                logger.info(
+                    "risk reference prices seeded from the last trades", metadata: ["symbols": "\(lastTrades.count)"])
+            }
             let core = GatewayCore(
                 loop: loop, symbols: symbols, configuration: configuration, allocator: allocator, risk: risk,
                 riskSettings: exchange.risk, logger: logger)
@@ -114,7 +126,9 @@ public final class GatewayService: Service, @unchecked Sendable {
         accountUpdates.withLockedValue {
             $0 = { risk in
                 loop.execute {
-                    let accounts = state.value.core.risk.applyAccountOverrides(risk)
+                    // Names as this gateway started with them: `[gateway.account_ids]` needs a restart.
+                    let accounts = state.value.core.risk.applyAccountOverrides(
+                        risk, accountIDs: exchange.gateway.accountIDs)
                     logger.notice(
                         "risk account limits reloaded",
                         metadata: [

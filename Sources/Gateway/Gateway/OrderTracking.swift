@@ -32,6 +32,10 @@ public struct TrackedOrder<Key: Hashable>: Sendable where Key: Sendable {
     public var pendingChange: PendingChange<Key>? { pendingChanges.first }
     /// When the new order was sent while its acceptance is awaited (monotonic ns), else nil.
     public var awaitingSince: UInt64?
+    /// FIX: the order's Account (1) as the client spelled it, when that differs from how the
+    /// gateway names the account (e.g. "1001" for the account named ACC1); reports echo it. Nil
+    /// otherwise, so that the common case stores no string.
+    public var accountSpelling: String?
 }
 
 /// A cancel or replace on its way to the engine.
@@ -70,10 +74,16 @@ public enum OrderUpdate<Key: Hashable & Sendable>: Sendable {
 public struct OrderTable<Key: Hashable & Sendable>: Sendable {
     /// How many client ids of finished orders are remembered.
     public let keyCapacity: Int
+    /// How many finished orders are kept whole, newest first, for status requests (0: none).
+    public let finishedCapacity: Int
     /// Whether cancel/replace request keys share the space of order keys (FIX: every ClOrdID is
     /// unique in the session) or have their own (binary: request ids apart from client order ids).
     public let requestKeysShareOrderKeys: Bool
     public private(set) var orders: [OrderID: TrackedOrder<Key>] = [:]
+    /// The last ``finishedCapacity`` orders that finished, as they ended.
+    public private(set) var finished: [OrderID: TrackedOrder<Key>] = [:]
+    private var finishedHistory: [OrderID] = []
+    private var finishedHead = 0
     private var engineIDOfKey: [Key: OrderID] = [:]
     private var keyHistory: [Key] = []
     private var historyHead = 0
@@ -81,10 +91,14 @@ public struct OrderTable<Key: Hashable & Sendable>: Sendable {
     private var requestHistory: [Key] = []
     private var requestHead = 0
 
-    public init(keyCapacity: Int = 1_000_000, requestKeysShareOrderKeys: Bool = true) {
+    public init(keyCapacity: Int = 1_000_000, requestKeysShareOrderKeys: Bool = true, finishedCapacity: Int = 0) {
         self.keyCapacity = keyCapacity
         self.requestKeysShareOrderKeys = requestKeysShareOrderKeys
+        self.finishedCapacity = finishedCapacity
     }
+
+    /// Order `id` as last known: live, or among the kept finished orders; nil otherwise.
+    public func status(of id: OrderID) -> TrackedOrder<Key>? { orders[id] ?? finished[id] }
 
     /// Whether `key` was used for a cancel or replace request (always false when request keys
     /// share the order keys' space: ask ``isKnown(_:)``).
@@ -185,10 +199,26 @@ public struct OrderTable<Key: Hashable & Sendable>: Sendable {
         // A finished order waits for the answers to changes still pending ("too late" rejects).
         if order.isDone && order.pendingChanges.isEmpty {
             orders[id] = nil
+            keepFinished(order)
         } else {
             orders[id] = order
         }
         return update
+    }
+
+    /// Keeps `order` (just finished) among the last ``finishedCapacity`` finished orders.
+    private mutating func keepFinished(_ order: TrackedOrder<Key>) {
+        guard finishedCapacity > 0 else { return }
+        finished[order.engineID] = order
+        finishedHistory.append(order.engineID)
+        if finishedHistory.count - finishedHead > finishedCapacity {
+            finished[finishedHistory[finishedHead]] = nil
+            finishedHead += 1
+        }
+        if finishedHead > 4096 && finishedHead * 2 > finishedHistory.count {
+            finishedHistory.removeFirst(finishedHead)
+            finishedHead = 0
+        }
     }
 
     /// Ends tracking of order `id` without an engine event (its command never reached the engine).
@@ -206,6 +236,7 @@ public struct OrderTable<Key: Hashable & Sendable>: Sendable {
         let change = order.pendingChanges.remove(at: index)
         if order.isDone && order.pendingChanges.isEmpty {
             orders[id] = nil
+            keepFinished(order)
         } else {
             orders[id] = order
         }

@@ -112,6 +112,17 @@ public final class RiskEngine {
         return true
     }
 
+    /// Sets the last trade price of `symbol` (price units, > 0), as a fill at that price would: the
+    /// reference of its price band and of market orders' notional. For a restart, which recovers
+    /// the books but not the prices this engine saw trade. Returns false when the price is not
+    /// positive or the symbol is outside `0..<symbolCapacity`.
+    @discardableResult
+    public func setLastTradePrice(_ price: Price, for symbol: SymbolID) -> Bool {
+        guard price > 0, Int(symbol.rawValue) < symbols.capacity else { return false }
+        symbols[Int32(symbol.rawValue)].lastTradePrice = price
+        return true
+    }
+
     /// Sets the limits of `account`, including its kill switch. An account not seen before starts
     /// with a full bucket of its own burst; for a known one, counters, positions and the token
     /// bucket are kept (the bucket is clamped to the new burst). Returns false when the account

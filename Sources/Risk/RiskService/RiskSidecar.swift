@@ -94,6 +94,8 @@ final class SidecarLoop {
     let counters: RiskSidecarCounters
     let logger: Logger
     let model: RiskModelConfiguration
+    /// Account names for `[[risk.accounts]]` overrides on reload (`[gateway.account_ids]` at start).
+    let accountIDs: [String: UInt32]
     let identity = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 16)
     let inFrame = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 16)
     let outFrame = UnsafeMutableRawBufferPointer.allocate(byteCount: WireFormat.maxFrameSize, alignment: 16)
@@ -113,6 +115,7 @@ final class SidecarLoop {
         self.counters = counters
         self.logger = logger
         model = exchange.risk.model
+        accountIDs = exchange.gateway.accountIDs
         router = try ZMQSocket(context, .router)
         try router.setRouterMandatory(true)
         try router.setSendHighWaterMark(100_000)
@@ -136,7 +139,7 @@ final class SidecarLoop {
                 defer { box = nil }
                 return box
             }) {
-                let set = risk.applyAccountOverrides(reload)
+                let set = risk.applyAccountOverrides(reload, accountIDs: accountIDs)
                 logger.notice(
                     "risk account limits reloaded",
                     metadata: [
