@@ -24,14 +24,9 @@ let benchmarks: @Sendable () -> Void = {
     // The realistic flow of `chronos bench engine`: adds near the touch, cancels, marketable orders,
     // a book of about 10,000 resting orders.
     Benchmark("engine-realistic-flow") { benchmark in
-        let f = flowFixture!
-        for _ in benchmark.scaledIterations {
-            guard f.next < f.stream.count else { fatalError("stream exhausted: raise FlowFixture.length") }
-            blackHole(f.engine.submit(f.stream[f.next]))
-            f.next += 1
-        }
+        flowFixture!.submitNext(benchmark.scaledIterations.count)
     } setup: {
-        flowFixture = try FlowFixture()
+        flowFixture = try .realistic()
     } teardown: {
         flowFixture = nil
     }
@@ -40,16 +35,11 @@ let benchmarks: @Sendable () -> Void = {
     // stale cancels, modifies that reinsert, a mid swinging ±60 %, deep books; the engine at its
     // default capacities (a million orders), prefaulted.
     Benchmark("engine-hard-flow") { benchmark in
-        let f = hardFlowFixture!
-        for _ in benchmark.scaledIterations {
-            guard f.next < f.stream.count else { fatalError("stream exhausted: raise HardFlowFixture.newOrders") }
-            blackHole(f.engine.submit(f.stream[f.next]))
-            f.next += 1
-        }
+        flowFixture!.submitNext(benchmark.scaledIterations.count)
     } setup: {
-        hardFlowFixture = try HardFlowFixture()
+        flowFixture = try .hard()
     } teardown: {
-        hardFlowFixture = nil
+        flowFixture = nil
     }
 
     // A passive order that rests and is canceled: the add/cancel cycle of a market maker.
@@ -146,38 +136,44 @@ nonisolated(unsafe) var bookFixture: BookFixture?
 nonisolated(unsafe) var replayFixture: ReplayFixture?
 nonisolated(unsafe) var wireFixture: WireFixture?
 
-/// An engine warmed with 100,000 realistic commands and the stream that follows them.
+/// An engine and a generated stream of commands, submitted in order across iterations.
 final class FlowFixture {
-    static let length = 1_000 * 1_200
     let engine: Engine
     let stream: [EngineCommand]
     var next = 0
 
-    init() throws {
+    init(engine: Engine, stream: [EngineCommand]) {
+        self.engine = engine
+        self.stream = stream
+    }
+
+    /// Submits the next `count` commands of the stream.
+    func submitNext(_ count: Int) {
+        guard next + count <= stream.count else { fatalError("stream exhausted: make the fixture's stream longer") }
+        for _ in 0..<count {
+            blackHole(engine.submit(stream[next]))
+            next += 1
+        }
+    }
+
+    /// An engine warmed with 100,000 realistic commands and the 1.2 M that follow them.
+    static func realistic() throws -> FlowFixture {
         var generator = try OrderFlowGenerator(.init(seed: 42, targetRestingOrders: 10_000))
         let warm = generator.generate(100_000)
-        stream = generator.generate(Self.length)
-        engine = try Engine(configuration: .init(orderCapacity: 65_536, symbolCapacity: 1))
+        let engine = try Engine(configuration: .init(orderCapacity: 65_536, symbolCapacity: 1))
         try engine.addSymbol(SymbolConfiguration(name: "SYM0"))
         for command in warm { engine.submit(command) }
+        return FlowFixture(engine: engine, stream: generator.generate(1_000 * 1_200))
     }
-}
 
-nonisolated(unsafe) var hardFlowFixture: HardFlowFixture?
-
-/// The hard flow, generated once (about 2 commands per new order: enough for 1,000 iterations).
-final class HardFlowFixture {
-    static let newOrders = 600_000
-    let engine: Engine
-    let stream: [EngineCommand]
-    var next = 0
-
-    init() throws {
-        let parameters = HardFlowGenerator.Parameters(newOrders: Self.newOrders)
+    /// A fresh engine at the default capacities and the hard flow of 600,000 new orders (about
+    /// 1.2 M commands: enough for 1,000 iterations).
+    static func hard() throws -> FlowFixture {
+        let parameters = HardFlowGenerator.Parameters(newOrders: 600_000)
         var generator = try HardFlowGenerator(parameters)
-        stream = generator.generate()
-        engine = try Engine(configuration: HardFlowGenerator.engineConfiguration(parameters))
+        let engine = try Engine(configuration: HardFlowGenerator.engineConfiguration(parameters))
         try engine.addSymbol(SymbolConfiguration(name: "SYM0"))
+        return FlowFixture(engine: engine, stream: generator.generate())
     }
 }
 
