@@ -4,7 +4,7 @@
 SWIFT ?= swift
 CHRONOS := .build/release/chronos
 
-.PHONY: deps build run test lint soak soak-long soak-line test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check fuzz scan test-deploy test-image bench bench-engine clean \
+.PHONY: deps build run test lint soak soak-long soak-line test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check example fuzz scan test-deploy test-image bench bench-engine clean \
 	model test-model
 
 deps:
@@ -22,13 +22,14 @@ run: build
 # short libFuzzer + AddressSanitizer run over the replay edge and the engine; then the deployment:
 # its scans, its tests against the built binary, and the image built daemonless and health-checked.
 test: deps lint test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check test-model fuzz \
-		scan test-deploy test-image
+		example scan test-deploy test-image
 	@echo "make test: all passed"
 
 lint:
 	@echo "== $@ started $$(date +%T)"
 	$(SWIFT) format lint --strict -r Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks \
-		Fuzz/Package.swift Fuzz/Sources
+		Fuzz/Package.swift Fuzz/Sources Packages/ChronosEngine/Package.swift Packages/ChronosEngine/Sources \
+		Examples/EmbeddedBook/Package.swift Examples/EmbeddedBook/Sources
 
 # The whole suite under a throwaway PostgreSQL server (scripts/with-postgres.sh sets CHRONOS_PG_*),
 # so the persistence tests run against both stores. Two runs: the suites that start engines, gateways,
@@ -158,6 +159,12 @@ model: build
 	PIP_BREAK_SYSTEM_PACKAGES=1 $(PIP) install -r tools/model/requirements.txt
 	CHRONOS_BIN=$(CHRONOS) python3 tools/model/train.py
 
+# An application that embeds the order books through the core package alone
+# (Packages/ChronosEngine, no remote dependency): built on its own and run; it checks its trades.
+example:
+	@echo "== $@ started $$(date +%T)"
+	cd Examples/EmbeddedBook && $(SWIFT) run EmbeddedBook
+
 # The training pipeline end to end on a tiny simulation (< 1 min; needs the release build and
 # the packages of tools/model/requirements.txt, which `make deps` installs).
 test-model: build
@@ -165,4 +172,4 @@ test-model: build
 	CHRONOS_BIN=$(CHRONOS) python3 -m unittest discover -s tools/model -v
 
 clean:
-	rm -rf .build Benchmarks/.build
+	rm -rf .build Benchmarks/.build Examples/EmbeddedBook/.build

@@ -1,12 +1,13 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+let core: Target.Dependency = .product(name: "ChronosCore", package: "ChronosEngine")
+let engine: Target.Dependency = .product(name: "MatchingEngine", package: "ChronosEngine")
+
 let package = Package(
     name: "chronos",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "ChronosCore", targets: ["ChronosCore"]),
-        .library(name: "MatchingEngine", targets: ["MatchingEngine"]),
         .library(name: "Journal", targets: ["Journal"]),
         .library(name: "RiskEngine", targets: ["RiskEngine"]),
         .library(name: "SpoofingModel", targets: ["SpoofingModel"]),
@@ -21,6 +22,9 @@ let package = Package(
         .executable(name: "chronos", targets: ["chronos"]),
     ],
     dependencies: [
+        // ChronosCore and MatchingEngine: a package of their own, so that embedding the engine
+        // resolves no remote dependency.
+        .package(path: "Packages/ChronosEngine"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
@@ -33,12 +37,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
-        // Domain value types, commands, events and symbol configuration. No I/O.
-        .target(name: "ChronosCore", path: "Sources/Core/ChronosCore"),
-        // The limit order book and the multi-symbol engine. No I/O, no clock, no Foundation.
-        .target(name: "MatchingEngine", dependencies: ["ChronosCore"], path: "Sources/Engine/MatchingEngine"),
         // Pre-trade risk checks (static limits; the spoofing model later). No I/O, no clock, no Foundation.
-        .target(name: "RiskEngine", dependencies: ["ChronosCore"], path: "Sources/Risk/RiskEngine"),
+        .target(name: "RiskEngine", dependencies: [core], path: "Sources/Risk/RiskEngine"),
         // ONNX Runtime's C API: the library and header scripts/install-onnxruntime.sh puts in /usr/local.
         .systemLibrary(name: "COnnxRuntime", path: "Sources/Risk/COnnxRuntime", pkgConfig: "libonnxruntime"),
         // The spoofing classifier (an ONNX model) behind RiskEngine's SpoofingScorer, via COnnxRuntime.
@@ -48,17 +48,17 @@ let package = Package(
         .target(
             name: "ChronosConfig",
             dependencies: [
-                "ChronosCore", "MatchingEngine", "RiskEngine", "Journal", .product(name: "TOMLKit", package: "TOMLKit"),
+                core, engine, "RiskEngine", "Journal", .product(name: "TOMLKit", package: "TOMLKit"),
             ], path: "Sources/Core/ChronosConfig"
         ),
         // JSON Lines edge of the engine: `chronos replay` (parsing and printing, no matching logic).
         .target(
-            name: "Replay", dependencies: ["ChronosCore", "MatchingEngine", "RiskEngine", "ChronosConfig"],
+            name: "Replay", dependencies: [core, engine, "RiskEngine", "ChronosConfig"],
             path: "Sources/Tools/Replay"),
         // The engine's journal: memory-mapped, preallocated segment files with one record per event,
         // snapshots, and recovery from both. Files only: no threads, no sockets.
         .target(
-            name: "Journal", dependencies: ["ChronosCore", "MatchingEngine"], path: "Sources/Engine/Journal"),
+            name: "Journal", dependencies: [core, engine], path: "Sources/Engine/Journal"),
         // ZeroMQ (Debian's libzmq3-dev) and its safe Swift wrapper.
         .systemLibrary(name: "CZeroMQ", path: "Sources/Core/CZeroMQ"),
         .target(name: "Messaging", dependencies: ["CZeroMQ"], path: "Sources/Core/Messaging"),
@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "ChronosServices",
             dependencies: [
-                "ChronosCore", "MatchingEngine", "ChronosConfig", "Messaging", "CChronosSystem", "Journal",
+                core, engine, "ChronosConfig", "Messaging", "CChronosSystem", "Journal",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -80,7 +80,7 @@ let package = Package(
         ),
         // FIX 4.4: framing, parsing, the data dictionary, encoding and the acceptor session layer.
         // Pure logic: bytes and times in, messages and actions out; the file store is its only I/O.
-        .target(name: "FIX", dependencies: ["ChronosCore"], path: "Sources/Gateway/FIX"),
+        .target(name: "FIX", dependencies: [core], path: "Sources/Gateway/FIX"),
         // The compact binary order-entry protocol (TCP and UDP), docs/protocol.md. No I/O.
         .target(name: "BinaryProtocol", path: "Sources/Gateway/BinaryProtocol"),
         // A client of the binary protocol over TCP and UDP (SwiftNIO), shared by tests, loadgen and users.
@@ -95,7 +95,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "ChronosCore", "ChronosConfig", "ChronosServices", "Messaging", "FIX", "BinaryProtocol",
+                core, "ChronosConfig", "ChronosServices", "Messaging", "FIX", "BinaryProtocol",
                 "CChronosSystem", "RiskEngine", "RiskService",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -108,7 +108,7 @@ let package = Package(
         .target(
             name: "RiskService",
             dependencies: [
-                "ChronosCore", "ChronosConfig", "ChronosServices", "Messaging", "RiskEngine", "CChronosSystem",
+                core, "ChronosConfig", "ChronosServices", "Messaging", "RiskEngine", "CChronosSystem",
                 "SpoofingModel", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -120,7 +120,7 @@ let package = Package(
         .target(
             name: "Persistence",
             dependencies: [
-                "ChronosCore", "ChronosConfig", "ChronosServices", "Messaging",
+                core, "ChronosConfig", "ChronosServices", "Messaging",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -132,15 +132,15 @@ let package = Package(
             ], path: "Sources/Store/Persistence"
         ),
         // Seeded realistic order flow for benchmarks, load generation and property tests.
-        .target(name: "Workload", dependencies: ["ChronosCore", "MatchingEngine"], path: "Sources/Tools/Workload"),
+        .target(name: "Workload", dependencies: [core, engine], path: "Sources/Tools/Workload"),
         // Agent-based market simulation through the real engine: labeled spoofing feature rows. No I/O.
         .target(
-            name: "MarketSimulation", dependencies: ["ChronosCore", "MatchingEngine", "RiskEngine", "Workload"],
+            name: "MarketSimulation", dependencies: [core, engine, "RiskEngine", "Workload"],
             path: "Sources/Tools/MarketSimulation"),
         .executableTarget(
             name: "chronos",
             dependencies: [
-                "ChronosCore", "MatchingEngine", "ChronosConfig", "Replay", "Workload", "Journal",
+                core, engine, "ChronosConfig", "Replay", "Workload", "Journal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 "ChronosServices", "Messaging", "CChronosSystem", "Gateway", "ChronosClient", "BinaryProtocol",
@@ -155,13 +155,13 @@ let package = Package(
         .target(name: "AllocCounter", path: "Tests/AllocCounter"),
         // Test-only helpers shared by test targets (repository root, the built chronos binary).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "ChronosCoreTests", dependencies: ["ChronosCore", "ChronosConfig", "AllocCounter"]),
+        .testTarget(name: "ChronosCoreTests", dependencies: [core, "ChronosConfig", "AllocCounter"]),
         .testTarget(
-            name: "MatchingEngineTests", dependencies: ["MatchingEngine", "ChronosCore", "Workload", "AllocCounter"]
+            name: "MatchingEngineTests", dependencies: [engine, core, "Workload", "AllocCounter"]
         ),
         .testTarget(
             name: "RiskEngineTests",
-            dependencies: ["RiskEngine", "ChronosCore", "MatchingEngine", "Workload", "AllocCounter"]
+            dependencies: ["RiskEngine", core, engine, "Workload", "AllocCounter"]
         ),
         .testTarget(
             name: "SpoofingModelTests",
@@ -172,7 +172,7 @@ let package = Package(
         .testTarget(
             name: "ChronosServicesTests",
             dependencies: [
-                "ChronosServices", "ChronosConfig", "Journal", "ChronosCore", "MatchingEngine", "Messaging", "Workload",
+                "ChronosServices", "ChronosConfig", "Journal", core, engine, "Messaging", "Workload",
                 "AllocCounter", "TestSupport",
             ]
         ),
@@ -181,14 +181,14 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "FIX", "BinaryProtocol", "ChronosClient", "ChronosConfig", "ChronosCore",
+                "Gateway", "FIX", "BinaryProtocol", "ChronosClient", "ChronosConfig", core,
                 "ChronosServices", "Messaging", "AllocCounter", "TestSupport",
             ]
         ),
         .testTarget(
             name: "ReplayTests",
             dependencies: [
-                "Replay", "MatchingEngine", "ChronosCore", "ChronosConfig", "Workload", "AllocCounter", "TestSupport",
+                "Replay", engine, core, "ChronosConfig", "Workload", "AllocCounter", "TestSupport",
                 "RiskEngine",
             ],
             exclude: ["Scenarios", "RiskScenarios"]
@@ -196,18 +196,18 @@ let package = Package(
         .testTarget(
             name: "PersistenceTests",
             dependencies: [
-                "Persistence", "ChronosServices", "ChronosConfig", "ChronosCore", "MatchingEngine", "Messaging",
+                "Persistence", "ChronosServices", "ChronosConfig", core, engine, "Messaging",
                 "Journal", "TestSupport",
                 "Workload", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "JournalTests",
-            dependencies: ["Journal", "MatchingEngine", "ChronosCore", "Workload", "AllocCounter"]
+            dependencies: ["Journal", engine, core, "Workload", "AllocCounter"]
         ),
         .testTarget(
             name: "MarketSimulationTests",
-            dependencies: ["MarketSimulation", "MatchingEngine", "ChronosCore", "RiskEngine", "Replay"]
+            dependencies: ["MarketSimulation", engine, core, "RiskEngine", "Replay"]
         ),
     ]
 )

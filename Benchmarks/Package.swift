@@ -9,6 +9,8 @@ let package = Package(
     dependencies: [
         // `chronos` is a link to the main package, so its identity is "chronos" wherever the clone lives.
         .package(path: "chronos"),
+        // ChronosCore and MatchingEngine: the core package the main one depends on.
+        .package(path: "chronos/Packages/ChronosEngine"),
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -16,8 +18,8 @@ let package = Package(
             name: "EngineBench",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "ChronosCore", package: "chronos"),
-                .product(name: "MatchingEngine", package: "chronos"),
+                .product(name: "ChronosCore", package: "ChronosEngine"),
+                .product(name: "MatchingEngine", package: "ChronosEngine"),
                 .product(name: "Replay", package: "chronos"),
                 .product(name: "Workload", package: "chronos"),
             ],
@@ -38,8 +40,8 @@ let package = Package(
             name: "RiskBench",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "ChronosCore", package: "chronos"),
-                .product(name: "MatchingEngine", package: "chronos"),
+                .product(name: "ChronosCore", package: "ChronosEngine"),
+                .product(name: "MatchingEngine", package: "ChronosEngine"),
                 .product(name: "RiskEngine", package: "chronos"),
                 .product(name: "SpoofingModel", package: "chronos"),
                 .product(name: "Workload", package: "chronos"),

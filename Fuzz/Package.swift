@@ -10,14 +10,15 @@ let package = Package(
     name: "Fuzz",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: "chronos")  // a link to the main package, so its identity is "chronos"
+        .package(path: "chronos"),  // a link to the main package, so its identity is "chronos"
+        .package(path: "chronos/Packages/ChronosEngine"),  // the same core package the main one uses
     ],
     targets: [
         .executableTarget(
             name: "ReplayFuzz",
             dependencies: [
                 .product(name: "Replay", package: "chronos"),
-                .product(name: "MatchingEngine", package: "chronos"),
+                .product(name: "MatchingEngine", package: "ChronosEngine"),
             ]
         ),
         // The gateway's parsers: FIX framing and session, binary TCP stream and UDP datagrams.

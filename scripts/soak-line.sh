@@ -51,6 +51,9 @@ write_config() {
     {
         printf '[metrics]\nenabled = false\n\n[gateway]\nhost = "127.0.0.1"\nfix_port = -1\nbinary_port = 0\n'
         printf 'udp_port = -1\nstate_dir = "%s/state"\nmax_messages_per_second = 10000000\n\n' "$dir"
+        # Every order reaches the engine: a session's resting orders (the crossing flow leaves a few
+        # percent resting) must not reach the default 10,000 open orders per account within the run.
+        printf '[risk]\nmax_open_orders = 1000000\n\n'
         printf '[persistence]\nenabled = %s\nstore = "%s"\n' "$enabled" "$STORE"
         if [ "$STORE" = postgresql ]; then
             printf 'postgresql_host = "127.0.0.1"\npostgresql_port = %s\npostgresql_user = "%s"\n' \

@@ -43,6 +43,15 @@ import Testing
         #expect(configuration.symbols[1] == SymbolConfiguration(name: "MSFT"))
     }
 
+    @Test func readsTheEnginesMemoryOptions() throws {
+        #expect(try ExchangeConfiguration.parse(toml: "").engine.prefault)
+        #expect(try !ExchangeConfiguration.parse(toml: "").engine.hugePages)
+        let configuration = try ExchangeConfiguration.parse(toml: "[engine]\nprefault = false\nhuge_pages = true")
+        #expect(!configuration.engine.prefault)
+        #expect(configuration.engine.hugePages)
+        #expect(throws: (any Error).self) { try ExchangeConfiguration.parse(toml: "[engine]\nprefault = 1") }
+    }
+
     @Test func everyProblemIsReportedNamingItsKey() {
         do {
             _ = try ExchangeConfiguration.parse(

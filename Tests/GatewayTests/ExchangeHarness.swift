@@ -35,6 +35,9 @@ final class ExchangeHarness: @unchecked Sendable {
         // Small journal segments unless the test asks otherwise: the default's 64 MiB, reserved and
         // prefaulted per shard, cost every test its time and the machine its disk.
         if !toml.contains("segment_events") { exchange.journal.slotsPerSegment = 4_096 }
+        // Nor are the engine's pools prefaulted (≈ 250 MiB per shard at the default capacity): many
+        // harnesses start at once in a test run, and the pages fault in as the few orders use them.
+        if !toml.contains("prefault") { exchange.engine.prefault = false }
         ownsStateDirectory = requested == nil
         if exchange.gateway.fixPort > 0 { exchange.gateway.fixPort = 0 }
         if exchange.gateway.binaryPort > 0 { exchange.gateway.binaryPort = 0 }

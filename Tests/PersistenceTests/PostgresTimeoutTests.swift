@@ -101,8 +101,9 @@ import Testing
                 #expect("\(error)".contains("57014"), "\(error)")  // query_canceled: statement timeout
             }
             #expect(ContinuousClock.now - started < .seconds(1))
-            try store.write(batch: items(sampleEvents()))  // the connection is still usable
-            #expect(try store.highWaterMark(shard: 0) == 7)
+            // The connection is still usable. (A read: a write's statements, bound by the same
+            // 300 ms, can outlast it on a machine busy with the rest of the test run.)
+            #expect(try store.highWaterMark(shard: 0) == 0)
         }
     }
 

@@ -14,6 +14,8 @@ import TOMLKit
 /// order_capacity = 1000000    # resting orders per shard, preallocated
 /// symbol_capacity = 1024      # symbols per shard
 /// id_capacity = 1000000       # blocks of 64 used order ids per shard (≈ 1.5× fit)
+/// prefault = true             # write every page of the pools at start: no page fault per command
+/// huge_pages = false          # ask for transparent huge pages for the large tables
 ///
 /// [[symbols]]                 # one table per symbol; without any, replay creates symbols on use
 /// name = "AAPL"
@@ -151,14 +153,17 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         }
         if let engine = reader.table(root, "engine", path: "") {
             reader.rejectUnknownKeys(
-                engine, path: "engine", known: ["order_capacity", "symbol_capacity", "id_capacity"])
+                engine, path: "engine",
+                known: ["order_capacity", "symbol_capacity", "id_capacity", "prefault", "huge_pages"])
             let orderCapacity =
                 reader.int(engine, "order_capacity", path: "engine") ?? configuration.engine.orderCapacity
             configuration.engine = EngineConfiguration(
                 orderCapacity: orderCapacity,
                 symbolCapacity: reader.int(engine, "symbol_capacity", path: "engine")
                     ?? configuration.engine.symbolCapacity,
-                usedIDBlockCapacity: reader.int(engine, "id_capacity", path: "engine"))
+                usedIDBlockCapacity: reader.int(engine, "id_capacity", path: "engine"),
+                prefault: reader.bool(engine, "prefault", path: "engine") ?? configuration.engine.prefault,
+                hugePages: reader.bool(engine, "huge_pages", path: "engine") ?? configuration.engine.hugePages)
             reader.errors += configuration.engine.validationErrors.map { "\(source): engine.\($0)" }
         }
         if let symbols = root["symbols"] {
@@ -239,6 +244,15 @@ struct TableReader {
             return nil
         }
         return n
+    }
+
+    mutating func bool(_ table: TOMLTable, _ key: String, path: String) -> Bool? {
+        guard let value = table[key] else { return nil }
+        guard let flag = value.bool else {
+            errors.append("\(source): \(path).\(key): must be true or false")
+            return nil
+        }
+        return flag
     }
 
     mutating func string(_ table: TOMLTable, _ key: String, path: String) -> String? {

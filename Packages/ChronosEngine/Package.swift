@@ -1,0 +1,21 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// The embeddable core of Chronos: the domain types and the matching engine, with no dependency
+// beyond the Swift toolchain (no I/O, no clock, no Foundation). The exchange's services (the
+// package at the repository's root) depend on it by path; an application that only wants the
+// order books depends on this package alone and resolves nothing else (Examples/EmbeddedBook).
+let package = Package(
+    name: "ChronosEngine",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "ChronosCore", targets: ["ChronosCore"]),
+        .library(name: "MatchingEngine", targets: ["MatchingEngine"]),
+    ],
+    targets: [
+        // Domain value types, commands, events, symbol configuration and the internal wire format.
+        .target(name: "ChronosCore"),
+        // The limit order book and the multi-symbol engine.
+        .target(name: "MatchingEngine", dependencies: ["ChronosCore"]),
+    ]
+)
