@@ -1,9 +1,10 @@
 // A book embedded in an application: orders in, events out, no services around it.
+import ChronosCore
+import MatchingEngine
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import ChronosCore
-import MatchingEngine
 
 /// Stops the program with a message when the engine did not do what the example expects.
 func check(_ condition: Bool, _ message: String) {
