@@ -51,10 +51,15 @@ struct SQLiteRowStatement {
         try check(code, index)
     }
 
-    /// Resets the statement and binds `values` to parameters 1…`values.count`.
-    func bind(_ values: Int64...) throws {
+    /// Resets the statement and binds `values` to parameters 1, 2, … in order. A parameter pack,
+    /// not a variadic list: the values are not gathered into an array per row.
+    func bind<each Value: BinaryInteger>(_ values: repeat each Value) throws {
         reset()
-        for (offset, value) in values.enumerated() { try bind(value, at: Int32(offset + 1)) }
+        var index: Int32 = 0
+        for value in repeat each values {
+            index += 1
+            try bind(Int64(value), at: index)
+        }
     }
 
     /// Runs the statement with the values bound, and resets it.
