@@ -122,49 +122,62 @@ import Testing
 
     static func sqlitePath() -> String { temporaryDirectory().appendingPathComponent("chronos.sqlite").path }
 
+    /// Runs `body` with the exchange's engine shards and a started persister writing through
+    /// `store`, then stops the persister and the engines, however `body` ends.
+    static func withPersister(
+        _ exchange: ExchangeConfiguration, store: @escaping @Sendable () throws -> any EventStore,
+        _ body: (Engines, PersistenceService) throws -> Void
+    ) throws {
+        let context = try ZMQContext()
+        let engines = try Engines(exchange, context: context)
+        defer { engines.stop() }
+        let persister = PersistenceService(
+            exchange: exchange, context: context, logger: Logger(label: "test"), makeStore: store)
+        try persister.start()
+        defer { persister.stop() }
+        try body(engines, persister)
+    }
+
     @Test func aFailingStoreIsCountedShownNotReadyAndTheLagAlarms() async throws {
         try await offThePool {
             let exchange = Self.exchange {
                 $0.retryMaxMilliseconds = 50
                 $0.lagAlarmSeconds = 1
             }
-            let context = try ZMQContext()
-            let engines = try Engines(exchange, context: context)
-            defer { engines.stop() }
             let path = Self.sqlitePath()
             let control = ControlledStore.Control()
-            let persister = PersistenceService(exchange: exchange, context: context, logger: Logger(label: "test")) {
-                try ControlledStore(path: path, control: control)
+            try Self.withPersister(exchange, store: { try ControlledStore(path: path, control: control) }) {
+                engines, persister in
+                #expect(eventually { persister.health().ready }, "\(persister.health())")
+                usleep(300_000)  // the subscriptions reach the publishers
+                engines.rest(10, on: "AAPL")
+                #expect(
+                    eventually {
+                        persister.health().shards[0].highWaterMark == 10 && persister.health().shards[0].lag == 0
+                    }
+                )
+
+                // The store fails: every failure counted, not ready, the reason and the error shown.
+                control.failing.store(true, ordering: .relaxed)
+                engines.rest(5, on: "AAPL")
+                #expect(eventually { persister.counters.consecutiveFailures.load(ordering: .relaxed) >= 3 })
+                let failing = persister.health()
+                #expect(!failing.ready)
+                #expect(failing.lastError?.contains("the test made the store fail") == true, "\(failing)")
+                #expect(failing.reasons.contains { $0.hasPrefix("the store is failing: ") }, "\(failing.reasons)")
+                #expect(eventually { persister.health().shards[0].engineSequence == 15 })
+                #expect(persister.health().shards[0].lag == 5)
+                // Announced events still unstored after lag_alarm_seconds: the alarm.
+                #expect(eventually { persister.health().shards[0].lagAlarm }, "\(persister.health().shards[0])")
+                #expect(!persister.health().shards[1].lagAlarm)
+
+                // Back: caught up, ready, the alarm cleared.
+                control.failing.store(false, ordering: .relaxed)
+                #expect(eventually { persister.health().ready && persister.health().shards[0].highWaterMark == 15 })
+                #expect(eventually { !persister.health().shards[0].lagAlarm })
+                #expect(persister.health().consecutiveFailures == 0 && persister.health().lastError != nil)
+                #expect(persister.counters.retries.load(ordering: .relaxed) >= 3)
             }
-            try persister.start()
-            defer { persister.stop() }
-            #expect(eventually { persister.health().ready }, "\(persister.health())")
-            usleep(300_000)  // the subscriptions reach the publishers
-            engines.rest(10, on: "AAPL")
-            #expect(
-                eventually { persister.health().shards[0].highWaterMark == 10 && persister.health().shards[0].lag == 0 }
-            )
-
-            // The store fails: every failure counted, not ready, the reason and the error shown.
-            control.failing.store(true, ordering: .relaxed)
-            engines.rest(5, on: "AAPL")
-            #expect(eventually { persister.counters.consecutiveFailures.load(ordering: .relaxed) >= 3 })
-            let failing = persister.health()
-            #expect(!failing.ready)
-            #expect(failing.lastError?.contains("the test made the store fail") == true, "\(failing)")
-            #expect(failing.reasons.contains { $0.hasPrefix("the store is failing: ") }, "\(failing.reasons)")
-            #expect(eventually { persister.health().shards[0].engineSequence == 15 })
-            #expect(persister.health().shards[0].lag == 5)
-            // Announced events still unstored after lag_alarm_seconds: the alarm.
-            #expect(eventually { persister.health().shards[0].lagAlarm }, "\(persister.health().shards[0])")
-            #expect(!persister.health().shards[1].lagAlarm)
-
-            // Back: caught up, ready, the alarm cleared.
-            control.failing.store(false, ordering: .relaxed)
-            #expect(eventually { persister.health().ready && persister.health().shards[0].highWaterMark == 15 })
-            #expect(eventually { !persister.health().shards[0].lagAlarm })
-            #expect(persister.health().consecutiveFailures == 0 && persister.health().lastError != nil)
-            #expect(persister.counters.retries.load(ordering: .relaxed) >= 3)
         }
     }
 
@@ -174,24 +187,19 @@ import Testing
                 $0.lagAlarmEvents = 20
                 $0.retryMaxMilliseconds = 50
             }
-            let context = try ZMQContext()
-            let engines = try Engines(exchange, context: context)
-            defer { engines.stop() }
             let control = ControlledStore.Control()
             let path = Self.sqlitePath()
-            let persister = PersistenceService(exchange: exchange, context: context, logger: Logger(label: "test")) {
-                try ControlledStore(path: path, control: control)
+            try Self.withPersister(exchange, store: { try ControlledStore(path: path, control: control) }) {
+                engines, persister in
+                #expect(eventually { persister.health().ready })
+                usleep(300_000)
+                control.failing.store(true, ordering: .relaxed)
+                engines.rest(25, on: "MSFT")
+                #expect(eventually { persister.health().shards[1].lagAlarm }, "\(persister.health().shards[1])")
+                #expect(persister.health().shards[1].lag >= 20)
+                control.failing.store(false, ordering: .relaxed)
+                #expect(eventually { !persister.health().shards[1].lagAlarm && persister.health().shards[1].lag == 0 })
             }
-            try persister.start()
-            defer { persister.stop() }
-            #expect(eventually { persister.health().ready })
-            usleep(300_000)
-            control.failing.store(true, ordering: .relaxed)
-            engines.rest(25, on: "MSFT")
-            #expect(eventually { persister.health().shards[1].lagAlarm }, "\(persister.health().shards[1])")
-            #expect(persister.health().shards[1].lag >= 20)
-            control.failing.store(false, ordering: .relaxed)
-            #expect(eventually { !persister.health().shards[1].lagAlarm && persister.health().shards[1].lag == 0 })
         }
     }
 
@@ -203,33 +211,28 @@ import Testing
             let earlier = try SQLiteEventStore(path: path)
             try earlier.write(batch: items(sampleEvents()))
             earlier.close()
-            let context = try ZMQContext()
-            let engines = try Engines(exchange, context: context)  // both start from sequence 1
-            defer { engines.stop() }
-            let persister = PersistenceService(exchange: exchange, context: context, logger: Logger(label: "test")) {
-                try SQLiteEventStore(path: path)
+            // Both engines start from sequence 1.
+            try Self.withPersister(exchange, store: { try SQLiteEventStore(path: path) }) { engines, persister in
+                // Shard 0's heartbeat announces 0, below the stored 7.
+                #expect(eventually { persister.counters.sequenceRegressions.load(ordering: .relaxed) == 1 })
+                let health = persister.health()
+                #expect(health.shards[0].state == .regressed(announced: 0, read: 7, stored: 7), "\(health)")
+                #expect(!health.ready)
+                #expect(health.reasons.contains { $0.hasPrefix("shard 0 no longer followed") }, "\(health.reasons)")
+                #expect(health.shards[1].state == .following)
+                // The restarted engine numbers past the stored mark: none of it is written; shard 1 still is.
+                engines.rest(12, on: "AAPL")
+                engines.rest(3, on: "MSFT")
+                #expect(eventually { persister.health().shards[1].highWaterMark == 3 })
+                usleep(500_000)
+                persister.stop()
+                let store = try SQLiteEventStore(path: path)
+                defer { store.close() }
+                #expect(try store.events(shard: 0) == sampleEvents())
+                #expect(try store.highWaterMark(shard: 0) == 7)
+                #expect(try store.highWaterMark(shard: 1) == 3)
+                #expect(persister.counters.sequenceRegressions.load(ordering: .relaxed) == 1)
             }
-            try persister.start()
-            defer { persister.stop() }
-            // Shard 0's heartbeat announces 0, below the stored 7.
-            #expect(eventually { persister.counters.sequenceRegressions.load(ordering: .relaxed) == 1 })
-            let health = persister.health()
-            #expect(health.shards[0].state == .regressed(announced: 0, read: 7, stored: 7), "\(health)")
-            #expect(!health.ready)
-            #expect(health.reasons.contains { $0.hasPrefix("shard 0 no longer followed") }, "\(health.reasons)")
-            #expect(health.shards[1].state == .following)
-            // The restarted engine numbers past the stored mark: none of it is written; shard 1 still is.
-            engines.rest(12, on: "AAPL")
-            engines.rest(3, on: "MSFT")
-            #expect(eventually { persister.health().shards[1].highWaterMark == 3 })
-            usleep(500_000)
-            persister.stop()
-            let store = try SQLiteEventStore(path: path)
-            defer { store.close() }
-            #expect(try store.events(shard: 0) == sampleEvents())
-            #expect(try store.highWaterMark(shard: 0) == 7)
-            #expect(try store.highWaterMark(shard: 1) == 3)
-            #expect(persister.counters.sequenceRegressions.load(ordering: .relaxed) == 1)
         }
     }
 
@@ -269,33 +272,28 @@ import Testing
             let earlier = try SQLiteEventStore(path: path)
             _ = try earlier.claim(swapped.shardIdentity(0), shard: 0)
             earlier.close()
-            let context = try ZMQContext()
-            let engines = try Engines(exchange, context: context)
-            defer { engines.stop() }
-            let persister = PersistenceService(exchange: exchange, context: context, logger: Logger(label: "test")) {
-                try SQLiteEventStore(path: path)
+            try Self.withPersister(exchange, store: { try SQLiteEventStore(path: path) }) { engines, persister in
+                #expect(eventually { persister.counters.following.load(ordering: .relaxed) })
+                let health = persister.health()
+                #expect(
+                    health.shards[0].state
+                        == .refused(
+                            stored: swapped.shardIdentity(0).canonical, configured: exchange.shardIdentity(0).canonical)
+                )
+                #expect(health.shards[1].state == .following)
+                #expect(!health.ready)
+                #expect(health.reasons.contains { $0.hasPrefix("shard 0 refused: the store holds it as ") })
+                usleep(300_000)
+                engines.rest(4, on: "AAPL")
+                engines.rest(4, on: "MSFT")
+                #expect(eventually { persister.health().shards[1].highWaterMark == 4 })
+                persister.stop()
+                let store = try SQLiteEventStore(path: path)
+                defer { store.close() }
+                #expect(try store.highWaterMark(shard: 0) == 0 && store.events(shard: 0).isEmpty)
+                #expect(try store.storedIdentity(shard: 0) == swapped.shardIdentity(0))
+                #expect(try store.storedIdentity(shard: 1) == exchange.shardIdentity(1))
             }
-            try persister.start()
-            defer { persister.stop() }
-            #expect(eventually { persister.counters.following.load(ordering: .relaxed) })
-            let health = persister.health()
-            #expect(
-                health.shards[0].state
-                    == .refused(
-                        stored: swapped.shardIdentity(0).canonical, configured: exchange.shardIdentity(0).canonical))
-            #expect(health.shards[1].state == .following)
-            #expect(!health.ready)
-            #expect(health.reasons.contains { $0.hasPrefix("shard 0 refused: the store holds it as ") })
-            usleep(300_000)
-            engines.rest(4, on: "AAPL")
-            engines.rest(4, on: "MSFT")
-            #expect(eventually { persister.health().shards[1].highWaterMark == 4 })
-            persister.stop()
-            let store = try SQLiteEventStore(path: path)
-            defer { store.close() }
-            #expect(try store.highWaterMark(shard: 0) == 0 && store.events(shard: 0).isEmpty)
-            #expect(try store.storedIdentity(shard: 0) == swapped.shardIdentity(0))
-            #expect(try store.storedIdentity(shard: 1) == exchange.shardIdentity(1))
         }
     }
 
