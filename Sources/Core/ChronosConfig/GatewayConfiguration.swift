@@ -73,8 +73,11 @@ public struct GatewayConfiguration: Sendable, Equatable {
 
     /// The account number `text` spells: a string of decimal digits is that number (when it fits
     /// 32 bits), anything else a name of ``accountIDs``; nil when it is neither.
-    public func accountNumber(_ text: String) -> UInt32? {
-        Self.isAccountNumberText(text) ? UInt32(text) : accountIDs[text]
+    public func accountNumber(_ text: String) -> UInt32? { Self.accountNumber(text, names: accountIDs) }
+
+    /// The account number `text` spells with the names `names` (``accountNumber(_:)``'s rule).
+    public static func accountNumber(_ text: String, names: [String: UInt32]) -> UInt32? {
+        isAccountNumberText(text) ? UInt32(text) : names[text]
     }
 
     /// Whether `text` is all ASCII decimal digits (and not empty): such an account is a number.
@@ -295,9 +298,7 @@ extension TableReader {
             if element.type == .int, let n = element.int, (0...Int(UInt32.max)).contains(n) {
                 numbers.append(UInt32(n))
             } else if let text = element.string {
-                if GatewayConfiguration.isAccountNumberText(text), let n = UInt32(text) {
-                    numbers.append(n)
-                } else if let n = names[text] {
+                if let n = GatewayConfiguration.accountNumber(text, names: names) {
                     numbers.append(n)
                 } else {
                     errors.append(

@@ -33,9 +33,7 @@ extension RiskEngine {
     {
         var set: [AccountID] = []
         for account in configuration.accounts {
-            let text = account.account
-            let numeric = GatewayConfiguration.isAccountNumberText(text)
-            guard let number = numeric ? UInt32(text) : accountIDs[text] else { continue }
+            guard let number = GatewayConfiguration.accountNumber(account.account, names: accountIDs) else { continue }
             if setAccountLimits(configuration.accountLimits(named: account.account), for: AccountID(number)) {
                 set.append(AccountID(number))
             }

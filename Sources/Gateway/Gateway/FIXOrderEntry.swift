@@ -110,12 +110,11 @@ struct FIXOrderEntry {
     /// (both OrdRejReason 15, unknown account).
     func account(_ message: FIXMessage) -> Result<UInt32, Refusal> {
         guard let text = message.string(1) else { return .success(accounts[0]) }
-        let numeric = GatewayConfiguration.isAccountNumberText(text)
-        guard let value = numeric ? UInt32(text) : accountIDs[text] else {
+        guard let value = GatewayConfiguration.accountNumber(text, names: accountIDs) else {
             return .failure(
                 Refusal(
                     reason: .unknownAccount,
-                    text: numeric
+                    text: GatewayConfiguration.isAccountNumberText(text)
                         ? "unknown_account: \(text) is not an account number (0…4294967295)"
                         : "unknown_account: \(text) is neither an account number nor a configured account name"))
         }

@@ -82,14 +82,11 @@ public struct OrderTable<Key: Hashable & Sendable>: Sendable {
     public private(set) var orders: [OrderID: TrackedOrder<Key>] = [:]
     /// The last ``finishedCapacity`` orders that finished, as they ended.
     public private(set) var finished: [OrderID: TrackedOrder<Key>] = [:]
-    private var finishedHistory: [OrderID] = []
-    private var finishedHead = 0
+    private var finishedHistory = OldestFirst<OrderID>()
     private var engineIDOfKey: [Key: OrderID] = [:]
-    private var keyHistory: [Key] = []
-    private var historyHead = 0
+    private var keyHistory = OldestFirst<Key>()
     private var requestKeys: Set<Key> = []
-    private var requestHistory: [Key] = []
-    private var requestHead = 0
+    private var requestHistory = OldestFirst<Key>()
 
     public init(keyCapacity: Int = 1_000_000, requestKeysShareOrderKeys: Bool = true, finishedCapacity: Int = 0) {
         self.keyCapacity = keyCapacity
@@ -134,14 +131,8 @@ public struct OrderTable<Key: Hashable & Sendable>: Sendable {
             remember(change.requestKey, id)
         } else {
             requestKeys.insert(change.requestKey)
-            requestHistory.append(change.requestKey)
-            if requestHistory.count - requestHead > keyCapacity {
-                requestKeys.remove(requestHistory[requestHead])
-                requestHead += 1
-            }
-            if requestHead > 4096 && requestHead * 2 > requestHistory.count {
-                requestHistory.removeFirst(requestHead)
-                requestHead = 0
+            if let oldest = requestHistory.append(change.requestKey, keeping: keyCapacity) {
+                requestKeys.remove(oldest)
             }
         }
     }
@@ -210,15 +201,7 @@ public struct OrderTable<Key: Hashable & Sendable>: Sendable {
     private mutating func keepFinished(_ order: TrackedOrder<Key>) {
         guard finishedCapacity > 0 else { return }
         finished[order.engineID] = order
-        finishedHistory.append(order.engineID)
-        if finishedHistory.count - finishedHead > finishedCapacity {
-            finished[finishedHistory[finishedHead]] = nil
-            finishedHead += 1
-        }
-        if finishedHead > 4096 && finishedHead * 2 > finishedHistory.count {
-            finishedHistory.removeFirst(finishedHead)
-            finishedHead = 0
-        }
+        if let oldest = finishedHistory.append(order.engineID, keeping: finishedCapacity) { finished[oldest] = nil }
     }
 
     /// Ends tracking of order `id` without an engine event (its command never reached the engine).
@@ -245,15 +228,33 @@ public struct OrderTable<Key: Hashable & Sendable>: Sendable {
 
     private mutating func remember(_ key: Key, _ id: OrderID) {
         engineIDOfKey[key] = id
-        keyHistory.append(key)
-        if keyHistory.count - historyHead > keyCapacity {
-            let oldest = keyHistory[historyHead]
-            historyHead += 1
-            if let known = engineIDOfKey[oldest], orders[known] == nil { engineIDOfKey[oldest] = nil }
+        if let oldest = keyHistory.append(key, keeping: keyCapacity), let known = engineIDOfKey[oldest],
+            orders[known] == nil
+        {
+            engineIDOfKey[oldest] = nil
         }
-        if historyHead > 4096 && historyHead * 2 > keyHistory.count {
-            keyHistory.removeFirst(historyHead)
-            historyHead = 0
+    }
+}
+
+/// The last elements appended, oldest first, for forgetting what falls out of a bounded window:
+/// an array with a moving head, compacted once the dropped part is large and over half of it
+/// (amortized O(1) per append).
+struct OldestFirst<Element: Sendable>: Sendable {
+    private var elements: [Element] = []
+    private var head = 0
+
+    /// Appends `element`; when more than `capacity` are then kept, drops the oldest and returns it.
+    mutating func append(_ element: Element, keeping capacity: Int) -> Element? {
+        elements.append(element)
+        var dropped: Element?
+        if elements.count - head > capacity {
+            dropped = elements[head]
+            head += 1
         }
+        if head > 4096 && head * 2 > elements.count {
+            elements.removeFirst(head)
+            head = 0
+        }
+        return dropped
     }
 }
