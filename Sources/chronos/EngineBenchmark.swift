@@ -4,10 +4,6 @@ import Histogram
 import MatchingEngine
 import Workload
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Measures the matching engine alone on a generated stream (no I/O, one thread): the realistic
 /// flow (``OrderFlowGenerator``) or the hard one (``HardFlowGenerator``: random-permutation ids,
 /// IOC, stale cancels, modifies that reinsert, a swinging mid, deep books).
@@ -127,13 +123,13 @@ struct EngineBenchmark {
             let engine = try freshEngine()
             restingAtStart = engine.restingOrderCount
             events = 0
-            let faults = pageFaults()
+            let faults = threadPageFaults()
             let cpu = threadCPUNanoseconds()
             let start = monotonicNanoseconds()
             for command in measured { events &+= engine.submit(command) }
             let elapsed = monotonicNanoseconds() - start
             let cpuElapsed = threadCPUNanoseconds() - cpu
-            pageFaultRuns.append(pageFaults() - faults)
+            pageFaultRuns.append(threadPageFaults() - faults)
             throughputRuns.append(Double(measured.count) / (Double(elapsed) / 1e9))
             cpuThroughputRuns.append(Double(measured.count) / (Double(max(cpuElapsed, 1)) / 1e9))
             hashes.insert(engine.stateHash())
@@ -161,11 +157,4 @@ struct EngineBenchmark {
             throughputRuns: throughputRuns, cpuThroughputRuns: cpuThroughputRuns, pageFaultRuns: pageFaultRuns,
             latency: latency, clockFloor: floor, stateHashesAgree: hashes.count == 1)
     }
-}
-
-/// Minor and major page faults of the calling thread so far.
-func pageFaults() -> Int {
-    var usage = rusage()
-    getrusage(1, &usage)  // RUSAGE_THREAD (Glibc's module leaves the GNU constant out)
-    return usage.ru_minflt + usage.ru_majflt
 }

@@ -5,21 +5,10 @@ import Workload
 
 @testable import MatchingEngine
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// A prefaulted engine takes no page fault and makes no allocation on the hard flow (random ids,
 /// IOC, stale cancels, modifies that reinsert, a swinging mid, deep books), and keeps its price
 /// trees and tables sound through it.
 @Suite struct HardFlowTests {
-    /// Minor and major page faults of the calling thread so far.
-    private func pageFaults() -> Int {
-        var usage = rusage()
-        getrusage(1, &usage)  // RUSAGE_THREAD
-        return usage.ru_minflt + usage.ru_majflt
-    }
-
     private func hardFlow(newOrders: Int) throws -> (Engine, [EngineCommand]) {
         var generator = try HardFlowGenerator(.init(seed: 5, newOrders: newOrders, depthTicks: 5_000))
         let commands = generator.generate()
@@ -33,9 +22,9 @@ import Workload
         let warm = commands.count / 4
         for command in commands[..<warm] { engine.submit(command) }
         var events = 0
-        let before = pageFaults()
+        let before = threadPageFaults()
         for command in commands[warm...] { events &+= engine.submit(command) }
-        let faults = pageFaults() - before
+        let faults = threadPageFaults() - before
         #expect(faults == 0, "\(faults) page faults in \(commands.count - warm) commands")
         #expect(events > commands.count - warm)
         #expect(engine.invariantViolations().isEmpty)
@@ -46,7 +35,7 @@ import Workload
         // faulted in as they are first touched.
         let engine = try Engine(configuration: .init(orderCapacity: 262_144, symbolCapacity: 1, prefault: false))
         try engine.addSymbol(SymbolConfiguration(name: "SYM0"))
-        let before = pageFaults()
+        let before = threadPageFaults()
         for i in 0..<50_000 {
             engine.submit(
                 .new(
@@ -54,7 +43,7 @@ import Workload
                         id: OrderID(UInt64(i + 1) &* 0x9E37_79B9), account: AccountID(1), symbol: SymbolID(0),
                         side: .buy, price: Int64(1 + i), quantity: 1)))
         }
-        #expect(pageFaults() - before > 100)
+        #expect(threadPageFaults() - before > 100)
     }
 
     @Test(.enabled(if: alloc_counter_available() != 0))

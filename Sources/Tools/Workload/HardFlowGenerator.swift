@@ -79,10 +79,9 @@ public struct HardFlowGenerator {
     public private(set) var mix = Mix()
     private var rng: SplitMix64
     private var ids: [UInt64]
-    private var live: [(id: OrderID, account: AccountID)] = []
-    private var livePosition: [OrderID: Int] = [:]
+    private var live = LiveOrders()
     /// Orders that rested once and no longer do (targets of stale cancels), most recent last.
-    private var finished: [(id: OrderID, account: AccountID)] = []
+    private var finished: [LiveOrders.Order] = []
 
     public init(_ parameters: Parameters = Parameters()) throws {
         precondition(parameters.newOrders > 0 && parameters.depthTicks > 0)
@@ -157,11 +156,11 @@ public struct HardFlowGenerator {
                 let gone = finished[Int(rng.next() % UInt64(finished.count))]
                 return .cancel(CancelOrder(id: gone.id, account: gone.account, symbol: SymbolID(0)))
             }
-            let victim = live[Int(rng.next() % UInt64(live.count))]
+            let victim = live.random(&rng)
             return .cancel(CancelOrder(id: victim.id, account: victim.account, symbol: SymbolID(0)))
         }
         mix.modifies += 1
-        let target = live[Int(rng.next() % UInt64(live.count))]
+        let target = live.random(&rng)
         let restingSide = shadow.restingOrder(target.id)?.side ?? side
         return .replace(
             ReplaceOrder(
@@ -178,25 +177,19 @@ public struct HardFlowGenerator {
             case .accepted(let accepted): subject = accepted.id
             case .replaced(let replaced): subject = replaced.id
             case .fill(let fill):
-                if fill.makerLeaves == 0 { removeLive(fill.makerID) }
-                if fill.takerLeaves == 0 { removeLive(fill.takerID) }
-            case .canceled(let canceled): removeLive(canceled.id)
+                if fill.makerLeaves == 0 { retire(fill.makerID) }
+                if fill.takerLeaves == 0 { retire(fill.takerID) }
+            case .canceled(let canceled): retire(canceled.id)
             default: break
             }
         }
-        if let subject, let order = shadow.restingOrder(subject), livePosition[subject] == nil {
-            livePosition[subject] = live.count
-            live.append((subject, order.account))
+        if let subject, let order = shadow.restingOrder(subject) {
+            live.insert(.init(id: subject, account: order.account, symbol: order.symbol))
         }
     }
 
-    private mutating func removeLive(_ id: OrderID) {
-        guard let i = livePosition.removeValue(forKey: id) else { return }
-        finished.append(live[i])
-        let last = live.removeLast()
-        if i < live.count {
-            live[i] = last
-            livePosition[last.id] = i
-        }
+    /// An order that no longer rests: out of the live set, kept as a target of stale cancels.
+    private mutating func retire(_ id: OrderID) {
+        if let order = live.remove(id) { finished.append(order) }
     }
 }

@@ -57,8 +57,7 @@ public struct OrderFlowGenerator {
     private var mids: [Int64]
     private var nextID: UInt64 = 1
     /// Resting orders known from the shadow engine, for cancels (swap-remove).
-    private var live: [(id: OrderID, account: AccountID, symbol: SymbolID)] = []
-    private var livePosition: [OrderID: Int] = [:]
+    private var live = LiveOrders()
 
     /// A generator whose shadow engine has room for the flow.
     public init(_ parameters: Parameters = Parameters()) throws {
@@ -113,7 +112,7 @@ public struct OrderFlowGenerator {
                     price: max(price, 1), quantity: 1 + Int64(rng.next() % 10) * 10))
         } else if roll < 0.9 {
             mix.cancels += 1
-            let victim = live[Int(rng.next() % UInt64(live.count))]
+            let victim = live.random(&rng)
             return .cancel(CancelOrder(id: victim.id, account: victim.account, symbol: victim.symbol))
         } else {
             mix.marketable += 1
@@ -147,28 +146,18 @@ public struct OrderFlowGenerator {
                 // The flow would silently stop matching the shadow book: fail loudly instead.
                 preconditionFailure("OrderFlowGenerator: shadow engine capacity exhausted at order \(rejected.id)")
             case .fill(let fill) where fill.makerLeaves == 0:
-                removeLive(fill.makerID)
+                live.remove(fill.makerID)
             case .canceled(let canceled):
-                removeLive(canceled.id)
+                live.remove(canceled.id)
             default:
                 break
             }
         }
         // The command's own order rests if the engine still knows it after the command.
         if let first = events.first, case .accepted(let accepted) = first,
-            shadow.restingOrder(accepted.id) != nil, livePosition[accepted.id] == nil
+            shadow.restingOrder(accepted.id) != nil
         {
-            livePosition[accepted.id] = live.count
-            live.append((accepted.id, accepted.account, accepted.symbol))
-        }
-    }
-
-    private mutating func removeLive(_ id: OrderID) {
-        guard let i = livePosition.removeValue(forKey: id) else { return }
-        let last = live.removeLast()
-        if i < live.count {
-            live[i] = last
-            livePosition[last.id] = i
+            live.insert(.init(id: accepted.id, account: accepted.account, symbol: accepted.symbol))
         }
     }
 }

@@ -24,8 +24,9 @@ public final class Engine {
     private var symbolConfigurations: [SymbolConfiguration] = []
     private var symbolIDsByName: [String: SymbolID] = [:]
 
-    /// Builds an engine and preallocates every pool. Large pools are reserved lazily by the
-    /// kernel, so an engine that stays small stays small in resident memory.
+    /// Builds an engine and preallocates every pool, every page written at once unless
+    /// ``EngineConfiguration/prefault`` is false (then the kernel faults pages in as they are first
+    /// used, and an engine that stays small stays small in resident memory).
     public init(configuration: EngineConfiguration = EngineConfiguration()) throws {
         let errors = configuration.validationErrors
         guard errors.isEmpty else { throw EngineSetupError.invalidConfiguration(errors) }
@@ -90,24 +91,18 @@ public final class Engine {
     /// symbol 0. Never allocates.
     @discardableResult
     public func cancel(_ id: OrderID) -> Int {
-        let h = core.pointee.index.find(id.rawValue)
-        guard h >= 0 else { return refuseUnknown(id, .cancel) }
-        let order = core.pointee.orders[h]
-        return submit(.cancel(CancelOrder(id: id, account: AccountID(order.account), symbol: SymbolID(order.book))))
+        guard let order = restingOrder(id) else { return refuseUnknown(id, .cancel) }
+        return submit(.cancel(CancelOrder(id: id, account: order.account, symbol: order.symbol)))
     }
 
     /// Replaces a resting order's price and/or quantity by its id alone (see ``cancel(_:)``: no
     /// owner check; an unknown id is refused `unknown_order` with account 0 and symbol 0).
     @discardableResult
     public func replace(_ id: OrderID, price: Price? = nil, quantity: Quantity? = nil) -> Int {
-        let h = core.pointee.index.find(id.rawValue)
-        guard h >= 0 else { return refuseUnknown(id, .replace) }
-        let order = core.pointee.orders[h]
+        guard let order = restingOrder(id) else { return refuseUnknown(id, .replace) }
         return submit(
             .replace(
-                ReplaceOrder(
-                    id: id, account: AccountID(order.account), symbol: SymbolID(order.book), price: price,
-                    quantity: quantity)))
+                ReplaceOrder(id: id, account: order.account, symbol: order.symbol, price: price, quantity: quantity)))
     }
 
     private func refuseUnknown(_ id: OrderID, _ kind: CommandKind) -> Int {

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 // OrderIndex: order id → pool handle, an open-addressing hash table with linear probing.
 //
 // Invariants:
@@ -98,8 +92,8 @@ struct OrderIndex {
     }
 }
 
-/// A 64-bit finalizer (from SplitMix64 / MurmurHash3's fmix64): spreads sequential ids over
-/// the table. Deterministic across processes, unlike `Hasher`.
+/// A 64-bit finalizer (from SplitMix64 / MurmurHash3's fmix64): spreads its inputs over 64 bits.
+/// Deterministic across processes, unlike `Hasher`.
 @inline(__always)
 func mix64(_ x: UInt64) -> UInt64 {
     var z = x &+ 0x9E37_79B9_7F4A_7C15

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 // UsedOrderIDs: the set of every order id an engine has accepted, in bounded memory.
 //
 // Ids are grouped in blocks of 64 (`id >> 6`); each table entry holds one block number and a
