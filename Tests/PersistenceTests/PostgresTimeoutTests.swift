@@ -107,6 +107,40 @@ import Testing
         }
     }
 
+    /// Opening a store (its migration) outlasts a short query timeout: here its `CREATE TABLE`
+    /// waits 1.5 s for another transaction creating the same table, five times the 300 ms a
+    /// statement of the write path may take. The store opens, and its statements are bound by the
+    /// query timeout again afterwards.
+    @Test(.enabled(if: StoreKind.environment["CHRONOS_PG_PORT"] != nil, "needs scripts/with-postgres.sh"))
+    func openingAStoreWaitsLongerThanTheQueryTimeout() async throws {
+        try await offThePool {
+            var endpoint = try StoreKind.postgresEndpoint()
+            endpoint.queryTimeoutMilliseconds = 300
+            let blocker = PostgresSession(
+                connection: try PostgresEventStore.connect(
+                    endpoint, database: endpoint.database, id: 9, logger: .init(label: "test")),
+                endpoint: endpoint, logger: .init(label: "test"))
+            defer { blocker.close() }
+            try blocker.execute("BEGIN", [])
+            try blocker.execute("CREATE TABLE events (blocking BIGINT)", [])
+            let opened = DispatchSemaphore(value: 0)
+            nonisolated(unsafe) var outcome: Result<PostgresEventStore, any Error>?
+            Thread.detachNewThread { [endpoint] in
+                outcome = Result { try PostgresEventStore(endpoint) }
+                opened.signal()
+            }
+            Thread.sleep(forTimeInterval: 1.5)
+            #expect(outcome == nil, "the opening did not wait for the other transaction")
+            try blocker.execute("ROLLBACK", [])
+            try #require(opened.wait(timeout: .now() + 30) == .success)
+            let store = try #require(try outcome?.get())
+            defer { store.close() }
+            #expect(try store.highWaterMark(shard: 0) == 0)
+            let timeout = try store.read { try $0.query("SHOW statement_timeout", []) }
+            #expect(timeout.first?.first == .text("300ms"), "\(timeout)")
+        }
+    }
+
     @Test func theTimeoutsAreReadFromPersistence() async throws {
         try await offThePool {
             let exchange = try ExchangeConfiguration.parse(

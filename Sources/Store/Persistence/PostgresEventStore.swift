@@ -148,6 +148,31 @@ public final class PostgresEventStore: SQLEventStore {
 
     func read<T>(_ body: (any SQLSession) throws -> T) throws -> T { try body(try session()) }
 
+    /// The deadline of the migration that opening a store runs (server and client side), when the
+    /// query timeout is shorter: creating a new database's tables or reading the catalog can wait
+    /// on the server's disk or on another process's schema change for longer than a write may
+    /// (seen: over 500 ms on a busy machine), and a store that cannot open is a persister that
+    /// cannot start. A server that stops answering still fails the opening, after this long.
+    public static let migrationTimeoutMilliseconds = 30_000
+
+    func migrationTransaction(_ body: (any SQLSession) throws -> Void) throws {
+        let timeout = max(endpoint.queryTimeoutMilliseconds, Self.migrationTimeoutMilliseconds)
+        var patient = endpoint
+        patient.queryTimeoutMilliseconds = timeout
+        let session = PostgresSession(connection: try session().connection, endpoint: patient, logger: logger)
+        try session.execute("BEGIN", [])
+        do {
+            try session.execute("SET LOCAL statement_timeout = \(timeout)", [])
+            try body(session)
+            try session.execute("COMMIT", [])
+            // A schema change sets the session's timeout back to the migration's: the write path's.
+            try self.session().execute("SET statement_timeout = \(max(1, endpoint.queryTimeoutMilliseconds))", [])
+        } catch {
+            session.rollback()
+            throw error
+        }
+    }
+
     func write(_ batch: StoreBatch, seen: [Int: UInt64]) throws {
         let session = try session()
         do {

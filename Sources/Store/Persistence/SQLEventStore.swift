@@ -181,6 +181,9 @@ extension SQLSession {
 protocol SQLEventStore: EventStore {
     /// Runs `body` in one transaction (committed when it returns, rolled back when it throws).
     func transaction(_ body: (any SQLSession) throws -> Void) throws
+    /// Runs `body`, the schema migration, in one transaction; a store whose statements have a
+    /// deadline gives it a longer one (``PostgresEventStore/migrationTimeoutMilliseconds``).
+    func migrationTransaction(_ body: (any SQLSession) throws -> Void) throws
     /// Runs `body` outside a transaction (reads).
     func read<T>(_ body: (any SQLSession) throws -> T) throws -> T
     /// Writes `batch` and `seen` (``EventStore/write(batch:seen:)``) in one transaction: this
@@ -190,8 +193,10 @@ protocol SQLEventStore: EventStore {
 }
 
 extension SQLEventStore {
+    func migrationTransaction(_ body: (any SQLSession) throws -> Void) throws { try transaction(body) }
+
     public func migrate() throws {
-        try transaction { session in
+        try migrationTransaction { session in
             for statement in dialect.schema { try session.execute(statement, []) }
             try dialect.upgrade(session)
             try migrateShardIdentities(session)
