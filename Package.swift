@@ -43,7 +43,8 @@ let package = Package(
         .systemLibrary(name: "COnnxRuntime", path: "Sources/Risk/COnnxRuntime", pkgConfig: "libonnxruntime"),
         // The spoofing classifier (an ONNX model) behind RiskEngine's SpoofingScorer, via COnnxRuntime.
         .target(
-            name: "SpoofingModel", dependencies: ["COnnxRuntime", "RiskEngine"], path: "Sources/Risk/SpoofingModel"),
+            name: "SpoofingModel", dependencies: ["COnnxRuntime", "RiskEngine", "Runtime"],
+            path: "Sources/Risk/SpoofingModel"),
         // The TOML configuration file: engine capacities and symbols (later: shards, gateways, risk).
         .target(
             name: "ChronosConfig",
@@ -58,17 +59,17 @@ let package = Package(
         // The engine's journal: memory-mapped, preallocated segment files with one record per event,
         // snapshots, and recovery from both. Files only: no threads, no sockets.
         .target(
-            name: "Journal", dependencies: [core, engine], path: "Sources/Engine/Journal"),
+            name: "Journal", dependencies: [core, engine, "Runtime"], path: "Sources/Engine/Journal"),
         // ZeroMQ (Debian's libzmq3-dev) and its safe Swift wrapper.
         .systemLibrary(name: "CZeroMQ", path: "Sources/Core/CZeroMQ"),
         .target(name: "Messaging", dependencies: ["CZeroMQ"], path: "Sources/Core/Messaging"),
         // Linux thread affinity (pthread_setaffinity_np), for pinning engine threads.
         .target(name: "CChronosSystem", path: "Sources/Core/CChronosSystem"),
-        // The services: engine shards, the gateway-side exchange client, subscribers.
+        // What every service runs on: the one clock (SystemClock), service threads, the metrics
+        // registry and its HTTP endpoint.
         .target(
-            name: "ChronosServices",
+            name: "Runtime",
             dependencies: [
-                core, engine, "ChronosConfig", "Messaging", "CChronosSystem", "Journal",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -76,7 +77,24 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ], path: "Sources/Engine/ChronosServices"
+            ], path: "Sources/Core/Runtime"
+        ),
+        // An engine shard as a service: its thread, journal, snapshots, replay server and reports.
+        .target(
+            name: "EngineService",
+            dependencies: [
+                core, engine, "ChronosConfig", "Messaging", "CChronosSystem", "Journal", "Runtime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ], path: "Sources/Engine/EngineService"
+        ),
+        // The clients of the engine shards and the risk sidecar over ZeroMQ: orders in
+        // (ExchangeClient), events out (EventSubscriber), risk verdicts (RiskSidecarClient). What a
+        // gateway links instead of the services themselves (no ONNX Runtime, no engine).
+        .target(
+            name: "ShardClient",
+            dependencies: [core, "ChronosConfig", "Messaging", "Runtime"], path: "Sources/Engine/ShardClient"
         ),
         // FIX 4.4: framing, parsing, the data dictionary, encoding and the acceptor session layer.
         // Pure logic: bytes and times in, messages and actions out; the file store is its only I/O.
@@ -95,8 +113,8 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                core, "ChronosConfig", "ChronosServices", "Messaging", "FIX", "BinaryProtocol",
-                "CChronosSystem", "RiskEngine", "RiskService",
+                core, "ChronosConfig", "ShardClient", "Runtime", "Messaging", "FIX", "BinaryProtocol",
+                "CChronosSystem", "RiskEngine",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,7 +126,7 @@ let package = Package(
         .target(
             name: "RiskService",
             dependencies: [
-                core, "ChronosConfig", "ChronosServices", "Messaging", "RiskEngine", "CChronosSystem",
+                core, "ChronosConfig", "ShardClient", "Runtime", "Messaging", "RiskEngine", "CChronosSystem",
                 "SpoofingModel", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -120,7 +138,7 @@ let package = Package(
         .target(
             name: "Persistence",
             dependencies: [
-                core, "ChronosConfig", "ChronosServices", "Messaging",
+                core, "ChronosConfig", "ShardClient", "Runtime", "Messaging",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -143,7 +161,8 @@ let package = Package(
                 core, engine, "ChronosConfig", "Replay", "Workload", "Journal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-                "ChronosServices", "Messaging", "CChronosSystem", "Gateway", "ChronosClient", "BinaryProtocol",
+                "EngineService", "ShardClient", "Runtime", "Messaging", "CChronosSystem", "Gateway", "ChronosClient",
+                "BinaryProtocol",
                 "RiskEngine", "RiskService", "SpoofingModel", "MarketSimulation", "Persistence",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -155,7 +174,11 @@ let package = Package(
         .target(name: "AllocCounter", path: "Tests/AllocCounter"),
         // Test-only helpers shared by test targets (repository root, the built chronos binary).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "ChronosCoreTests", dependencies: [core, "ChronosConfig", "AllocCounter"]),
+        .testTarget(name: "ChronosCoreTests", dependencies: [core, "AllocCounter"]),
+        .testTarget(name: "ChronosConfigTests", dependencies: [core, "ChronosConfig"]),
+        // The `chronos` executable as separate processes: engines over ipc and tcp, `chronos status`.
+        .testTarget(
+            name: "CLITests", dependencies: [core, "ChronosConfig", "Messaging", "ShardClient", "TestSupport"]),
         .testTarget(
             name: "MatchingEngineTests", dependencies: [engine, core, "Workload", "AllocCounter"]
         ),
@@ -170,9 +193,10 @@ let package = Package(
         ),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "AllocCounter"]),
         .testTarget(
-            name: "ChronosServicesTests",
+            name: "EngineServiceTests",
             dependencies: [
-                "ChronosServices", "ChronosConfig", "Journal", core, engine, "Messaging", "Workload",
+                "EngineService", "ShardClient", "Runtime", "ChronosConfig", "Journal", core, engine, "Messaging",
+                "Workload",
                 "AllocCounter", "TestSupport",
             ]
         ),
@@ -182,7 +206,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "FIX", "BinaryProtocol", "ChronosClient", "ChronosConfig", core,
-                "ChronosServices", "Messaging", "AllocCounter", "TestSupport",
+                "EngineService", "ShardClient", "Messaging", "AllocCounter", "TestSupport",
             ]
         ),
         .testTarget(
@@ -196,7 +220,7 @@ let package = Package(
         .testTarget(
             name: "PersistenceTests",
             dependencies: [
-                "Persistence", "ChronosServices", "ChronosConfig", core, engine, "Messaging",
+                "Persistence", "EngineService", "ShardClient", "Runtime", "ChronosConfig", core, engine, "Messaging",
                 "Journal", "TestSupport",
                 "Workload", .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,7 +1,7 @@
 import ChronosCore
-import ChronosServices
 import Histogram
 import MatchingEngine
+import Runtime
 import Workload
 
 /// Measures the matching engine alone on a generated stream (no I/O, one thread): the realistic
@@ -124,11 +124,11 @@ struct EngineBenchmark {
             restingAtStart = engine.restingOrderCount
             events = 0
             let faults = threadPageFaults()
-            let cpu = threadCPUNanoseconds()
-            let start = monotonicNanoseconds()
+            let cpu = SystemClock.threadCPUNanoseconds()
+            let start = SystemClock.monotonicNanoseconds()
             for command in measured { events &+= engine.submit(command) }
-            let elapsed = monotonicNanoseconds() - start
-            let cpuElapsed = threadCPUNanoseconds() - cpu
+            let elapsed = SystemClock.monotonicNanoseconds() - start
+            let cpuElapsed = SystemClock.threadCPUNanoseconds() - cpu
             pageFaultRuns.append(threadPageFaults() - faults)
             throughputRuns.append(Double(measured.count) / (Double(elapsed) / 1e9))
             cpuThroughputRuns.append(Double(measured.count) / (Double(max(cpuElapsed, 1)) / 1e9))
@@ -140,14 +140,14 @@ struct EngineBenchmark {
         var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
         var floor = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
         for command in measured {
-            let t0 = monotonicNanoseconds()
+            let t0 = SystemClock.monotonicNanoseconds()
             engine.submit(command)
-            let t1 = monotonicNanoseconds()
+            let t1 = SystemClock.monotonicNanoseconds()
             _ = latency.record(t1 - t0)
         }
         for _ in 0..<measured.count {
-            let t0 = monotonicNanoseconds()
-            let t1 = monotonicNanoseconds()
+            let t0 = SystemClock.monotonicNanoseconds()
+            let t1 = SystemClock.monotonicNanoseconds()
             _ = floor.record(t1 - t0)
         }
         hashes.insert(engine.stateHash())

@@ -1,6 +1,6 @@
 import ArgumentParser
 import ChronosConfig
-import ChronosServices
+import EngineService
 import Journal
 import Logging
 import Messaging

@@ -1,6 +1,5 @@
 import ArgumentParser
 import ChronosConfig
-import ChronosServices
 import Foundation
 import Gateway
 import Logging

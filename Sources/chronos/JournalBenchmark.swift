@@ -1,12 +1,14 @@
 import ArgumentParser
 import ChronosConfig
 import ChronosCore
-import ChronosServices
+import EngineService
 import Foundation
 import Histogram
 import Journal
 import MatchingEngine
 import Messaging
+import Runtime
+import ShardClient
 import Synchronization
 import Workload
 
@@ -105,13 +107,13 @@ struct JournalBench: ParsableCommand {
         let frame = UnsafeMutableRawBufferPointer.allocate(byteCount: WireFormat.maxFrameSize, alignment: 16)
         defer { frame.deallocate() }
         var events = 0
-        let started = threadCPUNanoseconds()
+        let started = SystemClock.threadCPUNanoseconds()
         for command in stream {
             events &+= engine.submit(command)
             guard let writer else { continue }
             try Self.journal(engine.events, into: writer, frame: frame)
         }
-        let cpu = threadCPUNanoseconds() - started
+        let cpu = SystemClock.threadCPUNanoseconds() - started
         return (Double(cpu) / Double(stream.count), events)
     }
 
@@ -156,7 +158,7 @@ struct JournalBench: ParsableCommand {
                         id: OrderID(id), account: AccountID(1), symbol: SymbolID(0), side: id % 2 == 0 ? .buy : .sell,
                         price: id % 2 == 0 ? 9_000 : 11_000, quantity: 1)
                     id += 1
-                    let sent = monotonicNanoseconds()
+                    let sent = SystemClock.monotonicNanoseconds()
                     guard case .sent = client.submit(.new(order), clientTimestampNanos: sent) else {
                         usleep(1_000)
                         continue
@@ -164,7 +166,7 @@ struct JournalBench: ParsableCommand {
                     while let frame = client.receive(timeoutMilliseconds: 2_000) {
                         if case .event(let event, _) = frame.message, event.answersCommand { break }
                     }
-                    if round > 0 { _ = histograms[durability]!.record(monotonicNanoseconds() - sent) }
+                    if round > 0 { _ = histograms[durability]!.record(SystemClock.monotonicNanoseconds() - sent) }
                 }
             }
         }
@@ -222,11 +224,11 @@ struct JournalBench: ParsableCommand {
         )
         func timed(_ label: String) throws {
             let fresh = try engine()
-            let started = monotonicNanoseconds()
+            let started = SystemClock.monotonicNanoseconds()
             let recovery = try ShardJournal.rebuild(
                 directory: directory, identityText: identity.canonical, fingerprint: identity.fingerprint,
                 engine: fresh)
-            let seconds = Double(monotonicNanoseconds() - started) / 1e9
+            let seconds = Double(SystemClock.monotonicNanoseconds() - started) / 1e9
             guard fresh.stateHash() == source.stateHash() else { throw ValidationError("recovered state differs") }
             print(
                 String(
@@ -239,13 +241,6 @@ struct JournalBench: ParsableCommand {
             try timed("journal alone  ")
         }
     }
-}
-
-/// CPU time of the calling thread, ns.
-func threadCPUNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
 /// A stop flag a background thread reads.

@@ -1,6 +1,6 @@
 import BinaryProtocol
-import ChronosServices
 import NIOCore
+import Runtime
 
 /// The heartbeat interval the loadgen asks for, milliseconds (the gateway accepts 100…60,000).
 let loadgenHeartbeatIntervalMs: UInt32 = 30_000
@@ -59,7 +59,7 @@ final class BinaryTCPLoadSession: LoadgenSession, ChannelInboundHandler {
             buffer = pending
             cumulation = nil
         }
-        let now = monotonicNanoseconds()
+        let now = SystemClock.monotonicNanoseconds()
         decoding: while buffer.readableBytes > 0 {
             switch buffer.withUnsafeReadableBytes({ ServerMessage.decode($0) }) {
             case .message(let message, let consumed):
@@ -246,7 +246,7 @@ final class BinaryUDPLoadSession: LoadgenSession, ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        let now = monotonicNanoseconds()
+        let now = SystemClock.monotonicNanoseconds()
         guard case .success(let datagram) = envelope.data.withUnsafeReadableBytes({ ServerDatagram.decode($0) })
         else { return }
         switch datagram.message {

@@ -4,6 +4,7 @@ import Foundation
 import Histogram
 import NIOCore
 import NIOPosix
+import Runtime
 
 /// `chronos loadgen`: load and latency of a running exchange through its gateway, bounded in
 /// orders and time, beside a floor measured in the same run.
@@ -169,11 +170,10 @@ struct LoadgenCommand: AsyncParsableCommand {
         loop: any EventLoop
     ) async throws {
         let logins = try sessionLogins(exchange)
-        var wallClock = timespec()
-        clock_gettime(CLOCK_REALTIME, &wallClock)
+        let wallClock = SystemClock.wallClockNanoseconds()
         var plan = LoadgenPlan(
             symbols: exchange.liveSymbols, ordersPerSession: orders, window: window,
-            runStamp: UInt64(wallClock.tv_sec) &* 100 &+ UInt64(wallClock.tv_nsec / 10_000_000))
+            runStamp: wallClock / 10_000_000)
         plan.warmup = warmup
         guard !plan.symbols.isEmpty else {
             throw LoadgenError.configuration("no configured symbol fits the binary protocol's 8 characters")

@@ -1,6 +1,6 @@
-import ChronosServices
 import Foundation
 import NIOCore
+import Runtime
 
 /// A loadgen session over FIX 4.4 on TCP: Logon (35=A with 98=0, 108=30 and 141=Y, so that a
 /// rerun starts both sequences at 1 again), then NewOrderSingle (35=D) limit GTC orders, each
@@ -70,7 +70,7 @@ final class FIXLoadSession: LoadgenSession, ChannelInboundHandler {
             buffer = pending
             cumulation = nil
         }
-        let now = monotonicNanoseconds()
+        let now = SystemClock.monotonicNanoseconds()
         while buffer.readableBytes > 0 {
             let length = buffer.withUnsafeReadableBytes { FIXInbound.frameLength($0) }
             if length == 0 { break }
@@ -312,11 +312,10 @@ struct FIXClock {
     private var prefix = [UInt8](repeating: 0, count: 17)
 
     mutating func append(to bytes: inout [UInt8]) {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        if now.tv_sec != second {
-            second = now.tv_sec
-            var seconds = now.tv_sec
+        let now = SystemClock.wallClockNanoseconds()
+        if Int(now / 1_000_000_000) != second {
+            second = Int(now / 1_000_000_000)
+            var seconds = time_t(second)
             var parts = tm()
             gmtime_r(&seconds, &parts)
             var text: [UInt8] = []
@@ -338,7 +337,7 @@ struct FIXClock {
             prefix = text
         }
         bytes.append(contentsOf: prefix)
-        let milliseconds = now.tv_nsec / 1_000_000
+        let milliseconds = now % 1_000_000_000 / 1_000_000
         bytes.append(UInt8(ascii: "."))
         bytes.append(UInt8(ascii: "0") + UInt8(milliseconds / 100))
         bytes.append(UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10))

@@ -1,10 +1,10 @@
 import BinaryProtocol
 import ChronosCore
-import ChronosServices
 import Foundation
 import Histogram
 import NIOCore
 import NIOPosix
+import Runtime
 
 // The protocol-independent part of `chronos loadgen`: the order flow, the window of orders in
 // flight, the shared counters and histograms, and the runner that connects, logs in, drives and
@@ -273,7 +273,7 @@ final class LoadgenRunState {
 
     /// Starts sending on every session; the future completes when every session is done.
     func begin() -> EventLoopFuture<Void> {
-        let now = monotonicNanoseconds()
+        let now = SystemClock.monotonicNanoseconds()
         startedAt = now
         lastAnswerAt = now
         lastProgressAt = now
@@ -342,7 +342,7 @@ final class LoadgenRunState {
     }
 
     private func sweep() {
-        let now = monotonicNanoseconds()
+        let now = SystemClock.monotonicNanoseconds()
         for session in sessions { session.sweep(now: now) }
         if startedAt != 0 && !completed && now &- lastProgressAt >= 1_000_000_000 { printProgress(now: now) }
     }
@@ -464,7 +464,7 @@ class LoadgenSession {
     final func loggedIn() {
         guard !isLoggedIn else { return }
         isLoggedIn = true
-        lastSentAt = monotonicNanoseconds()
+        lastSentAt = SystemClock.monotonicNanoseconds()
         loginPromise.succeed(())
     }
 
@@ -483,7 +483,7 @@ class LoadgenSession {
         var count = 0
         var now: UInt64 = 0
         while window.hasRoom {
-            now = monotonicNanoseconds()
+            now = SystemClock.monotonicNanoseconds()
             let slot = window.take(now: now)
             writeOrder(slot: slot, now: now)
             count += 1

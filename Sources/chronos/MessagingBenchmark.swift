@@ -1,12 +1,14 @@
 import CChronosSystem
 import ChronosConfig
 import ChronosCore
-import ChronosServices
+import EngineService
 import Foundation
 import Histogram
 import Journal
 import MatchingEngine
 import Messaging
+import Runtime
+import ShardClient
 import Synchronization
 
 /// Round trips and throughput through real engine shards over ZeroMQ, beside a raw ZeroMQ
@@ -89,18 +91,18 @@ enum MessagingBenchmark {
                             id: OrderID(id), account: AccountID(1), symbol: SymbolID(0), side: .buy,
                             price: 10_000 - Int64(j % 64), quantity: 10))
                     : .cancel(CancelOrder(id: OrderID(id), account: AccountID(1), symbol: SymbolID(0)))
-                let t0 = monotonicNanoseconds()
+                let t0 = SystemClock.monotonicNanoseconds()
                 while case .shardUnavailable = client.submit(command, clientTimestampNanos: t0) { usleep(100) }
                 while client.receive(timeoutMilliseconds: -1) == nil {}
-                let t1 = monotonicNanoseconds()
+                let t1 = SystemClock.monotonicNanoseconds()
                 if j >= warmup { _ = engine.record(t1 - t0) }
                 if !isNew { id += 1 }
             }
             for j in i..<min(i + batch, warmup + count) {
-                let t0 = monotonicNanoseconds()
+                let t0 = SystemClock.monotonicNanoseconds()
                 try dealer.send(request)
                 _ = try reply.withUnsafeMutableBytes { try dealer.receive(into: $0) }
-                let t1 = monotonicNanoseconds()
+                let t1 = SystemClock.monotonicNanoseconds()
                 if j >= warmup { _ = floor.record(t1 - t0) }
             }
             i += batch
@@ -123,10 +125,10 @@ enum MessagingBenchmark {
         for engine in engines { try engine.start() }
         defer { engines.forEach { $0.stop() } }
         let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "bench")
-        let start = monotonicNanoseconds()
+        let start = SystemClock.monotonicNanoseconds()
         sendRestingOrdersAndCancels(
             client, commands: commands, window: window, symbols: exchange.shardMap.symbolNames.count)
-        return Double(commands) / (Double(monotonicNanoseconds() - start) / 1e9)
+        return Double(commands) / (Double(SystemClock.monotonicNanoseconds() - start) / 1e9)
     }
 
     /// Sends `commands` commands — resting orders alternating with their cancels, over `symbols`

@@ -1,6 +1,7 @@
 import ChronosConfig
-import ChronosServices
+import EngineService
 import Logging
+import Runtime
 import ServiceLifecycle
 
 /// The metrics endpoint of a service process, or nil when disabled.
@@ -13,6 +14,6 @@ func metricsService(_ exchange: ExchangeConfiguration, override: Int?, offset: I
 {
     if override == -1 || (override == nil && !exchange.metrics.enabled) { return nil }
     let port = override ?? (exchange.metrics.port == 0 ? 0 : exchange.metrics.port + offset)
-    let registry = Observability.bootstrapPrometheus()
+    let registry = Observability.bootstrapPrometheus(microsecondTimers: EngineShard.microsecondTimers)
     return .init(service: MetricsServer(host: exchange.metrics.host, port: port, registry: registry, logger: logger))
 }

@@ -1,13 +1,15 @@
 import ArgumentParser
 import ChronosConfig
 import ChronosCore
-import ChronosServices
+import EngineService
 import Foundation
 import Journal
 import Logging
 import MatchingEngine
 import Messaging
 import Persistence
+import Runtime
+import ShardClient
 import Workload
 
 /// `chronos bench persist`: the persister's cost to the engine, the store's sustained write rate,
@@ -110,8 +112,8 @@ struct PersistBench: ParsableCommand {
         let store = try PersistenceService.storeFactory(persistence, logger: Logger(label: "chronos.bench"))()
         defer { store.close() }
         var quarters: [Int] = []
-        let startedCPU = threadCPUNanoseconds()
-        let started = monotonicNanoseconds()
+        let startedCPU = SystemClock.threadCPUNanoseconds()
+        let started = SystemClock.monotonicNanoseconds()
         var quarterStart = (events: 0, time: started)
         for start in stride(from: 0, to: items.count, by: batchSize) {
             let end = min(start + batchSize, items.count)
@@ -119,13 +121,13 @@ struct PersistBench: ParsableCommand {
             if case .event(_, let event, _, _) = items[end - 1] { last = event.sequence } else { last = 0 }
             try store.write(batch: Array(items[start..<end]), seen: [0: last])
             if end - quarterStart.events >= writeEvents / 4 || end == items.count {
-                let now = monotonicNanoseconds()
+                let now = SystemClock.monotonicNanoseconds()
                 quarters.append(Int(Double(end - quarterStart.events) / (Double(now - quarterStart.time) / 1e9)))
                 quarterStart = (end, now)
             }
         }
-        let seconds = Double(monotonicNanoseconds() - started) / 1e9
-        let cpuPerEvent = Double(threadCPUNanoseconds() - startedCPU) / Double(writeEvents)
+        let seconds = Double(SystemClock.monotonicNanoseconds() - started) / 1e9
+        let cpuPerEvent = Double(SystemClock.threadCPUNanoseconds() - startedCPU) / Double(writeEvents)
         guard try store.highWaterMark(shard: 0) == UInt64(writeEvents) else {
             throw ValidationError("the store's high-water mark is not the last event written")
         }
@@ -155,7 +157,7 @@ struct PersistBench: ParsableCommand {
         let id = try source.addSymbol(symbol)
         var log: [EngineEvent] = []
         log.reserveCapacity(resting)
-        let generated = monotonicNanoseconds()
+        let generated = SystemClock.monotonicNanoseconds()
         for i in 0..<resting {
             let buy = i % 2 == 0
             let level = Int64(i / 2 % levels)
@@ -166,23 +168,23 @@ struct PersistBench: ParsableCommand {
                         side: buy ? .buy : .sell, price: buy ? 1_000_000 - level : 1_000_001 + level, quantity: 10)))
             log += source.events
         }
-        let originalSeconds = Double(monotonicNanoseconds() - generated) / 1e9
+        let originalSeconds = Double(SystemClock.monotonicNanoseconds() - generated) / 1e9
         let store = try PersistenceService.storeFactory(persistence, logger: Logger(label: "chronos.bench"))()
         defer { store.close() }
-        var started = monotonicNanoseconds()
+        var started = SystemClock.monotonicNanoseconds()
         for start in stride(from: 0, to: log.count, by: batchSize) {
             let batch = log[start..<min(start + batchSize, log.count)]
             try store.write(batch: batch.map { .event(shard: 0, $0, clientTimestampNanos: 0) })
         }
-        let writeSeconds = Double(monotonicNanoseconds() - started) / 1e9
-        started = monotonicNanoseconds()
+        let writeSeconds = Double(SystemClock.monotonicNanoseconds() - started) / 1e9
+        started = SystemClock.monotonicNanoseconds()
         let read = try store.recoveryLog(shard: 0)
-        let readSeconds = Double(monotonicNanoseconds() - started) / 1e9
-        started = monotonicNanoseconds()
+        let readSeconds = Double(SystemClock.monotonicNanoseconds() - started) / 1e9
+        started = SystemClock.monotonicNanoseconds()
         let recovered = try Engine(configuration: configuration)
         try recovered.addSymbol(symbol)
         let summary = try recovered.recover(from: read.events)
-        let rebuildSeconds = Double(monotonicNanoseconds() - started) / 1e9
+        let rebuildSeconds = Double(SystemClock.monotonicNanoseconds() - started) / 1e9
         guard recovered.stateHash() == source.stateHash(), recovered.restingOrderCount == resting else {
             throw ValidationError("the recovered engine differs from the source")
         }
@@ -223,15 +225,15 @@ struct PersistBench: ParsableCommand {
         }
         defer { persister?.stop() }
         let client = try ExchangeClient(context: context, shardMap: exchange.shardMap, name: "bench")
-        let start = monotonicNanoseconds()
+        let start = SystemClock.monotonicNanoseconds()
         MessagingBenchmark.sendRestingOrdersAndCancels(
             client, commands: commands, window: window, symbols: exchange.shardMap.symbolNames.count)
-        let flowSeconds = Double(monotonicNanoseconds() - start) / 1e9
+        let flowSeconds = Double(SystemClock.monotonicNanoseconds() - start) / 1e9
         var pass = Pass(commandsPerSecond: Double(commands) / flowSeconds)
         if let persister {
             let events = shard.counters.events.load(ordering: .relaxed)
             while persister.counters.persistedEvents.load(ordering: .relaxed) < events { usleep(1_000) }
-            pass.storedEventsPerSecond = Double(events) / (Double(monotonicNanoseconds() - start) / 1e9)
+            pass.storedEventsPerSecond = Double(events) / (Double(SystemClock.monotonicNanoseconds() - start) / 1e9)
         }
         return pass
     }

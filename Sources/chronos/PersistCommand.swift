@@ -1,6 +1,5 @@
 import ArgumentParser
 import ChronosConfig
-import ChronosServices
 import Foundation
 import Logging
 import Messaging

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ChronosConfig
 import ChronosCore
-import ChronosServices
+import EngineService
 import Foundation
 import Journal
 import Logging

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ChronosConfig
 import ChronosCore
-import ChronosServices
+import EngineService
 import Foundation
 import Histogram
 import Journal
@@ -10,6 +10,8 @@ import MatchingEngine
 import Messaging
 import RiskEngine
 import RiskService
+import Runtime
+import ShardClient
 import SpoofingModel
 import Workload
 
@@ -72,8 +74,8 @@ struct RiskBench: ParsableCommand {
         }
         var floor = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
         for _ in 0..<commands {
-            let t0 = monotonicNanoseconds()
-            let t1 = monotonicNanoseconds()
+            let t0 = SystemClock.monotonicNanoseconds()
+            let t1 = SystemClock.monotonicNanoseconds()
             _ = floor.record(t1 - t0)
         }
         print(
@@ -130,13 +132,13 @@ struct RiskBench: ParsableCommand {
             now += 10_000  // 100k commands per second of event time
             let measuring = i >= warmup
             let decision: RiskDecision?
-            let t0 = monotonicNanoseconds()
+            let t0 = SystemClock.monotonicNanoseconds()
             switch command {
             case .new(let order): decision = risk.check(order, now: now)
             case .replace(let replace): decision = risk.checkReplace(replace, now: now)
             case .cancel: decision = nil
             }
-            let t1 = monotonicNanoseconds()
+            let t1 = SystemClock.monotonicNanoseconds()
             if let decision {
                 if measuring {
                     result.checks += 1
@@ -149,9 +151,9 @@ struct RiskBench: ParsableCommand {
             engine.submit(command)
             for event in engine.events { risk.apply(event, now: now) }
             if variant == "inline-behind" {
-                let r0 = monotonicNanoseconds()
+                let r0 = SystemClock.monotonicNanoseconds()
                 let refreshed = risk.refreshBehindScores(now: now)
-                let r1 = monotonicNanoseconds()
+                let r1 = SystemClock.monotonicNanoseconds()
                 if measuring && refreshed > 0 { _ = result.refresh.record(r1 - r0) }
             }
         }
@@ -195,11 +197,11 @@ struct RiskBench: ParsableCommand {
             let measuring = i >= warmup
             if case .cancel = command {
             } else {
-                let t0 = monotonicNanoseconds()
+                let t0 = SystemClock.monotonicNanoseconds()
                 client.requestCheck(command, timestamp: t0)
                 guard let verdict = client.awaitVerdict(for: command.orderID, timestamp: t0, timeoutMilliseconds: 5_000)
                 else { throw ValidationError("the sidecar did not answer within 5 s") }
-                let t1 = monotonicNanoseconds()
+                let t1 = SystemClock.monotonicNanoseconds()
                 let action = RiskAction(rawValue: verdict.action)
                 if measuring {
                     result.checks += 1

@@ -1,6 +1,5 @@
 import ArgumentParser
 import ChronosConfig
-import ChronosServices
 import Logging
 import Messaging
 import RiskService

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ChronosConfig
 import ChronosCore
-import ChronosServices
+import EngineService
 import Foundation
 import Gateway
 import Histogram
@@ -10,7 +10,9 @@ import MatchingEngine
 import Messaging
 import Persistence
 import RiskService
+import Runtime
 import ServiceLifecycle
+import ShardClient
 import Workload
 
 /// `chronos run`: the whole exchange in one process, on the configured transports (inproc by
@@ -173,10 +175,11 @@ struct FlowService: Service {
         var reports = 0, fills = 0, rejects = 0, sent = 0
         let window = 256
         var inFlight = 0
-        let start = monotonicNanoseconds()
+        let start = SystemClock.monotonicNanoseconds()
         while sent < stream.count || inFlight > 0 {
             while sent < stream.count && inFlight < window {
-                guard case .sent = client.submit(stream[sent], clientTimestampNanos: monotonicNanoseconds()) else {
+                guard case .sent = client.submit(stream[sent], clientTimestampNanos: SystemClock.monotonicNanoseconds())
+                else {
                     throw ValidationError("a shard went away during the flow")
                 }
                 sent += 1
@@ -187,12 +190,12 @@ struct FlowService: Service {
             guard case .event(let event, let timestamp) = frame.message else { continue }
             if timestamp != 0 && event.answersCommand {
                 inFlight -= 1
-                _ = latency.record(monotonicNanoseconds() - timestamp)
+                _ = latency.record(SystemClock.monotonicNanoseconds() - timestamp)
             }
             if case .fill = event { fills += 1 }
             if case .rejected = event { rejects += 1 }
         }
-        let seconds = Double(monotonicNanoseconds() - start) / 1e9
+        let seconds = Double(SystemClock.monotonicNanoseconds() - start) / 1e9
         print(
             "sent \(sent) commands in \(format3(seconds)) s (\(Int(Double(sent) / seconds)) commands/s, \(window) in flight)"
         )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Persistence
+import Runtime
 
 #if canImport(Glibc)
     import Glibc
@@ -187,11 +188,7 @@ struct StatusCommand: ParsableCommand {
 
 /// Seconds on the monotonic clock.
 enum MonotonicTime {
-    static var now: Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
+    static var now: Double { Double(SystemClock.monotonicNanoseconds()) / 1e9 }
 }
 
 /// Why a status check failed, worded for an operator.

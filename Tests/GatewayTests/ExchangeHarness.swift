@@ -1,5 +1,5 @@
 import ChronosConfig
-import ChronosServices
+import EngineService
 import Foundation
 import Gateway
 import Logging

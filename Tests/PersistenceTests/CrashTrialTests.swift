@@ -1,11 +1,12 @@
 import ChronosConfig
 import ChronosCore
-import ChronosServices
+import EngineService
 import Foundation
 import Journal
 import MatchingEngine
 import Messaging
 import Persistence
+import ShardClient
 import TestSupport
 import Testing
 import Workload

@@ -1,10 +1,11 @@
 import ChronosConfig
 import ChronosCore
-import ChronosServices
+import EngineService
 import Foundation
 import MatchingEngine
 import Messaging
 import Persistence
+import ShardClient
 import TestSupport
 import Testing
 

@@ -1,4 +1,5 @@
 import ChronosCore
+import Runtime
 
 @testable import Persistence
 
@@ -38,7 +39,7 @@ struct LegacySQLWriter {
 
     func write(_ batch: [StoreItem]) throws {
         // An event the persister did not time is recorded at this transaction's time.
-        let now = wallClockNanoseconds()
+        let now = SystemClock.wallClockNanoseconds()
         var events: [(shard: Int, event: EngineEvent, timestamp: UInt64, recorded: UInt64)] = []
         var gaps: [(shard: Int, from: UInt64, to: UInt64)] = []
         for item in batch {

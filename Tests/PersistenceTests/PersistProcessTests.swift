@@ -1,9 +1,9 @@
 import ChronosConfig
 import ChronosCore
-import ChronosServices
 import Foundation
 import Messaging
 import Persistence
+import ShardClient
 import TestSupport
 import Testing
 import Workload

@@ -1,5 +1,4 @@
 import ChronosCore
-import ChronosServices
 import Foundation
 import Journal
 import Messaging

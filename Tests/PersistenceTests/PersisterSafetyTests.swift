@@ -1,11 +1,12 @@
 import ChronosConfig
 import ChronosCore
-import ChronosServices
+import EngineService
 import Foundation
 import Logging
 import MatchingEngine
 import Messaging
 import Persistence
+import ShardClient
 import Synchronization
 import TestSupport
 import Testing

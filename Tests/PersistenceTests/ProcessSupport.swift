@@ -1,10 +1,12 @@
 import ChronosConfig
 import ChronosCore
-import ChronosServices
+import EngineService
 import Foundation
 import Journal
 import Messaging
 import Persistence
+import Runtime
+import ShardClient
 import TestSupport
 import Testing
 import Workload
@@ -231,9 +233,9 @@ final class OrderFlow {
     @discardableResult
     func send(forMilliseconds milliseconds: Int, limit: Int = .max, window: Int = 512) -> Int {
         let started = sent
-        let deadline = monotonicNanoseconds() + UInt64(milliseconds) * 1_000_000
+        let deadline = SystemClock.monotonicNanoseconds() + UInt64(milliseconds) * 1_000_000
         var unanswered = 0
-        while monotonicNanoseconds() < deadline {
+        while SystemClock.monotonicNanoseconds() < deadline {
             if sent == commandBase + commands.count {
                 commandBase += commands.count
                 commands.removeAll(keepingCapacity: true)

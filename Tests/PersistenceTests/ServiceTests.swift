@@ -1,6 +1,5 @@
 import ChronosConfig
 import ChronosCore
-import ChronosServices
 import Foundation
 import Logging
 import Messaging

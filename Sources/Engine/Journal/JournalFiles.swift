@@ -1,3 +1,4 @@
+import Runtime
 import Synchronization
 
 #if canImport(Glibc)
@@ -71,7 +72,7 @@ public final class JournalFiles: Sendable {
     func createSegment(first: UInt64) throws(JournalError) -> JournalSegment {
         let segment = try JournalSegment.create(
             directory: directory, first: first, slotCount: slotsPerSegment, shard: shard,
-            identityText: identityText, fingerprint: fingerprint, createdNanos: wallClockNanoseconds(),
+            identityText: identityText, fingerprint: fingerprint, createdNanos: SystemClock.wallClockNanoseconds(),
             sync: durability == .machine)
         segment.prefault()
         return segment
@@ -183,13 +184,6 @@ public final class JournalFiles: Sendable {
         }
         return work
     }
-}
-
-/// CLOCK_REALTIME in nanoseconds since the Unix epoch (segment and snapshot creation times).
-public func wallClockNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }
 
 /// The engine thread's side of a shard's journal: appends each event's frame into the mapped

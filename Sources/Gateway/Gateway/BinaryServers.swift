@@ -1,8 +1,8 @@
 import BinaryProtocol
-import ChronosServices
 import Logging
 import Metrics
 import NIOCore
+import Runtime
 
 /// Finds the configured login a Login message names, if its password matches.
 struct BinaryLogins {
@@ -74,7 +74,7 @@ final class BinaryTCPHandler: ChannelInboundHandler {
         } else {
             cumulation!.writeBuffer(&incoming)
         }
-        let now = monotonicNanoseconds()
+        let now = SystemClock.monotonicNanoseconds()
         while context.channel.isActive, var buffer = cumulation, buffer.readableBytes > 0 {
             let result = buffer.withUnsafeReadableBytes { ClientMessage.decode($0) }
             switch result {
@@ -194,7 +194,7 @@ final class BinaryUDPHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        let now = monotonicNanoseconds()
+        let now = SystemClock.monotonicNanoseconds()
         let decoded = envelope.data.withUnsafeReadableBytes { ClientDatagram.decode($0) }
         guard case .success(let datagram) = decoded else {
             Self.dropped.increment()

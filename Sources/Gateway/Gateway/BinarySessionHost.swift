@@ -1,10 +1,10 @@
 import BinaryProtocol
 import ChronosConfig
 import ChronosCore
-import ChronosServices
 import Logging
 import Metrics
 import NIOCore
+import Runtime
 
 /// Where a binary session's messages go: its TCP connection, or the address its UDP datagrams
 /// come from.
@@ -406,7 +406,7 @@ final class BinarySessionHost: OrderOwner {
             if sequence > Self.answersKept { firstAnswers[sequence - Self.answersKept] = nil }
         }
         guard let transport else { return }
-        lastSent = monotonicNanoseconds()
+        lastSent = SystemClock.monotonicNanoseconds()
         switch transport {
         case .tcp(let channel):
             let n = message.encode(into: scratch)

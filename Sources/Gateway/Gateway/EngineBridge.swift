@@ -1,13 +1,13 @@
 import CChronosSystem
 import ChronosConfig
 import ChronosCore
-import ChronosServices
 import Logging
 import Messaging
 import NIOConcurrencyHelpers
 import NIOCore
 import RiskEngine
-import RiskService
+import Runtime
+import ShardClient
 
 #if canImport(Glibc)
     import Glibc
@@ -143,13 +143,13 @@ public final class EngineBridge: @unchecked Sendable {
             if let riskClient, let sidecar, !pending.isEmpty {
                 for (command, timestamp) in pending { riskClient.requestCheck(command, timestamp: timestamp) }
                 verdicts.removeAll(keepingCapacity: true)
-                let deadline = monotonicNanoseconds() + UInt64(sidecar.timeoutMilliseconds) * 1_000_000
+                let deadline = SystemClock.monotonicNanoseconds() + UInt64(sidecar.timeoutMilliseconds) * 1_000_000
                 for (command, timestamp) in pending {
                     if case .cancel = command {
                         verdicts.append(nil)
                         continue
                     }
-                    let now = monotonicNanoseconds()
+                    let now = SystemClock.monotonicNanoseconds()
                     let left = now < deadline ? Int32((deadline - now + 999_999) / 1_000_000) : 0
                     let verdict = riskClient.awaitVerdict(
                         for: command.orderID, timestamp: timestamp, timeoutMilliseconds: left)

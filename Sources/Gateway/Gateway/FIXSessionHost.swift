@@ -1,12 +1,12 @@
 import ChronosConfig
 import ChronosCore
-import ChronosServices
 import FIX
 import Foundation
 import Logging
 import Metrics
 import NIOCore
 import RiskEngine
+import Runtime
 
 /// One configured FIX session on the gateway: the FIX session layer (sequence numbers, store,
 /// heartbeats), the session's orders, and the connection it is bound to while logged on.
@@ -122,7 +122,7 @@ final class FIXSessionHost: OrderOwner {
     // MARK: Application messages
 
     private func application(_ message: FIXMessage) {
-        let now = monotonicNanoseconds()
+        let now = SystemClock.monotonicNanoseconds()
         switch message.msgType {
         case "D", "F", "G", "H":
             guard rateLimiter.allow(now: now) else {

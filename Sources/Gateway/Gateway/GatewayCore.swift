@@ -1,21 +1,17 @@
 import ChronosConfig
 import ChronosCore
-import ChronosServices
 import Logging
 import Metrics
 import NIOCore
 import RiskEngine
+import Runtime
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// Wall-clock nanoseconds since the Unix epoch (FIX timestamps, execution ids).
-func wallClockNanoseconds() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-}
+func wallClockNanoseconds() -> Int64 { Int64(SystemClock.wallClockNanoseconds()) }
 
 /// A session that owns orders: the core hands it the engine's answers about them.
 protocol OrderOwner: AnyObject {
@@ -178,7 +174,7 @@ final class GatewayCore {
 
     /// Routes a batch from the bridge.
     func handle(_ outputs: [BridgeOutput]) {
-        let now = monotonicNanoseconds()
+        let now = SystemClock.monotonicNanoseconds()
         for output in outputs {
             switch output {
             case .frame(let frame):

@@ -1,7 +1,6 @@
 import CChronosSystem
 import ChronosConfig
 import ChronosCore
-import ChronosServices
 import Foundation
 import Logging
 import Messaging
@@ -9,6 +8,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RiskEngine
+import Runtime
 import ServiceLifecycle
 
 /// The addresses the gateway listens on, once bound (nil: that listener is off).
@@ -140,7 +140,7 @@ public final class GatewayService: Service, @unchecked Sendable {
         }
         // 3. Timers: heartbeats, silence, engine timeouts.
         let timer = loop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
-            let now = monotonicNanoseconds()
+            let now = SystemClock.monotonicNanoseconds()
             state.value.core.checkOverdue(now: now)
             for host in state.value.fix { host.timerTick() }
             for host in state.value.binary { host.timerTick(now: now) }

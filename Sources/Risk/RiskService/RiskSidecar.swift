@@ -1,11 +1,12 @@
 import ChronosConfig
 import ChronosCore
-import ChronosServices
 import Logging
 import Messaging
 import Metrics
 import NIOConcurrencyHelpers
 import RiskEngine
+import Runtime
+import ShardClient
 import Synchronization
 
 #if canImport(Glibc)
@@ -149,7 +150,7 @@ final class SidecarLoop {
             let answered = drainRequests()
             let applied = drainEvents()
             if answered == 0 {
-                risk.refreshBehindScores(now: monotonicNanoseconds(), limit: 64)
+                risk.refreshBehindScores(now: SystemClock.monotonicNanoseconds(), limit: 64)
                 if applied == 0 && risk.staleBehindScores == 0 { _ = try? poller.poll(timeoutMilliseconds: 1) }
             }
         }
@@ -179,7 +180,7 @@ final class SidecarLoop {
                 bad()
                 continue
             }
-            let now = monotonicNanoseconds()
+            let now = SystemClock.monotonicNanoseconds()
             switch frame.message {
             case .newOrder(let order, let timestamp):
                 answer(order.id, order.account, risk.check(order, now: now), timestamp, now: now, to: from)
@@ -241,7 +242,7 @@ final class SidecarLoop {
             while n < 1_024 {
                 do {
                     guard let event = try subscriber.next(timeoutMilliseconds: 0) else { break }
-                    risk.apply(event, now: monotonicNanoseconds())
+                    risk.apply(event, now: SystemClock.monotonicNanoseconds())
                     n += 1
                 } catch {
                     counters.lostEvents.add(1, ordering: .relaxed)

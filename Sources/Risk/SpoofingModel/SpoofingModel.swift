@@ -1,6 +1,7 @@
 import COnnxRuntime
 import Glibc
 import RiskEngine
+import Runtime
 
 /// A spoofing / layering classifier in ONNX format, scored through the ONNX Runtime C API on the
 /// caller's thread (docs/onnx-runtime.md).
@@ -82,7 +83,7 @@ public final class SpoofingModel: SpoofingScorer {
     /// not run), `RunWithBinding` fails, the result is not a finite probability, or the call took
     /// longer than ``timeBudgetNanoseconds``.
     public func score(_ features: UnsafeBufferPointer<Float>) -> Float? {
-        let start = timeBudgetNanoseconds == 0 ? 0 : Self.monotonicNanoseconds()
+        let start = timeBudgetNanoseconds == 0 ? 0 : SystemClock.monotonicNanoseconds()
         guard features.count == featureCount else {
             failures += 1
             return nil
@@ -98,7 +99,7 @@ public final class SpoofingModel: SpoofingScorer {
             return nil
         }
         let probability = tensors.positiveProbability
-        if timeBudgetNanoseconds != 0, Self.monotonicNanoseconds() &- start > timeBudgetNanoseconds {
+        if timeBudgetNanoseconds != 0, SystemClock.monotonicNanoseconds() &- start > timeBudgetNanoseconds {
             overBudget += 1
             return nil
         }
@@ -123,13 +124,6 @@ public final class SpoofingModel: SpoofingScorer {
     /// The int64 `label` the last successful run produced (the model's own 0/1 decision), or nil
     /// when the model has no such output.
     public var lastLabel: Int64? { hasLabelOutput ? tensors.lastLabel : nil }
-
-    /// `CLOCK_MONOTONIC` in nanoseconds (no allocation, a vDSO call).
-    private static func monotonicNanoseconds() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
-    }
 
     /// A clear error for a missing, unreadable or empty file before ONNX Runtime sees it.
     private static func checkReadable(_ path: String) throws(SpoofingModelError) {

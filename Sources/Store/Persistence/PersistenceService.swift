@@ -1,11 +1,12 @@
 import ChronosConfig
 import ChronosCore
-import ChronosServices
 import Foundation
 import Logging
 import Messaging
 import Metrics
+import Runtime
 import ServiceLifecycle
+import ShardClient
 import Synchronization
 
 #if canImport(Glibc)
@@ -106,7 +107,7 @@ public final class PersistenceService: @unchecked Sendable {
 
     /// Starts the writer thread.
     public func start() throws {
-        startedAt.store(monotonicNanoseconds(), ordering: .relaxed)
+        startedAt.store(SystemClock.monotonicNanoseconds(), ordering: .relaxed)
         let started = try ServiceThread { [self] in
             { self.run() }
         }
@@ -123,7 +124,7 @@ public final class PersistenceService: @unchecked Sendable {
     }
 
     /// Asks the writer to read on until it has stored every shard's stream up to `targets[shard]`
-    /// (the engines' last sequences, e.g. ``ChronosServices/EngineShardCounters/lastSequence``
+    /// (the engines' last sequences, e.g. `EngineShardCounters.lastSequence`
     /// once no more commands arrive), then flush and stop; waits for it (30 s at most, plus the
     /// grace; what is missing then is logged). The engines must still be running, so that their
     /// rings serve what their publishers dropped. Returns false as ``stop()`` does.
@@ -137,7 +138,7 @@ public final class PersistenceService: @unchecked Sendable {
     public func requestStop(drainingTo targets: [UInt64]? = nil) {
         if let targets { drainTargets.withLock { $0 = targets } }
         if stopRequestedAt.load(ordering: .relaxed) == 0 {
-            stopRequestedAt.store(monotonicNanoseconds(), ordering: .relaxed)
+            stopRequestedAt.store(SystemClock.monotonicNanoseconds(), ordering: .relaxed)
         }
         stopping.store(true, ordering: .releasing)
     }
@@ -182,7 +183,7 @@ public final class PersistenceService: @unchecked Sendable {
     /// True (and logged once) when the stop's bound passed with the writer still running.
     private func stopOverdue() -> Bool {
         let requested = stopRequestedAt.load(ordering: .relaxed)
-        guard requested != 0, monotonicNanoseconds() &- requested > stopBoundSeconds * 1_000_000_000 else {
+        guard requested != 0, SystemClock.monotonicNanoseconds() &- requested > stopBoundSeconds * 1_000_000_000 else {
             return false
         }
         if !stuckReported.exchange(true, ordering: .relaxed) {
@@ -200,7 +201,7 @@ public final class PersistenceService: @unchecked Sendable {
 
     /// The persister's health now (any thread): ready or not and why, per shard its lag.
     public func health() -> PersisterHealth {
-        let now = monotonicNanoseconds()
+        let now = SystemClock.monotonicNanoseconds()
         let call = callStartedAt.load(ordering: .relaxed)
         let started = startedAt.load(ordering: .relaxed)
         return state.withLock { state in
@@ -253,7 +254,7 @@ public final class PersistenceService: @unchecked Sendable {
     /// Runs `body` as the store call named `what` (``health()`` shows it while it runs).
     private func storeCall<T>(_ what: String, _ body: () throws -> T) rethrows -> T {
         state.withLock { $0.activity = what }
-        callStartedAt.store(monotonicNanoseconds(), ordering: .relaxed)
+        callStartedAt.store(SystemClock.monotonicNanoseconds(), ordering: .relaxed)
         defer { callStartedAt.store(0, ordering: .relaxed) }
         return try body()
     }
@@ -279,7 +280,7 @@ public final class PersistenceService: @unchecked Sendable {
         let initialBackoff: UInt64 = 10_000_000
         var backoff = initialBackoff
         var retryAt: UInt64 = 0
-        var lastWrite = monotonicNanoseconds()
+        var lastWrite = SystemClock.monotonicNanoseconds()
         let writerStarted = lastWrite
         var stopDeadline: UInt64?
         var lastReplayWarning: UInt64 = 0
@@ -304,7 +305,7 @@ public final class PersistenceService: @unchecked Sendable {
         }
 
         func failed(_ what: String, _ error: any Error) {
-            let now = monotonicNanoseconds()
+            let now = SystemClock.monotonicNanoseconds()
             let failures = counters.consecutiveFailures.add(1, ordering: .relaxed).newValue
             counters.retries.add(1, ordering: .relaxed)
             metrics.retries.increment()
@@ -345,7 +346,7 @@ public final class PersistenceService: @unchecked Sendable {
                     metadata: [
                         "failures": "\(failures)",
                         "failed_for_s":
-                            "\(String(format: "%.1f", Double(monotonicNanoseconds() - failingSince) / 1e9))",
+                            "\(String(format: "%.1f", Double(SystemClock.monotonicNanoseconds() - failingSince) / 1e9))",
                     ])
                 publishHealth()
             }
@@ -444,7 +445,7 @@ public final class PersistenceService: @unchecked Sendable {
         }
 
         writer: while true {
-            var now = monotonicNanoseconds()
+            var now = SystemClock.monotonicNanoseconds()
             if stopDeadline == nil && stopping.load(ordering: .acquiring) {
                 targets = drainTargets.withLock { $0 }
                 stopDeadline = now + (targets == nil ? Self.flushSeconds : Self.drainSeconds) * 1_000_000_000
@@ -490,7 +491,7 @@ public final class PersistenceService: @unchecked Sendable {
                 } catch {
                     if !setUp { subscribers = [] }
                     failed("opening the store", error)
-                    let waited = monotonicNanoseconds() - writerStarted
+                    let waited = SystemClock.monotonicNanoseconds() - writerStarted
                     if !setUp && waited >= UInt64(settings.startupTimeoutMilliseconds) * 1_000_000 {
                         let failure =
                             "the store \(Self.describe(settings)) could not be opened within "
@@ -504,7 +505,7 @@ public final class PersistenceService: @unchecked Sendable {
             // 2. Read, within the buffer's bound; what is read now is recorded as received now.
             var read = 0
             if stopDeadline == nil || draining() {
-                let received = wallClockNanoseconds()
+                let received = SystemClock.wallClockNanoseconds()
                 var dropped: [EventSubscriber] = []
                 for subscriber in subscribers where buffer.count < settings.bufferEvents {
                     var taken = 0
@@ -565,13 +566,13 @@ public final class PersistenceService: @unchecked Sendable {
             counters.bufferDepth.store(buffer.count, ordering: .relaxed)
             metrics.bufferDepth.record(buffer.count)
             // 3. Every 100 ms: each shard's lag, its alarm, the health and the gauges.
-            now = monotonicNanoseconds()
+            now = SystemClock.monotonicNanoseconds()
             if now - lastHealthUpdate >= 100_000_000 {
                 lastHealthUpdate = now
                 updateLag(now: now)
             }
             // 4. Write a batch: full, or the stream paused, or 5 ms since the last write, or stopping.
-            now = monotonicNanoseconds()
+            now = SystemClock.monotonicNanoseconds()
             if let current = store, !buffer.isEmpty, now >= retryAt,
                 buffer.count >= settings.batchSize || read == 0 || now - lastWrite >= 5_000_000 || stopDeadline != nil
             {
@@ -579,14 +580,14 @@ public final class PersistenceService: @unchecked Sendable {
                 if settings.debugWriteDelayMilliseconds > 0 {
                     usleep(UInt32(settings.debugWriteDelayMilliseconds) * 1_000)
                 }
-                let started = monotonicNanoseconds()
+                let started = SystemClock.monotonicNanoseconds()
                 do {
                     var seenByShard: [Int: UInt64] = [:]
                     for (shard, sequence) in seen.enumerated() where sequence > 0 { seenByShard[shard] = sequence }
                     try storeCall("writing \(count) events") {
                         try current.write(batch: Array(buffer[0..<count]), seen: seenByShard)
                     }
-                    let finished = monotonicNanoseconds()
+                    let finished = SystemClock.monotonicNanoseconds()
                     metrics.writeDuration.recordNanoseconds(Int64(finished - started))
                     var marks: [Int: UInt64] = [:]
                     for item in buffer[0..<count] {
@@ -616,7 +617,7 @@ public final class PersistenceService: @unchecked Sendable {
             // 5. Stop once flushed (or, with the store down, at the deadline: the high-water mark
             //    then tells the next start where to catch up from).
             if let deadline = stopDeadline {
-                if (buffer.isEmpty && !draining()) || monotonicNanoseconds() > deadline {
+                if (buffer.isEmpty && !draining()) || SystemClock.monotonicNanoseconds() > deadline {
                     if !buffer.isEmpty {
                         logger.error("stopping with events not written", metadata: ["events": "\(buffer.count)"])
                     }
@@ -805,18 +806,4 @@ struct PersistMetrics {
             Counter(label: "chronos_persist_rejected_frames_total", dimensions: [("shard", String($0))])
         }
     }
-}
-
-/// CLOCK_MONOTONIC in nanoseconds.
-func monotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
-
-/// CLOCK_REALTIME in nanoseconds since the Unix epoch (the stored `recorded_at_ns`).
-func wallClockNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }

@@ -1,4 +1,5 @@
 import ChronosCore
+import Runtime
 
 /// A value bound to or read from a statement. Unsigned 64-bit ids and sequences are stored as
 /// their `Int64` bit pattern (both databases have signed 64-bit integers only).
@@ -206,7 +207,7 @@ extension SQLEventStore {
     public func write(batch: [StoreItem], seen: [Int: UInt64]) throws {
         guard !batch.isEmpty || !seen.isEmpty else { return }
         // An event the persister did not time is recorded at this transaction's time.
-        try write(StoreBatch(batch, now: wallClockNanoseconds()), seen: seen)
+        try write(StoreBatch(batch, now: SystemClock.wallClockNanoseconds()), seen: seen)
     }
 
     public func seenSequence(shard: Int) throws -> UInt64 {

@@ -1,6 +1,7 @@
 import ChronosCore
 import Journal
 import MatchingEngine
+import Runtime
 import Synchronization
 
 #if canImport(Glibc)
@@ -79,17 +80,17 @@ final class SnapshotWriter: @unchecked Sendable {
     }
 
     private func writeSnapshot() throws {
-        let started = monotonicNanoseconds()
+        let started = SystemClock.monotonicNanoseconds()
         let sequence = shadow.nextSequence - 1
         let file = SnapshotFile(
             sequence: sequence, identityText: configuration.identity.canonical,
             fingerprint: configuration.identity.fingerprint, body: shadow.snapshotBytes(),
-            createdNanos: wallClockNanoseconds())
+            createdNanos: SystemClock.wallClockNanoseconds())
         try file.write(directory: files.directory)
         lastSnapshot = sequence
         counters.snapshotSequence.store(sequence, ordering: .relaxed)
         metrics.snapshotSequence.record(Int64(sequence))
-        metrics.snapshotDuration.recordNanoseconds(Int64(monotonicNanoseconds() - started))
+        metrics.snapshotDuration.recordNanoseconds(Int64(SystemClock.monotonicNanoseconds() - started))
         try ShardJournal.prune(
             directory: files.directory, keepSnapshots: configuration.journal.keepSnapshots,
             keepSegments: configuration.journal.keepSegments)

@@ -1,8 +1,8 @@
 import ChronosConfig
 import ChronosCore
-import ChronosServices
 import Foundation
 import Messaging
+import ShardClient
 import TestSupport
 import Testing
 

@@ -4,6 +4,7 @@ import ChronosCore
 import Journal
 import MatchingEngine
 import Messaging
+import Runtime
 import Synchronization
 
 #if canImport(Glibc)
@@ -65,6 +66,9 @@ public final class EngineShardCounters: Sendable {
 /// Orders for a symbol of another shard, and frames that do not decode, are answered with a
 /// `rejected` event carrying sequence 0: they never reach the book or the sequenced stream.
 public final class EngineShard: @unchecked Sendable {
+    /// The shard's timers of microseconds (``Observability/bootstrapPrometheus(microsecondTimers:)``).
+    public static let microsecondTimers = [ShardMetrics.commandDurationLabel]
+
     public struct Configuration: Sendable {
         public var shard: ShardConfiguration
         public var shardMap: ShardMap
@@ -213,12 +217,4 @@ public final class EngineShard: @unchecked Sendable {
         loop = nil
         running.store(false, ordering: .releasing)
     }
-}
-
-/// CLOCK_MONOTONIC in nanoseconds (a vDSO call, about 20 ns here): the services' one clock.
-@inline(__always)
-public func monotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import ChronosServices
+@testable import EngineService
 
 /// Gateway numbers, and the numbers recovery reserves for gateways not heard from yet.
 @Suite struct GatewayDirectoryTests {

@@ -3,6 +3,7 @@ import ChronosCore
 import Journal
 import MatchingEngine
 import Messaging
+import Runtime
 import Synchronization
 
 #if canImport(Glibc)
@@ -142,12 +143,12 @@ final class ShardLoop {
             // Answer what already arrived, so that no accepted order is left unanswered, and release
             // what is held once the journal is synced (bounded: 10 s).
             while drainOrders() > 0 {}
-            let deadline = monotonicNanoseconds() + 10_000_000_000
-            while !(outbox?.isEmpty ?? true) && monotonicNanoseconds() < deadline {
+            let deadline = SystemClock.monotonicNanoseconds() + 10_000_000_000
+            while !(outbox?.isEmpty ?? true) && SystemClock.monotonicNanoseconds() < deadline {
                 if releaseHeld() == 0 { usleep(50) }
             }
         }
-        heartbeat(now: monotonicNanoseconds())
+        heartbeat(now: SystemClock.monotonicNanoseconds())
         counters.stateHash.store(engine.stateHash(), ordering: .relaxed)
     }
 
@@ -158,7 +159,7 @@ final class ShardLoop {
         let file = SnapshotFile(
             sequence: sequence, identityText: configuration.identity.canonical,
             fingerprint: configuration.identity.fingerprint, body: engine.snapshotBytes(),
-            createdNanos: wallClockNanoseconds())
+            createdNanos: SystemClock.wallClockNanoseconds())
         do {
             try file.write(directory: configuration.journalDirectory)
             counters.snapshotSequence.store(sequence, ordering: .relaxed)
@@ -249,7 +250,7 @@ final class ShardLoop {
             answerLocally(identity, id: command.orderID.rawValue, .unknownSymbol, timestamp: timestamp)
             return
         }
-        let started = monotonicNanoseconds()
+        let started = SystemClock.monotonicNanoseconds()
         counters.commands.add(1, ordering: .relaxed)
         metrics.commands.increment()
         let produced = engine.submit(command)
@@ -259,7 +260,7 @@ final class ShardLoop {
             journal.commit()
             counters.lastSequence.store(journal.nextSequence - 1, ordering: .relaxed)
             metrics.lastSequence.record(Int64(journal.nextSequence - 1))
-            metrics.commandDuration.recordNanoseconds(Int64(monotonicNanoseconds() - started))
+            metrics.commandDuration.recordNanoseconds(Int64(SystemClock.monotonicNanoseconds() - started))
         }
         for event in engine.events {
             let own = event.concernsCommand(command.orderID)
@@ -356,7 +357,7 @@ final class ShardLoop {
     // MARK: Heartbeats
 
     func heartbeatIfDue() {
-        let now = monotonicNanoseconds()
+        let now = SystemClock.monotonicNanoseconds()
         if now &- lastHeartbeat >= configuration.heartbeatIntervalNanos { heartbeat(now: now) }
     }
 

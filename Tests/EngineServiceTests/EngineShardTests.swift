@@ -1,11 +1,12 @@
 import AllocCounter
 import ChronosConfig
 import ChronosCore
-import ChronosServices
+import EngineService
 import Foundation
 import Journal
 import MatchingEngine
 import Messaging
+import ShardClient
 import Testing
 
 /// Engine shards as services on real ZeroMQ sockets (inproc), driven through the gateway-side client.

@@ -7,7 +7,7 @@ import MatchingEngine
 import Messaging
 import Testing
 
-@testable import ChronosServices
+@testable import EngineService
 
 #if DEBUG
     private let optimizedBuild = false

@@ -54,9 +54,4 @@ struct ShardMetrics {
     }
 
     /// Histogram buckets for ``commandDuration``: 1 µs … 10 ms.
-    static let commandDurationBuckets: [Duration] = [
-        .microseconds(1), .microseconds(2), .microseconds(5), .microseconds(10), .microseconds(20),
-        .microseconds(50), .microseconds(100), .microseconds(200), .microseconds(500), .milliseconds(1),
-        .milliseconds(2), .milliseconds(5), .milliseconds(10),
-    ]
 }

@@ -1,6 +1,7 @@
 import ChronosConfig
 import ChronosCore
 import Messaging
+import Runtime
 
 /// Follows one shard's event stream in sequence order, with no gaps: events arrive on the
 /// shard's PUB socket, and whatever the subscriber missed (it joined late, or ZeroMQ dropped
@@ -43,7 +44,7 @@ public final class EventSubscriber {
     private let outgoing = UnsafeMutableRawBufferPointer.allocate(byteCount: WireFormat.maxFrameSize, alignment: 16)
     private let replayTimeoutMilliseconds: Int32
     private let silenceNanos: UInt64
-    private var lastFrameAt = monotonicNanoseconds()
+    private var lastFrameAt = SystemClock.monotonicNanoseconds()
     /// Times the subscriber reconnected after the shard fell silent.
     public private(set) var reconnects = 0
     /// The sequence the shard announced last on its live stream (an event's sequence, or a
@@ -91,7 +92,7 @@ public final class EventSubscriber {
                 reconnectIfSilent()
                 return nil  // nothing within the timeout
             }
-            lastFrameAt = monotonicNanoseconds()
+            lastFrameAt = SystemClock.monotonicNanoseconds()
             guard !truncated,
                 case .success(let frame) = WireFrame.decode(UnsafeRawBufferPointer(rebasing: buffer[0..<count])),
                 Int(frame.shard) == shard.id
@@ -127,7 +128,7 @@ public final class EventSubscriber {
 
     /// Reconnects both sockets when the shard has been silent for longer than the silence timeout.
     private func reconnectIfSilent() {
-        let now = monotonicNanoseconds()
+        let now = SystemClock.monotonicNanoseconds()
         guard now &- lastFrameAt > silenceNanos else { return }
         lastFrameAt = now
         reconnects += 1
