@@ -149,6 +149,15 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ], path: "Sources/Store/Persistence"
         ),
+        // The whole exchange in one process, stage by stage (`chronos run` and the tests' ExchangeHarness).
+        .target(
+            name: "ExchangeAssembly",
+            dependencies: [
+                core, "ChronosConfig", "EngineService", "Gateway", "Journal", "Messaging", "Persistence",
+                "RiskEngine", "RiskService", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ], path: "Sources/Exchange/ExchangeAssembly"
+        ),
         // Seeded realistic order flow for benchmarks, load generation and property tests.
         .target(name: "Workload", dependencies: [core, engine], path: "Sources/Tools/Workload"),
         // Agent-based market simulation through the real engine: labeled spoofing feature rows. No I/O.
@@ -161,7 +170,8 @@ let package = Package(
                 core, engine, "ChronosConfig", "Replay", "Workload", "Journal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-                "EngineService", "ShardClient", "Runtime", "Messaging", "CChronosSystem", "Gateway", "ChronosClient",
+                "EngineService", "ShardClient", "Runtime", "Messaging", "CChronosSystem", "Gateway", "ExchangeAssembly",
+                "ChronosClient",
                 "BinaryProtocol",
                 "RiskEngine", "RiskService", "SpoofingModel", "MarketSimulation", "Persistence",
                 .product(name: "Logging", package: "swift-log"),
@@ -206,7 +216,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "FIX", "BinaryProtocol", "ChronosClient", "ChronosConfig", core,
-                "EngineService", "ShardClient", "Messaging", "AllocCounter", "TestSupport",
+                "EngineService", "ShardClient", "ExchangeAssembly", "Messaging", "AllocCounter", "TestSupport",
             ]
         ),
         .testTarget(

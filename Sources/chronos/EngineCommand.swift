@@ -1,9 +1,11 @@
 import ArgumentParser
 import ChronosConfig
+import ChronosCore
 import EngineService
 import Journal
 import Logging
 import Messaging
+import Persistence
 import ServiceLifecycle
 
 /// `chronos engine --shard K`: one matching-engine shard as its own process.
@@ -52,11 +54,16 @@ struct EngineProcessCommand: AsyncParsableCommand {
         let journalIsEmpty =
             ((try? JournalDirectory.segments(journalDirectory).isEmpty) ?? true)
             && ((try? JournalDirectory.snapshots(journalDirectory).isEmpty) ?? true)
-        let seedLog =
-            recover && journalIsEmpty
-            ? try await StoredRecovery.logs(
-                exchange, shards: [shard], settleMilliseconds: settleMs, command: "engine", logger: logger)[shard]
-            : nil
+        var seedLog: [EngineEvent]?
+        if recover && journalIsEmpty {
+            do {
+                seedLog = try await StoredRecovery.logs(
+                    exchange, shards: [shard], settleMilliseconds: settleMs, logger: logger)[shard]
+            } catch {
+                FileHandleOutput.standardError("chronos engine: \(error)\n")
+                throw ExitCode(1)
+            }
+        }
         let context = try ZMQContext()
         let service = EngineShardService(
             EngineShard(configuration, context: context, seedLog: seedLog), logger: logger)

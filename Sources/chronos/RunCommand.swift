@@ -2,30 +2,22 @@ import ArgumentParser
 import ChronosConfig
 import ChronosCore
 import EngineService
+import ExchangeAssembly
 import Foundation
-import Gateway
 import Histogram
 import Logging
 import MatchingEngine
 import Messaging
-import Persistence
-import RiskService
 import Runtime
 import ServiceLifecycle
 import ShardClient
 import Workload
 
 /// `chronos run`: the whole exchange in one process, on the configured transports (inproc by
-/// default), wired in one place:
-///
-/// 1. every engine shard of the configuration, each on its own thread (`EngineShardService`);
-/// 2. the gateway (FIX 4.4 and binary TCP, binary UDP) routing client orders by symbol to the
-///    shards through its bridge thread (`GatewayService`);
-/// 3. the persister (`[persistence] enabled`, default true): every shard's events into the store,
-///    a SQLite file by default (`PersistenceService`); on shutdown it stores every event before the
-///    shards stop. On start each shard rebuilds its books from its own journal (`[journal]`);
-/// 4. optionally a generated realistic flow through a second, internal exchange client
-///    (`--commands N`), for a quick look at throughput; with `--exit-after-flow` the run ends then.
+/// default): the stages of ``ExchangeAssembly`` (engine shards, persister, risk sidecar when so
+/// placed, gateway), the metrics endpoint, and optionally a generated realistic flow through a
+/// second, internal exchange client (`--commands N`), for a quick look at throughput; with
+/// `--exit-after-flow` the run ends then.
 ///
 /// Serves until SIGINT/SIGTERM. Prints `chronos run: gateway ready fix=… binary=… udp=…` once
 /// clients can connect.
@@ -53,80 +45,30 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let exchange = try loadConfiguration(config, command: "run")
         let logger = Logger(label: "chronos.run")
-        // 0. Metrics first, so that every instrument registers with Prometheus.
+        // Metrics first, so that every instrument registers with Prometheus.
         let metrics = metricsService(exchange, override: metricsPort, offset: 0, logger: logger)
         let context = try ZMQContext()
-        // 1. The engine shards (each binds its endpoints as its service starts), each rebuilt from
-        //    its own journal ([journal] dir) before it takes an order: numbering goes on.
-        let shards = exchange.shards.indices.map {
-            EngineShard(EngineShard.Configuration(exchange, shard: $0), context: context)
-        }
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = shards.map {
-            .init(service: EngineShardService($0, logger: logger))
-        }
-        // 2. The persister, off the order path: it follows the shards' PUB sockets and catches up
-        //    from their journals through the replay sockets (after a crash too). Listed right
-        //    after the shards, it shuts down after the gateway (the group stops services in reverse
-        //    order) and stores every event the shards produced before they stop.
-        if exchange.persistence.enabled {
-            let persistence = try exchange.persistence.applyingEnvironment(ProcessInfo.processInfo.environment)
-            let persister = PersistenceService(
-                exchange: exchange, context: context, logger: logger,
-                makeStore: try PersistenceService.storeFactory(persistence, logger: logger))
-            let runner = PersistenceServiceRunner(
-                persister, logger: logger,
-                drainTargets: { shards.map { $0.counters.lastSequence.load(ordering: .acquiring) } })
-            services.append(.init(service: AfterShards(shards: shards, service: runner)))
-        }
-        // 3. The gateway, once the shards are up, with its risk checks inline (the model loads on its
-        //    loop; the reference prices start from the last trades in the recovered journals) or —
-        //    `[risk] placement = "sidecar"` — in a risk sidecar started here too.
-        let model = exchange.risk.model
-        let gateway = GatewayService(
-            exchange: exchange, context: context, logger: logger,
-            onReady: { addresses in FileHandleOutput.standardOutput("chronos run: gateway ready \(addresses)\n") },
-            makeScorer: { [logger] in try SpoofingModelLoader.load(model, logger: logger) },
-            lastTradePrices: { [logger] in RecoveredPrices.lastTrades(exchange, shards: shards, logger: logger) })
-        var sidecar: RiskSidecar?
-        if exchange.risk.placement == .sidecar {
-            let riskSidecar = RiskSidecar(exchange: exchange, context: context, logger: logger) {
-                try SpoofingModelLoader.load(model, logger: logger)
-            }
-            sidecar = riskSidecar
-            services.append(
-                .init(service: AfterShards(shards: shards, service: RiskSidecarService(riskSidecar, logger: logger))))
-        }
-        services.append(.init(service: AfterShards(shards: shards, service: gateway)))
-        // 4. The optional generated flow.
+        // The stages: shards, persister, risk sidecar (if so placed), gateway.
+        let assembly = try ExchangeAssembly(
+            exchange, context: context, logger: logger,
+            options: .init(onReady: { addresses in
+                FileHandleOutput.standardOutput("chronos run: gateway ready \(addresses)\n")
+            }))
+        var services = assembly.services
+        // The optional generated flow.
         if commands > 0 {
             let flow = FlowService(
-                exchange: exchange, context: context, commands: commands, seed: seed, shards: shards,
+                exchange: exchange, context: context, commands: commands, seed: seed, shards: assembly.shards,
                 firstOrderID: FlowService.firstOrderID(), logger: logger)
             services.append(
                 .init(service: flow, successTerminationBehavior: exitAfterFlow ? .gracefullyShutdownGroup : .ignore))
         }
         if let metrics { services.append(metrics) }
-        let reload = reloadOnHangup(config, command: "run") { [sidecar] reloaded in
-            gateway.reloadAccounts(reloaded.risk)
-            sidecar?.reloadAccounts(reloaded.risk)
-        }
+        let reload = reloadOnHangup(config, command: "run") { reloaded in assembly.reloadAccounts(reloaded.risk) }
         defer { reload.cancel() }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-    }
-}
-
-/// Starts `service` once every shard accepts connections (shards bind as their services start).
-struct AfterShards: Service {
-    let shards: [EngineShard]
-    let service: any Service
-
-    func run() async throws {
-        while !shards.allSatisfy(\.isRunning) {
-            try await Task.sleep(for: .milliseconds(2))
-        }
-        try await service.run()
     }
 }
 

@@ -1,5 +1,6 @@
 import ChronosConfig
 import EngineService
+import ExchangeAssembly
 import Foundation
 import Gateway
 import Logging
@@ -57,38 +58,45 @@ final class ExchangeHarness: @unchecked Sendable {
         stateDirectory = state
         var logger = Logger(label: "test.exchange")
         logger.logLevel = .warning
-        let context = try ZMQContext()
-        let shards = exchange.shards.indices.map {
-            EngineShard(EngineShard.Configuration(exchange, shard: $0), context: context)
-        }
-        for shard in shards { try shard.start() }
-        self.shards = shards
         let (stream, continuation) = AsyncStream<GatewayAddresses>.makeStream()
-        let gateway = GatewayService(exchange: exchange, context: context, logger: logger) { addresses in
-            continuation.yield(addresses)
-            continuation.finish()
-        }
-        let group = ServiceGroup(services: [gateway], logger: logger)
+        // `chronos run`'s stages, but no persister (its store would be one more thing per test) and
+        // no spoofing model.
+        let assembly = try ExchangeAssembly(
+            exchange, context: try ZMQContext(), logger: logger,
+            options: .init(
+                persister: false, makeScorer: { _, _ in nil },
+                onReady: { addresses in
+                    continuation.yield(addresses)
+                    continuation.finish()
+                }))
+        shards = assembly.shards
+        let group = ServiceGroup(services: assembly.services.map(\.service), logger: logger)
         self.group = group
-        running = Task { try await group.run() }
+        // A stage that fails to start ends the group: the wait below then ends too.
+        running = Task {
+            defer { continuation.finish() }
+            try await group.run()
+        }
         var iterator = stream.makeAsyncIterator()
-        guard let addresses = await iterator.next() else { throw HarnessError.gatewayDidNotStart }
+        guard let addresses = await iterator.next() else {
+            let failure = await running.result
+            throw HarnessError.gatewayDidNotStart("\(failure)")
+        }
         self.addresses = addresses
     }
 
-    /// Graceful shutdown of the gateway, then the shards; the state folder is removed when the
-    /// harness made it.
+    /// Graceful shutdown of the gateway, then the shards (in reverse start order, as `chronos run`
+    /// stops); the state folder is removed when the harness made it.
     func stop() async throws {
         await group.triggerGracefulShutdown()
         try await running.value
-        for shard in shards { shard.stop() }
         if ownsStateDirectory { try? FileManager.default.removeItem(atPath: stateDirectory) }
     }
 
     /// The shard threads, e.g. to stop one and see its symbols rejected.
     var engineShards: [EngineShard] { shards }
 
-    enum HarnessError: Error { case gatewayDidNotStart }
+    enum HarnessError: Error { case gatewayDidNotStart(String) }
 }
 
 extension SocketAddress {

@@ -1,19 +1,15 @@
-import ArgumentParser
 import ChronosConfig
 import ChronosCore
-import EngineService
 import Foundation
-import Journal
 import Logging
-import Persistence
 
-/// Reads the logs that `chronos engine --recover` and `chronos run` rebuild their shards from.
-enum StoredRecovery {
+/// Reads the stored logs that `chronos engine --recover` seeds an empty journal from.
+public enum StoredRecovery {
     /// Waits until the persister has written every event it had read (each shard's high-water
     /// mark reached its recorded ``EventStore/seenSequence(shard:)``) and no mark has moved for
     /// `settleMilliseconds` (events still queued in its socket); gives up after 60 s with a warning
     /// (a persister that died holding events: those are not in the store).
-    static func waitForPersister(
+    public static func waitForPersister(
         _ store: any EventStore, shards: [Int], settleMilliseconds: Int, logger: Logger
     ) async throws {
         func marks() throws -> [UInt64] { try shards.map { try store.highWaterMark(shard: $0) } }
@@ -42,19 +38,19 @@ enum StoredRecovery {
 
     /// Each of `shards`' stored log, from the `[persistence]` store (libpq variables applied).
     ///
+    /// - Throws: ``StoredRecoveryError`` naming what failed: opening the store, or reading it.
     /// - Parameter settleMilliseconds: first wait until no shard's high-water mark has moved for
     ///   this long, so that a persister still writing the tail of the crashed engine's stream
     ///   finishes before the log is read (0: read at once).
-    static func logs(
-        _ exchange: ExchangeConfiguration, shards: [Int], settleMilliseconds: Int, command: String, logger: Logger
-    ) async throws -> [Int: [EngineEvent]] {
+    public static func logs(
+        _ exchange: ExchangeConfiguration, shards: [Int], settleMilliseconds: Int, logger: Logger
+    ) async throws(StoredRecoveryError) -> [Int: [EngineEvent]] {
         let store: any EventStore
         do {
             let settings = try exchange.persistence.applyingEnvironment(ProcessInfo.processInfo.environment)
             store = try PersistenceService.storeFactory(settings, logger: logger)()
         } catch {
-            FileHandleOutput.standardError("chronos \(command): cannot open the store to recover from\n\(error)\n")
-            throw ExitCode(1)
+            throw .cannotOpenStore("\(error)")
         }
         defer { store.close() }
         do {
@@ -74,36 +70,22 @@ enum StoredRecovery {
             }
             return logs
         } catch {
-            FileHandleOutput.standardError("chronos \(command): cannot recover\n\(error)\n")
-            throw ExitCode(1)
+            throw .cannotRead("\(error)")
         }
     }
 }
 
-/// The prices a restarted exchange's risk checks start from.
-enum RecoveredPrices {
-    /// Each symbol's last trade price before this start, read backwards from every shard's
-    /// journal as its recovery left it (the shards must have started): what the inline risk
-    /// engine would have known had it not restarted. A journal that cannot be read gives nothing
-    /// for its symbols (they fall back to `[risk.symbols] reference_price`), with a warning.
-    static func lastTrades(_ exchange: ExchangeConfiguration, shards: [EngineShard], logger: Logger)
-        -> [SymbolID: Price]
-    {
-        let shardOfSymbol = exchange.shardMap.shardOfSymbol
-        var prices: [SymbolID: Price] = [:]
-        for shard in shards {
-            let id = shard.configuration.shard.id
-            guard let last = shard.recovery?.lastJournaled, last > 0 else { continue }
-            let symbols = Set(shardOfSymbol.indices.filter { shardOfSymbol[$0] == id }.map { SymbolID(UInt32($0)) })
-            do {
-                let reader = try JournalReader(directory: shard.configuration.journalDirectory)
-                prices.merge(try reader.lastTradePrices(atOrBefore: last, symbols: symbols)) { first, _ in first }
-            } catch {
-                logger.warning(
-                    "cannot read the last trade prices from the journal",
-                    metadata: ["shard": "\(id)", "error": "\(error)"])
-            }
+/// Why the stored logs could not be read.
+public enum StoredRecoveryError: Error, CustomStringConvertible {
+    /// The `[persistence]` store could not be opened.
+    case cannotOpenStore(String)
+    /// The store opened but its logs could not be read (or waiting for the persister failed).
+    case cannotRead(String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpenStore(let error): "cannot open the store to recover from\n\(error)"
+        case .cannotRead(let error): "cannot recover\n\(error)"
         }
-        return prices
     }
 }
