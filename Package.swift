@@ -186,6 +186,14 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ChronosCoreTests", dependencies: [core, "AllocCounter"]),
         .testTarget(name: "ChronosConfigTests", dependencies: [core, "ChronosConfig"]),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: [
+                "Runtime", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // The `chronos` executable as separate processes: engines over ipc and tcp, `chronos status`.
         .testTarget(
             name: "CLITests", dependencies: [core, "ChronosConfig", "Messaging", "ShardClient", "TestSupport"]),

@@ -3,18 +3,11 @@ import Foundation
 import Persistence
 import Runtime
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// `chronos status`: is a running service up? Asks its Prometheus endpoint; for the persister, also
 /// whether events were lost.
 ///
-/// One plain HTTP/1.1 `GET /metrics` over a TCP socket (no HTTP library: the health check of a
-/// container should depend on nothing but the socket), with one deadline for resolving,
-/// connecting, sending and reading. Exit 0 with a short summary when the service answers
+/// One HTTP/1.1 `GET /metrics` (``MetricsProbe``: SwiftNIO's HTTP client codec), with one
+/// deadline for resolving, connecting, sending and reading. Exit 0 with a short summary when the service answers
 /// `200 OK`; exit 1 with the reason on standard error otherwise (refused, timed out, not HTTP,
 /// another status). The deployment uses it as the image's health check (`deploy/Dockerfile`).
 ///
@@ -145,16 +138,17 @@ struct StatusCommand: ParsableCommand {
     /// `persister`) and returns the number of ALARM lines and whether it is ready. Exits 1 when it
     /// is down or, with `persister`, serves no persister metrics.
     private func probe(port: Int, persister: Bool) throws -> (alarms: Int, ready: Bool) {
-        let started = MonotonicTime.now
+        let started = ContinuousClock.now
         let url = "http://\(host):\(port)/metrics"
-        let response: MetricsResponse
+        let response: MetricsProbe.Response
         do {
-            response = try MetricsProbe(host: host, port: port, deadline: started + timeout).fetch()
+            response = try MetricsProbe(host: host, port: port, timeout: .seconds(timeout)).fetch()
         } catch {
             FileHandleOutput.standardError("chronos status: \(url) is down: \(error)\n")
             throw ExitCode(1)
         }
-        let milliseconds = (MonotonicTime.now - started) * 1_000
+        let elapsed = (ContinuousClock.now - started).components
+        let milliseconds = Double(elapsed.seconds) * 1_000 + Double(elapsed.attoseconds) / 1e15
         guard response.statusCode == 200 else {
             FileHandleOutput.standardError(
                 "chronos status: \(url) answered \(response.statusLine) (expected 200 OK)\n")
@@ -183,188 +177,6 @@ struct StatusCommand: ParsableCommand {
         }
         FileHandleOutput.standardOutput(text)
         return (metrics.alarms.count, ready)
-    }
-}
-
-/// Seconds on the monotonic clock.
-enum MonotonicTime {
-    static var now: Double { Double(SystemClock.monotonicNanoseconds()) / 1e9 }
-}
-
-/// Why a status check failed, worded for an operator.
-struct StatusError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-
-    /// The failed call with `errno`'s text, e.g. `connect: Connection refused`.
-    static func system(_ call: String, _ code: Int32 = errno) -> StatusError {
-        StatusError("\(call): \(String(cString: strerror(code)))")
-    }
-}
-
-/// An HTTP response: status line, code and body (headers are only used to find the body's end).
-struct MetricsResponse {
-    var statusLine: String
-    var statusCode: Int
-    var body: String
-}
-
-/// One HTTP/1.1 `GET /metrics` with `Connection: close` over a blocking socket whose every step
-/// waits at most until `deadline` (monotonic seconds).
-struct MetricsProbe {
-    let host: String
-    let port: Int
-    let deadline: Double
-
-    /// Writing to a peer that closed must fail with EPIPE, not kill the check with SIGPIPE.
-    #if canImport(Glibc)
-        private static let noSignal = Int32(MSG_NOSIGNAL)
-    #else
-        private static let noSignal: Int32 = 0
-    #endif
-
-    /// The largest response read (a Prometheus exposition of a Chronos service is a few kB).
-    static let maximumResponseBytes = 16 << 20
-
-    func fetch() throws(StatusError) -> MetricsResponse {
-        let fd = try openConnection()
-        defer { close(fd) }
-        let request = Array(
-            "GET /metrics HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\nAccept: text/plain\r\n\r\n".utf8)
-        var sent = 0
-        while sent < request.count {
-            try wait(fd, events: Int16(POLLOUT), "sending the request")
-            let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Self.noSignal) }
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                throw .system("send")
-            }
-            sent += n
-        }
-        var response: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            if let complete = Self.parse(response) { return complete }
-            try wait(fd, events: Int16(POLLIN), "reading the response")
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                throw .system("recv")
-            }
-            if n == 0 { break }
-            response += chunk[0..<n]
-            if response.count > Self.maximumResponseBytes {
-                throw StatusError("response larger than \(Self.maximumResponseBytes) bytes")
-            }
-        }
-        // The peer closed: what arrived must be a whole response (no Content-Length: body to close).
-        guard let head = Self.head(response) else {
-            throw StatusError(response.isEmpty ? "connection closed without an answer" : "not an HTTP response")
-        }
-        return MetricsResponse(
-            statusLine: head.statusLine, statusCode: head.statusCode,
-            body: String(decoding: response[head.bodyStart...], as: UTF8.self))
-    }
-
-    /// Resolves `host` and connects to the first address that accepts before the deadline.
-    private func openConnection() throws(StatusError) -> Int32 {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        #if canImport(Glibc)
-            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        #else
-            hints.ai_socktype = SOCK_STREAM
-        #endif
-        var list: UnsafeMutablePointer<addrinfo>?
-        let resolved = getaddrinfo(host, String(port), &hints, &list)
-        guard resolved == 0, let first = list else {
-            throw StatusError("cannot resolve \(host): \(String(cString: gai_strerror(resolved)))")
-        }
-        defer { freeaddrinfo(first) }
-        var lastError = StatusError("no address for \(host)")
-        var next: UnsafeMutablePointer<addrinfo>? = first
-        while let address = next {
-            next = address.pointee.ai_next
-            let fd = socket(address.pointee.ai_family, address.pointee.ai_socktype, address.pointee.ai_protocol)
-            guard fd >= 0 else {
-                lastError = .system("socket")
-                continue
-            }
-            // Non-blocking connect, so that the deadline also bounds an unanswered SYN.
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            if connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 { return fd }
-            guard errno == EINPROGRESS else {
-                lastError = .system("connect")
-                close(fd)
-                continue
-            }
-            do {
-                try wait(fd, events: Int16(POLLOUT), "connecting")
-            } catch {
-                close(fd)
-                throw error
-            }
-            var code: Int32 = 0
-            var length = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &length)
-            if code == 0 { return fd }
-            lastError = .system("connect", code)
-            close(fd)
-        }
-        throw lastError
-    }
-
-    /// Waits until `fd` is ready for `events` or the deadline passes.
-    private func wait(_ fd: Int32, events: Int16, _ step: String) throws(StatusError) {
-        while true {
-            let remaining = deadline - MonotonicTime.now
-            guard remaining > 0 else { throw StatusError("timed out \(step)") }
-            var poller = pollfd(fd: fd, events: events, revents: 0)
-            let ready = poll(&poller, 1, Int32(max(1, (remaining * 1_000).rounded(.up))))
-            if ready > 0 { return }
-            if ready < 0 && errno != EINTR { throw .system("poll") }
-        }
-    }
-
-    /// The status line, code and body offset of a response whose head has fully arrived.
-    static func head(_ bytes: [UInt8]) -> (statusLine: String, statusCode: Int, bodyStart: Int, contentLength: Int?)? {
-        let separator: [UInt8] = Array("\r\n\r\n".utf8)
-        guard bytes.count >= separator.count,
-            let end = (0...(bytes.count - separator.count)).first(where: {
-                bytes[$0..<$0 + separator.count].elementsEqual(separator)
-            })
-        else { return nil }
-        let lines = String(decoding: bytes[..<end], as: UTF8.self).split(
-            separator: "\r\n", omittingEmptySubsequences: false)
-        guard let statusLine = lines.first, statusLine.hasPrefix("HTTP/1."),
-            let code = statusLine.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
-        else { return nil }
-        let contentLength = lines.dropFirst().lazy.compactMap { line -> Int? in
-            let parts = line.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "content-length" else { return nil }
-            return Int(parts[1].trimmed())
-        }.first
-        return (String(statusLine), code, end + separator.count, contentLength)
-    }
-
-    /// A complete response once its head and `Content-Length` bytes of body have arrived.
-    static func parse(_ bytes: [UInt8]) -> MetricsResponse? {
-        guard let head = head(bytes), let length = head.contentLength, bytes.count - head.bodyStart >= length else {
-            return nil
-        }
-        return MetricsResponse(
-            statusLine: head.statusLine, statusCode: head.statusCode,
-            body: String(decoding: bytes[head.bodyStart..<head.bodyStart + length], as: UTF8.self))
-    }
-}
-
-extension Substring {
-    /// Without leading and trailing spaces and tabs (header values).
-    fileprivate func trimmed() -> Substring {
-        var result = self
-        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
-        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
-        return result
     }
 }
 
