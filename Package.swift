@@ -158,6 +158,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ], path: "Sources/Exchange/ExchangeAssembly"
         ),
+        // The load generator behind `chronos loadgen`: binary TCP/UDP and FIX sessions at a fixed
+        // window, a loopback echo floor, a spawned `chronos run`, latency histograms.
+        .target(
+            name: "LoadGenerator",
+            dependencies: [
+                core, "ChronosConfig", "BinaryProtocol", "Runtime",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ], path: "Sources/Tools/LoadGenerator"
+        ),
         // Seeded realistic order flow for benchmarks, load generation and property tests.
         .target(name: "Workload", dependencies: [core, engine], path: "Sources/Tools/Workload"),
         // Agent-based market simulation through the real engine: labeled spoofing feature rows. No I/O.
@@ -171,6 +182,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 "EngineService", "ShardClient", "Runtime", "Messaging", "CChronosSystem", "Gateway", "ExchangeAssembly",
+                "LoadGenerator",
                 "ChronosClient",
                 "BinaryProtocol",
                 "RiskEngine", "RiskService", "SpoofingModel", "MarketSimulation", "Persistence",
@@ -186,6 +198,11 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ChronosCoreTests", dependencies: [core, "AllocCounter"]),
         .testTarget(name: "ChronosConfigTests", dependencies: [core, "ChronosConfig"]),
+        .testTarget(
+            name: "LoadGeneratorTests",
+            dependencies: [
+                "LoadGenerator", "ChronosConfig", "TestSupport", .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         .testTarget(
             name: "RuntimeTests",
             dependencies: [

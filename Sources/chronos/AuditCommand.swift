@@ -2,6 +2,7 @@ import ArgumentParser
 import ChronosConfig
 import ChronosCore
 import Persistence
+import Runtime
 
 /// `chronos audit`: what the store holds about an order or a symbol's trades (docs/persistence.md,
 /// "Audit"). The store is chosen as `chronos persist` chooses it; queries are

@@ -1,6 +1,7 @@
 import ChronosConfig
 import Dispatch
 import Foundation
+import Runtime
 
 #if canImport(Glibc)
     import Glibc

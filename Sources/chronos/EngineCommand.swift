@@ -6,6 +6,7 @@ import Journal
 import Logging
 import Messaging
 import Persistence
+import Runtime
 import ServiceLifecycle
 
 /// `chronos engine --shard K`: one matching-engine shard as its own process.

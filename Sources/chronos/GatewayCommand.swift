@@ -5,6 +5,7 @@ import Gateway
 import Logging
 import Messaging
 import RiskService
+import Runtime
 import ServiceLifecycle
 
 /// `chronos gateway`: the gateway as its own process, connected to the shards of the

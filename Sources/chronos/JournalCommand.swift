@@ -3,6 +3,7 @@ import ChronosConfig
 import ChronosCore
 import Journal
 import MatchingEngine
+import Runtime
 
 /// `chronos journal`: read a shard's journal without changing it (docs/persistence.md, "The
 /// engine journal").

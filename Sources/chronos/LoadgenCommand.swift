@@ -2,6 +2,7 @@ import ArgumentParser
 import ChronosConfig
 import Foundation
 import Histogram
+import LoadGenerator
 import NIOCore
 import NIOPosix
 import Runtime
@@ -360,29 +361,6 @@ struct LoadgenCommand: AsyncParsableCommand {
     /// The first `sessions` sessions of the configuration for `--protocol`.
     private func sessionLogins(_ exchange: ExchangeConfiguration) throws -> [LoadgenLogin] {
         let source = spawn ? "the spawned configuration" : (config ?? "the embedded default configuration")
-        switch wireProtocol {
-        case .binary, .udp:
-            let configured = exchange.gateway.binarySessions
-            guard configured.count >= sessions else {
-                throw LoadgenError.configuration(
-                    "--sessions \(sessions) needs \(sessions) binary sessions; \(source) has \(configured.count) "
-                        + "([[gateway.binary_sessions]])")
-            }
-            return configured.prefix(sessions).map {
-                .binary(username: $0.username, password: $0.password, account: $0.accounts[0])
-            }
-        case .fix:
-            let configured = exchange.gateway.fixSessions
-            guard configured.count >= sessions else {
-                throw LoadgenError.configuration(
-                    "--sessions \(sessions) needs \(sessions) FIX sessions; \(source) has \(configured.count) "
-                        + "([[gateway.fix_sessions]])")
-            }
-            return configured.prefix(sessions).map {
-                .fix(
-                    clientCompID: $0.targetCompID, exchangeCompID: $0.senderCompID, password: $0.password,
-                    account: $0.accounts[0])
-            }
-        }
+        return try LoadgenLogin.first(sessions, of: exchange, for: transport, source: source)
     }
 }

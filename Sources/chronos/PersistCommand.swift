@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Messaging
 import Persistence
+import Runtime
 import ServiceLifecycle
 
 /// `chronos persist`: the persistence service as its own process (docs/persistence.md).

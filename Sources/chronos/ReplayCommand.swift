@@ -5,6 +5,7 @@ import MatchingEngine
 import Replay
 import RiskEngine
 import RiskService
+import Runtime
 
 #if canImport(Glibc)
     import Glibc
@@ -83,19 +84,5 @@ func loadConfiguration(_ path: String?, command: String) throws -> ExchangeConfi
     } catch {
         FileHandleOutput.standardError("chronos \(command): invalid configuration\n\(error)\n")
         throw ExitCode(2)
-    }
-}
-
-/// Unbuffered writes to standard error.
-enum FileHandleOutput {
-    /// Writes straight to file descriptor 1 (unbuffered: a waiting parent process sees it at once).
-    static func standardOutput(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes in _ = write(1, bytes.baseAddress, bytes.count) }
-    }
-
-    static func standardError(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes in _ = write(2, bytes.baseAddress, bytes.count) }
     }
 }

@@ -3,6 +3,7 @@ import ChronosConfig
 import Logging
 import Messaging
 import RiskService
+import Runtime
 import ServiceLifecycle
 
 /// `chronos risk`: the pre-trade risk engine as a sidecar service (docs/risk.md).

@@ -2,6 +2,7 @@ import ArgumentParser
 import ChronosCore
 import MarketSimulation
 import MatchingEngine
+import Runtime
 
 #if canImport(Glibc)
     import Glibc

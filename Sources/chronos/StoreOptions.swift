@@ -3,6 +3,7 @@ import ChronosConfig
 import Foundation
 import Logging
 import Persistence
+import Runtime
 
 /// How `chronos persist`, `chronos audit` and `chronos status --persist-store` choose the store:
 /// the configuration's `[persistence]`, then the libpq variables (`PGHOST`, `PGPORT`, `PGUSER`,

@@ -1,4 +1,5 @@
 import BinaryProtocol
+import ChronosConfig
 import ChronosCore
 import Foundation
 import Histogram
@@ -12,7 +13,7 @@ import Runtime
 // LoadgenBinary.swift and LoadgenFIX.swift, the floor's echo servers in LoadgenFloor.swift.
 
 /// How a run reaches its target.
-enum LoadgenTransport: String, Sendable {
+public enum LoadgenTransport: String, Sendable {
     /// The binary protocol over TCP (docs/protocol.md).
     case binaryTCP = "binary over TCP"
     /// The binary protocol over UDP, with the 20-byte UDP header.
@@ -22,7 +23,7 @@ enum LoadgenTransport: String, Sendable {
 }
 
 /// The credentials of one session.
-enum LoadgenLogin: Sendable {
+public enum LoadgenLogin: Sendable {
     /// A binary-protocol login (`[[gateway.binary_sessions]]`).
     case binary(username: String, password: String, account: UInt32)
     /// A FIX session (`[[gateway.fix_sessions]]`): the client's CompID (our SenderCompID, 49),
@@ -45,31 +46,68 @@ enum LoadgenLogin: Sendable {
     }
 }
 
+extension LoadgenLogin {
+    /// The first `count` sessions of `exchange`'s gateway for `transport`
+    /// (`[[gateway.binary_sessions]]` or `[[gateway.fix_sessions]]`), each trading for its first
+    /// account.
+    ///
+    /// - Parameter source: the configuration's name in the error.
+    /// - Throws: ``LoadgenError/configuration(_:)`` when it has fewer.
+    public static func first(
+        _ count: Int, of exchange: ExchangeConfiguration, for transport: LoadgenTransport, source: String
+    ) throws(LoadgenError) -> [LoadgenLogin] {
+        switch transport {
+        case .binaryTCP, .binaryUDP:
+            let configured = exchange.gateway.binarySessions
+            guard configured.count >= count else {
+                throw .configuration(
+                    "--sessions \(count) needs \(count) binary sessions; \(source) has \(configured.count) "
+                        + "([[gateway.binary_sessions]])")
+            }
+            return configured.prefix(count).map {
+                .binary(username: $0.username, password: $0.password, account: $0.accounts[0])
+            }
+        case .fix:
+            let configured = exchange.gateway.fixSessions
+            guard configured.count >= count else {
+                throw .configuration(
+                    "--sessions \(count) needs \(count) FIX sessions; \(source) has \(configured.count) "
+                        + "([[gateway.fix_sessions]])")
+            }
+            return configured.prefix(count).map {
+                .fix(
+                    clientCompID: $0.targetCompID, exchangeCompID: $0.senderCompID, password: $0.password,
+                    account: $0.accounts[0])
+            }
+        }
+    }
+}
+
 /// The order flow: every session sends limit GTC orders of one quantity at one price per symbol,
 /// cycling through the symbols and switching side after each cycle, so that orders cross and
 /// fill, buys and sells balance per symbol and the book stays small. Sessions start at
 /// different symbols and sides, so most matches are between sessions (a session's order that
 /// meets its own resting order first is canceled by self-trade prevention, and counted).
-struct LoadgenPlan: Sendable {
+public struct LoadgenPlan: Sendable {
     /// One traded symbol and the one price and quantity its orders use.
-    struct Symbol: Sendable {
-        var name: String
+    public struct Symbol: Sendable {
+        public var name: String
         /// The binary protocol's symbol field.
         var code: SymbolCode
         /// Limit price in price units (e.g. 15000 = 150.00 with 2 price decimals).
         var price: Int64
         /// Quantity in lots.
-        var quantity: Int64
+        public var quantity: Int64
         /// The price as FIX Price (44) text, e.g. `150.00`.
-        var decimalPrice: String
+        public var decimalPrice: String
     }
 
-    var symbols: [Symbol]
+    public var symbols: [Symbol]
     var ordersPerSession: Int
     var window: Int
     /// The first orders of each session are sent and counted but left out of the latency
     /// histograms (connections, caches and allocators settle in their first round trips).
-    var warmup = 0
+    public var warmup = 0
     /// The high bits of every client order id: the wall clock in 10 ms units (23 bits, a cycle of
     /// 23 hours), so that a rerun against a long-running exchange does not reuse the ids of an
     /// earlier run in the same sessions (gateways refuse a known client order id).
@@ -78,7 +116,7 @@ struct LoadgenPlan: Sendable {
     /// The flow for `symbols` (at most 8 ASCII characters each, as the binary protocol needs): the
     /// price nearest 150.00 (in the symbol's own decimals) on its tick and in its price limits,
     /// quantity 100 rounded to its lots and within its limits.
-    init(symbols configured: [SymbolConfiguration], ordersPerSession: Int, window: Int, runStamp: UInt64) {
+    public init(symbols configured: [SymbolConfiguration], ordersPerSession: Int, window: Int, runStamp: UInt64) {
         symbols = configured.compactMap { symbol in
             guard let code = SymbolCode(symbol.name) else { return nil }
             let decimals = max(0, min(symbol.priceDecimals, 9))
@@ -124,7 +162,7 @@ struct LoadgenPlan: Sendable {
 ///
 /// An answer whose id does not match its slot's current id (already answered, timed out, or
 /// from an earlier run) is ignored.
-struct OrderWindow {
+public struct OrderWindow {
     /// One order in flight, or a free slot (`clientOrderID` 0).
     struct Slot {
         var clientOrderID: UInt64 = 0
@@ -138,8 +176,8 @@ struct OrderWindow {
         var sequence: UInt64 = 0
     }
 
-    static let maximumWindow = 1 << 16
-    static let maximumOrders = (1 << 24) - 1
+    public static let maximumWindow = 1 << 16
+    public static let maximumOrders = (1 << 24) - 1
     static let stampMask: UInt64 = (1 << 23) - 1
 
     private(set) var slots: [Slot]
@@ -192,39 +230,39 @@ struct OrderWindow {
 }
 
 /// What one run (the floor or the exchange) measured.
-struct LoadgenResult: Sendable {
-    var label: String
+public struct LoadgenResult: Sendable {
+    public var label: String
     var transport: LoadgenTransport
-    var sessions: Int
+    public var sessions: Int
     /// Orders the run would send without the time limit.
-    var planned: Int
-    var sent = 0
+    public var planned: Int
+    public var sent = 0
     /// Orders with a first answer (accepted, rejected or filled) in time.
-    var answered = 0
-    var rejected = 0
+    public var answered = 0
+    public var rejected = 0
     /// Orders completely filled (both sides of a trade are ours: two per trade).
-    var filled = 0
+    public var filled = 0
     /// Fill reports.
-    var fills = 0
+    public var fills = 0
     /// Cancels nobody asked for (self-trade prevention, or the exchange's).
-    var canceled = 0
+    public var canceled = 0
     /// Orders without an answer within the answer timeout, or in flight when the connection ended.
-    var unanswered = 0
+    public var unanswered = 0
     /// UDP datagrams sent again (after a lost answer or a sequence gap).
-    var resent = 0
+    public var resent = 0
     /// Reject reasons and their counts.
-    var rejectReasons: [String: Int] = [:]
+    public var rejectReasons: [String: Int] = [:]
     /// Unusual events, each once (a session logged out by the gateway, …).
-    var warnings: [String] = []
+    public var warnings: [String] = []
     /// From the first order to the last answer.
-    var seconds = 0.0
+    public var seconds = 0.0
     /// The time limit ended sending before every order was sent.
-    var stoppedByDuration = false
+    public var stoppedByDuration = false
     /// Order → first answer, nanoseconds (without the warm-up orders).
-    var latency = LoadgenRunState.histogram()
+    public var latency = LoadgenRunState.histogram()
 
     /// Answered orders per second of wall time.
-    var throughput: Double { seconds > 0 ? Double(answered) / seconds : 0 }
+    public var throughput: Double { seconds > 0 ? Double(answered) / seconds : 0 }
 }
 
 /// The state of one run, shared by its sessions; lives on the client event loop (no locks).
@@ -584,7 +622,7 @@ class LoadgenSession {
 }
 
 /// Why a run could not start or went wrong.
-enum LoadgenError: Error, CustomStringConvertible {
+public enum LoadgenError: Error, CustomStringConvertible {
     case unreachable(String, port: Int, transport: LoadgenTransport, underlying: String)
     case loginFailed(session: String, reason: String)
     case loginsFailed(failed: Int, of: Int, first: String)
@@ -592,7 +630,7 @@ enum LoadgenError: Error, CustomStringConvertible {
     case spawnFailed(String)
     case protocolError(session: String, String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .unreachable(let host, let port, let transport, let underlying):
             "the gateway is unreachable at \(host):\(port) (\(transport.rawValue)): \(underlying)"
@@ -618,16 +656,22 @@ enum LoadgenError: Error, CustomStringConvertible {
 }
 
 /// Connects, logs in, drives and logs out the sessions of one run.
-enum LoadgenRunner {
+public enum LoadgenRunner {
     /// Where the sessions connect.
-    struct Target: Sendable {
-        var transport: LoadgenTransport
-        var host: String
-        var port: Int
+    public struct Target: Sendable {
+        public var transport: LoadgenTransport
+        public var host: String
+        public var port: Int
+
+        public init(transport: LoadgenTransport, host: String, port: Int) {
+            self.transport = transport
+            self.host = host
+            self.port = port
+        }
     }
 
     /// Sessions connected and logged in, ready to send.
-    struct Prepared: Sendable {
+    public struct Prepared: Sendable {
         fileprivate let state: NIOLoopBound<LoadgenRunState>
         fileprivate let loop: any EventLoop
     }
@@ -637,7 +681,7 @@ enum LoadgenRunner {
     /// Each session will send `plan.ordersPerSession` orders with `plan.window` in flight, for at
     /// most `duration` seconds; orders unanswered after `answerTimeout` seconds (checked every
     /// 100 ms) count as unanswered.
-    static func prepare(
+    public static func prepare(
         label: String, target: Target, logins: [LoadgenLogin], plan: LoadgenPlan, duration: Double,
         answerTimeout: Double, loginTimeout: TimeAmount = .seconds(10), loop: any EventLoop
     ) async throws -> Prepared {
@@ -723,7 +767,7 @@ enum LoadgenRunner {
     }
 
     /// Sends every session's orders, waits for the answers, logs the sessions out.
-    static func drive(_ prepared: Prepared) async throws -> LoadgenResult {
+    public static func drive(_ prepared: Prepared) async throws -> LoadgenResult {
         let state = prepared.state
         try await prepared.loop.flatSubmit { state.value.begin() }.get()
         try? await prepared.loop.flatSubmit { state.value.logoutAll(timeout: .seconds(3)) }.get()
@@ -731,7 +775,7 @@ enum LoadgenRunner {
     }
 
     /// Closes the sessions of a run that will not be driven.
-    static func abandon(_ prepared: Prepared) async {
+    public static func abandon(_ prepared: Prepared) async {
         let state = prepared.state
         try? await prepared.loop.flatSubmit { state.value.closeAll() }.get()
         _ = try? await prepared.loop.submit { state.value.finish() }.get()
@@ -739,7 +783,7 @@ enum LoadgenRunner {
 
     /// ``prepare(label:target:logins:plan:duration:answerTimeout:loginTimeout:loop:)`` and
     /// ``drive(_:)``.
-    static func run(
+    public static func run(
         label: String, target: Target, logins: [LoadgenLogin], plan: LoadgenPlan, duration: Double,
         answerTimeout: Double, loop: any EventLoop
     ) async throws -> LoadgenResult {
@@ -751,9 +795,9 @@ enum LoadgenRunner {
 }
 
 /// Number formatting for the loadgen's output.
-enum LoadgenFormat {
+public enum LoadgenFormat {
     /// 1234567 → `1,234,567`.
-    static func grouped(_ value: Int) -> String {
+    public static func grouped(_ value: Int) -> String {
         var digits = String(value.magnitude)
         var i = digits.count - 3
         while i > 0 {
@@ -764,7 +808,7 @@ enum LoadgenFormat {
     }
 
     /// `x` with `places` decimals.
-    static func fixed(_ x: Double, _ places: Int) -> String {
+    public static func fixed(_ x: Double, _ places: Int) -> String {
         var scale = 1.0
         for _ in 0..<places { scale *= 10 }
         let scaled = Int((x * scale).rounded())
@@ -775,15 +819,15 @@ enum LoadgenFormat {
     }
 
     /// Nanoseconds as microseconds with one decimal.
-    static func microseconds(_ nanoseconds: UInt64) -> String { fixed(Double(nanoseconds) / 1_000, 1) }
+    public static func microseconds(_ nanoseconds: UInt64) -> String { fixed(Double(nanoseconds) / 1_000, 1) }
 
     /// `text` right-aligned in `width` columns.
-    static func right(_ text: String, _ width: Int) -> String {
+    public static func right(_ text: String, _ width: Int) -> String {
         text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
     }
 
     /// `text` left-aligned in `width` columns.
-    static func left(_ text: String, _ width: Int) -> String {
+    public static func left(_ text: String, _ width: Int) -> String {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
 }

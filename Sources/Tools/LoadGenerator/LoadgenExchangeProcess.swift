@@ -1,5 +1,6 @@
 import ChronosConfig
 import Foundation
+import Runtime
 import Synchronization
 
 /// `chronos run` as a child process on a temporary configuration, for `chronos loadgen --spawn`.
@@ -9,21 +10,21 @@ import Synchronization
 /// port 0 (any free port), metrics off, no rate limit worth the name, and its state directory
 /// in the temporary directory. The child's standard error and, after the ready line, its
 /// standard output go to `exchange.log` there; the directory is removed after a clean run.
-final class LoadgenExchangeProcess: @unchecked Sendable {
+public final class LoadgenExchangeProcess: @unchecked Sendable {
     /// A listener of the gateway, from the ready line.
-    struct Endpoint: Sendable {
-        var host: String
-        var port: Int
+    public struct Endpoint: Sendable {
+        public var host: String
+        public var port: Int
     }
 
     /// The temporary directory (configuration, state, log).
     let directory: String
-    let logPath: String
+    public let logPath: String
     /// The configuration the child runs, as the loadgen reads it back.
-    let configuration: ExchangeConfiguration
-    let fix: Endpoint?
-    let binary: Endpoint?
-    let udp: Endpoint?
+    public let configuration: ExchangeConfiguration
+    public let fix: Endpoint?
+    public let binary: Endpoint?
+    public let udp: Endpoint?
     private let process: Process
     private let reader: Thread
     /// Set and cleared by the command's task only.
@@ -98,9 +99,14 @@ final class LoadgenExchangeProcess: @unchecked Sendable {
         return text
     }
 
-    /// Writes the configuration, starts `<this executable> run --config <file>` and waits up to
+    /// Writes the configuration, starts `<executable> run --config <file>` and waits up to
     /// `timeout` for its `gateway ready` line.
-    static func start(sessions: Int, timeout: Duration = .seconds(60)) async throws -> LoadgenExchangeProcess {
+    ///
+    /// - Parameter executable: the `chronos` binary (nil: this process's own executable, as
+    ///   `chronos loadgen --spawn` runs).
+    public static func start(sessions: Int, executable: String? = nil, timeout: Duration = .seconds(60))
+        async throws -> LoadgenExchangeProcess
+    {
         let directory =
             FileManager.default.temporaryDirectory.path
             + "/chronos-loadgen-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -121,7 +127,8 @@ final class LoadgenExchangeProcess: @unchecked Sendable {
 
         let process = Process()
         let executable =
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            executable ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["run", "--config", configurationPath]
         let pipe = Pipe()
@@ -187,7 +194,7 @@ final class LoadgenExchangeProcess: @unchecked Sendable {
 
     /// Until ``stop()``, SIGINT and SIGTERM to the loadgen stop the child first (SIGTERM, 5 s
     /// grace), so that an interrupted run leaves no exchange behind.
-    func stopOnSignals() {
+    public func stopOnSignals() {
         let pid = process.processIdentifier
         let directory = directory
         let sources = [SIGINT, SIGTERM].map { signalNumber in
@@ -209,7 +216,7 @@ final class LoadgenExchangeProcess: @unchecked Sendable {
     }
 
     /// The child's user + system CPU time so far, seconds (from /proc), or nil once it is gone.
-    var cpuSeconds: Double? {
+    public var cpuSeconds: Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")
         else { return nil }
@@ -220,7 +227,7 @@ final class LoadgenExchangeProcess: @unchecked Sendable {
     }
 
     /// Sends SIGTERM and waits (SIGKILL after 15 s); returns how the child ended.
-    func stop() async -> (status: Int32, description: String) {
+    public func stop() async -> (status: Int32, description: String) {
         for source in signalSources { source.cancel() }
         signalSources = []
         signal(SIGINT, SIG_DFL)
@@ -242,7 +249,7 @@ final class LoadgenExchangeProcess: @unchecked Sendable {
     }
 
     /// The last lines of the child's log.
-    var logTail: String { Self.tail(of: logPath) }
+    public var logTail: String { Self.tail(of: logPath) }
 
     private static func tail(of path: String, lines: Int = 20) -> String {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "(no log)" }
@@ -251,13 +258,13 @@ final class LoadgenExchangeProcess: @unchecked Sendable {
     }
 
     /// Removes the temporary directory.
-    func removeDirectory() {
+    public func removeDirectory() {
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
 
 /// This process's user + system CPU time so far, seconds.
-func loadgenProcessCPUSeconds() -> Double {
+public func loadgenProcessCPUSeconds() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }

@@ -10,15 +10,15 @@ import NIOPosix
 ///
 /// The loadgen's own binary sessions talk to it unchanged, so the floor is the same client
 /// machinery over the same loopback transport with nothing but an echo behind it.
-final class LoadgenEchoServer: Sendable {
-    enum Transport: String, Sendable {
+public final class LoadgenEchoServer: Sendable {
+    public enum Transport: String, Sendable {
         case tcp, udp
     }
 
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
     /// The bound port on 127.0.0.1.
-    let port: Int
+    public let port: Int
 
     private init(group: MultiThreadedEventLoopGroup, channel: any Channel) {
         self.group = group
@@ -27,7 +27,7 @@ final class LoadgenEchoServer: Sendable {
     }
 
     /// Binds a free port on 127.0.0.1.
-    static func start(_ transport: Transport) async throws -> LoadgenEchoServer {
+    public static func start(_ transport: Transport) async throws -> LoadgenEchoServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
             let channel: any Channel
@@ -61,7 +61,7 @@ final class LoadgenEchoServer: Sendable {
     }
 
     /// Closes the listener (and with the group every connection) and stops the thread.
-    func stop() async {
+    public func stop() async {
         try? await channel.close()
         try? await group.shutdownGracefully()
     }
