@@ -3,6 +3,7 @@ import PackageDescription
 
 let core: Target.Dependency = .product(name: "ChronosCore", package: "ChronosEngine")
 let engine: Target.Dependency = .product(name: "MatchingEngine", package: "ChronosEngine")
+let collections: Target.Dependency = .product(name: "FencedCollections", package: "ChronosEngine")
 
 let package = Package(
     name: "chronos",
@@ -38,7 +39,7 @@ let package = Package(
     ],
     targets: [
         // Pre-trade risk checks (static limits; the spoofing model later). No I/O, no clock, no Foundation.
-        .target(name: "RiskEngine", dependencies: [core], path: "Sources/Risk/RiskEngine"),
+        .target(name: "RiskEngine", dependencies: [core, collections], path: "Sources/Risk/RiskEngine"),
         // ONNX Runtime's C API: the library and header scripts/install-onnxruntime.sh puts in /usr/local.
         .systemLibrary(name: "COnnxRuntime", path: "Sources/Risk/COnnxRuntime", pkgConfig: "libonnxruntime"),
         // The spoofing classifier (an ONNX model) behind RiskEngine's SpoofingScorer, via COnnxRuntime.
@@ -100,7 +101,7 @@ let package = Package(
         // Pure logic: bytes and times in, messages and actions out; the file store is its only I/O.
         .target(name: "FIX", dependencies: [core], path: "Sources/Gateway/FIX"),
         // The compact binary order-entry protocol (TCP and UDP), docs/protocol.md. No I/O.
-        .target(name: "BinaryProtocol", path: "Sources/Gateway/BinaryProtocol"),
+        .target(name: "BinaryProtocol", dependencies: [collections], path: "Sources/Gateway/BinaryProtocol"),
         // A client of the binary protocol over TCP and UDP (SwiftNIO), shared by tests, loadgen and users.
         .target(
             name: "ChronosClient",
@@ -215,7 +216,7 @@ let package = Package(
         .testTarget(
             name: "CLITests", dependencies: [core, "ChronosConfig", "Messaging", "ShardClient", "TestSupport"]),
         .testTarget(
-            name: "MatchingEngineTests", dependencies: [engine, core, "Workload", "AllocCounter"]
+            name: "MatchingEngineTests", dependencies: [engine, core, collections, "Workload", "AllocCounter"]
         ),
         .testTarget(
             name: "RiskEngineTests",

@@ -9,13 +9,19 @@ let package = Package(
     name: "ChronosEngine",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "FencedCollections", targets: ["FencedCollections"]),
         .library(name: "ChronosCore", targets: ["ChronosCore"]),
         .library(name: "MatchingEngine", targets: ["MatchingEngine"]),
     ],
     targets: [
+        // The fenced unsafe code: preallocated pools, id tables and byte views over raw memory, each
+        // type with its invariants in a header comment and exhaustive tests (under AddressSanitizer
+        // in `make test-collections`). Used by the engine, the risk engine and both wire formats.
+        .target(name: "FencedCollections"),
         // Domain value types, commands, events, symbol configuration and the internal wire format.
-        .target(name: "ChronosCore"),
+        .target(name: "ChronosCore", dependencies: ["FencedCollections"]),
         // The limit order book and the multi-symbol engine.
-        .target(name: "MatchingEngine", dependencies: ["ChronosCore"]),
+        .target(name: "MatchingEngine", dependencies: ["ChronosCore", "FencedCollections"]),
+        .testTarget(name: "FencedCollectionsTests", dependencies: ["FencedCollections"]),
     ]
 )

@@ -11,6 +11,9 @@
 ///
 /// The length comes first so that a reader can frame a TCP stream from two bytes, whatever the
 /// version or type. Over UDP a ``UDPHeader`` precedes the message in each datagram.
+
+import FencedCollections
+
 public enum BinaryFormat {
     /// The protocol version this code reads and writes (header byte 3).
     public static let version: UInt8 = 1
@@ -190,7 +193,7 @@ enum BinaryHeader {
 
     /// Writes the header of a message of `type` and `size`.
     @inline(__always)
-    static func write(type: UInt8, size: Int, _ writer: BinaryWriter) {
+    static func write(type: UInt8, size: Int, _ writer: ByteWriter) {
         writer.put(UInt16(truncatingIfNeeded: size), at: length)
         writer.put(type, at: BinaryHeader.type)
         writer.put(BinaryFormat.version, at: version)

@@ -7,6 +7,9 @@
 /// bytes (`badEnum`, `badText`, `nonZeroReserved`, first failure by offset order of the checks).
 /// Any byte sequence either decodes to a valid message, which encodes back to the same bytes (up to
 /// a symbol's space padding), or gives one of these errors; none traps.
+
+import FencedCollections
+
 @frozen
 public enum BinaryProtocolError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The length field is below the 4-byte header, or is not the fixed size of its (known) type.
@@ -118,11 +121,11 @@ public enum BinaryField: UInt8, Hashable, Sendable, CaseIterable, CustomStringCo
 /// through without `throws` and the caller checks ``error`` once at the end. On a bad byte the
 /// field reads as a placeholder value that the caller never returns.
 struct BinaryFieldDecoder {
-    let reader: BinaryReader
+    let reader: ByteReader
     /// The first problem found, if any.
     private(set) var error: BinaryProtocolError?
 
-    init(_ reader: BinaryReader) {
+    init(_ reader: ByteReader) {
         self.reader = reader
     }
 

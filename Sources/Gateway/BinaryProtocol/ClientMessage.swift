@@ -2,6 +2,8 @@
 // start of the message; bytes 0–3 are the header (`BinaryFormat`). docs/protocol.md has the same
 // tables.
 
+import FencedCollections
+
 /// Opens a session: the first message on a TCP connection, or a UDP datagram with session id 0.
 ///
 /// ```
@@ -205,7 +207,7 @@ public enum ClientMessage: Hashable, Sendable {
         let type = type
         let size = type.size
         guard buffer.count >= size else { return 0 }
-        let writer = BinaryWriter(buffer, size: size)
+        let writer = ByteWriter(buffer, size: size)
         BinaryHeader.write(type: type.rawValue, size: size, writer)
         switch self {
         case .login(let login):
@@ -256,7 +258,7 @@ public enum ClientMessage: Hashable, Sendable {
         let declared = Int(
             UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: BinaryHeader.length, as: UInt16.self)))
         guard declared == type.size, bytes.count >= declared else { return nil }
-        let reader = BinaryReader(bytes, size: declared)
+        let reader = ByteReader(bytes, size: declared)
         switch type {
         case .newOrder: return RequestIdentity(kind: .newOrder, clientOrderID: reader.u64(8), requestID: 0)
         case .cancel: return RequestIdentity(kind: .cancel, clientOrderID: reader.u64(16), requestID: reader.u64(8))
@@ -306,7 +308,7 @@ public enum ClientMessage: Hashable, Sendable {
             typeByte = type
             size = messageSize
         }
-        var fields = BinaryFieldDecoder(BinaryReader(bytes, size: size))
+        var fields = BinaryFieldDecoder(ByteReader(bytes, size: size))
         let message: ClientMessage
         // Safe to force: `check` found the size of this very type byte.
         switch ClientMessageType(rawValue: typeByte).unsafelyUnwrapped {

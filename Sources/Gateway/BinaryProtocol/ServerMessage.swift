@@ -2,6 +2,8 @@
 // start of the message; bytes 0–3 are the header (`BinaryFormat`). docs/protocol.md has the same
 // tables.
 
+import FencedCollections
+
 /// The session is open.
 ///
 /// ```
@@ -292,7 +294,7 @@ public enum ServerMessage: Hashable, Sendable {
         let type = type
         let size = type.size
         guard buffer.count >= size else { return 0 }
-        let writer = BinaryWriter(buffer, size: size)
+        let writer = ByteWriter(buffer, size: size)
         BinaryHeader.write(type: type.rawValue, size: size, writer)
         switch self {
         case .loginAccepted(let accepted):
@@ -358,7 +360,7 @@ public enum ServerMessage: Hashable, Sendable {
             typeByte = type
             size = messageSize
         }
-        var fields = BinaryFieldDecoder(BinaryReader(bytes, size: size))
+        var fields = BinaryFieldDecoder(ByteReader(bytes, size: size))
         let message: ServerMessage
         // Safe to force: `check` found the size of this very type byte.
         switch ServerMessageType(rawValue: typeByte).unsafelyUnwrapped {

@@ -11,6 +11,9 @@
 /// ```
 ///
 /// docs/protocol.md, "UDP", has the sequencing and idempotency contract.
+
+import FencedCollections
+
 @frozen
 public struct UDPHeader: Hashable, Sendable {
     /// Size of the header in bytes.
@@ -37,7 +40,7 @@ public struct UDPHeader: Hashable, Sendable {
     /// - Returns: ``size``, or 0 when `buffer` is smaller (nothing is written).
     public func encode(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         guard buffer.count >= Self.size else { return 0 }
-        let writer = BinaryWriter(buffer, size: Self.size)
+        let writer = ByteWriter(buffer, size: Self.size)
         writer.put(sessionID, at: 0)
         writer.put(sessionToken, at: 4)
         writer.put(clientSequence, at: 12)
@@ -50,7 +53,7 @@ public struct UDPHeader: Hashable, Sendable {
     ///   is shorter than ``size``.
     public static func decode(_ bytes: UnsafeRawBufferPointer) -> Result<UDPHeader, BinaryProtocolError> {
         guard bytes.count >= size else { return .failure(.truncated(needed: size, actual: bytes.count)) }
-        let reader = BinaryReader(bytes, size: size)
+        let reader = ByteReader(bytes, size: size)
         return .success(
             UDPHeader(sessionID: reader.u32(0), sessionToken: reader.u64(4), clientSequence: reader.u64(12)))
     }

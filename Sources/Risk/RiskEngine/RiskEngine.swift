@@ -1,4 +1,5 @@
 import ChronosCore
+import FencedCollections
 
 /// The pre-trade risk engine's static (deterministic) checks, with the per-account,
 /// per-symbol and per-order state they need. No I/O, no clock (time comes in as nanoseconds),
@@ -62,13 +63,13 @@ public final class RiskEngine {
     public let configuration: RiskConfiguration
     private let defaultSymbol: SymbolRiskLimits
     private let defaultAccount: AccountRiskLimits
-    private var symbols: FixedPool<SymbolState>
-    private var accounts: FixedPool<AccountState>
-    private var accountIndex: FixedKeyIndex
-    private var positions: FixedPool<PositionState>
-    private var positionIndex: FixedKeyIndex
-    private var orders: FixedPool<OrderState>
-    private var orderIndex: FixedKeyIndex
+    private var symbols: FixedArray<SymbolState>
+    private var accounts: FixedSlab<AccountState>
+    private var accountIndex: IDTable
+    private var positions: FixedSlab<PositionState>
+    private var positionIndex: IDTable
+    private var orders: FixedSlab<OrderState>
+    private var orderIndex: IDTable
     /// Engine events about orders or accounts the engine could not track (tables full).
     public private(set) var untrackedEvents = 0
     /// The dynamic check, when a model is attached.
@@ -81,14 +82,17 @@ public final class RiskEngine {
         self.configuration = configuration
         defaultSymbol = configuration.defaultSymbolLimits
         defaultAccount = configuration.defaultAccountLimits
-        symbols = FixedPool(
-            capacity: configuration.symbolCapacity, blank: SymbolState(limits: configuration.defaultSymbolLimits))
-        accounts = FixedPool(capacity: configuration.accountCapacity, blank: AccountState(limits: defaultAccount))
-        accountIndex = FixedKeyIndex(capacity: configuration.accountCapacity)
-        positions = FixedPool(capacity: configuration.positionCapacity, blank: PositionState())
-        positionIndex = FixedKeyIndex(capacity: configuration.positionCapacity)
-        orders = FixedPool(capacity: configuration.orderCapacity, blank: OrderState())
-        orderIndex = FixedKeyIndex(capacity: configuration.orderCapacity)
+        // Written once here (prefaulted): the checks never take a page fault.
+        let memory = PoolMemory(prefault: true)
+        symbols = FixedArray(
+            capacity: configuration.symbolCapacity, blank: SymbolState(limits: configuration.defaultSymbolLimits),
+            memory: memory)
+        accounts = FixedSlab(capacity: configuration.accountCapacity, memory: memory)
+        accountIndex = IDTable(maxEntries: configuration.accountCapacity, memory: memory)
+        positions = FixedSlab(capacity: configuration.positionCapacity, memory: memory)
+        positionIndex = IDTable(maxEntries: configuration.positionCapacity, memory: memory)
+        orders = FixedSlab(capacity: configuration.orderCapacity, memory: memory)
+        orderIndex = IDTable(maxEntries: configuration.orderCapacity, memory: memory)
     }
 
     deinit {
@@ -107,7 +111,7 @@ public final class RiskEngine {
     /// is outside `0..<symbolCapacity`.
     @discardableResult
     public func setSymbolLimits(_ limits: SymbolRiskLimits, for symbol: SymbolID) -> Bool {
-        guard Int(symbol.rawValue) < symbols.capacity else { return false }
+        guard Int(symbol.rawValue) < Int(symbols.capacity) else { return false }
         symbols[Int32(symbol.rawValue)].limits = limits
         return true
     }
@@ -118,7 +122,7 @@ public final class RiskEngine {
     /// positive or the symbol is outside `0..<symbolCapacity`.
     @discardableResult
     public func setLastTradePrice(_ price: Price, for symbol: SymbolID) -> Bool {
-        guard price > 0, Int(symbol.rawValue) < symbols.capacity else { return false }
+        guard price > 0, Int(symbol.rawValue) < Int(symbols.capacity) else { return false }
         symbols[Int32(symbol.rawValue)].lastTradePrice = price
         return true
     }
@@ -129,7 +133,7 @@ public final class RiskEngine {
     /// table is full.
     @discardableResult
     public func setAccountLimits(_ limits: AccountRiskLimits, for account: AccountID) -> Bool {
-        let known = accountIndex.find(UInt64(account.rawValue)) != nil
+        let known = accountIndex.handle(for: UInt64(account.rawValue)) != nil
         guard let a = accountSlot(account) else { return false }
         if known {
             // A change (a reload): the bucket keeps what it holds, up to the new burst.
@@ -169,15 +173,15 @@ public final class RiskEngine {
 
     /// Whether the account's kill switch is on (false for an account never seen).
     public func isKilled(_ account: AccountID) -> Bool {
-        guard let a = accountIndex.find(UInt64(account.rawValue)) else { return defaultAccount.killed }
+        guard let a = accountIndex.handle(for: UInt64(account.rawValue)) else { return defaultAccount.killed }
         return accounts[a].limits.killed
     }
 
     /// The working orders of `account` (resting or in flight) with their symbol, for
     /// cancel-on-kill. O(order capacity); does not allocate.
     public func forEachWorkingOrder(of account: AccountID, _ body: (OrderID, SymbolID) -> Void) {
-        guard let a = accountIndex.find(UInt64(account.rawValue)) else { return }
-        orderIndex.forEachValue { slot in
+        guard let a = accountIndex.handle(for: UInt64(account.rawValue)) else { return }
+        orderIndex.forEachHandle { slot in
             let order = orders[slot]
             if order.account == a { body(OrderID(order.id), SymbolID(positions[order.position].symbol)) }
         }
@@ -187,7 +191,7 @@ public final class RiskEngine {
 
     /// A copy of the account's counters, or nil for an account never seen.
     public func accountState(_ account: AccountID) -> AccountRiskState? {
-        guard let a = accountIndex.find(UInt64(account.rawValue)) else { return nil }
+        guard let a = accountIndex.handle(for: UInt64(account.rawValue)) else { return nil }
         let s = accounts[a]
         return AccountRiskState(
             limits: s.limits, openOrders: s.openOrders, workingOrders: s.workingOrders,
@@ -197,8 +201,8 @@ public final class RiskEngine {
 
     /// A copy of the account's position in `symbol` (zero when it never traded or ordered it).
     public func positionState(_ account: AccountID, _ symbol: SymbolID) -> PositionRiskState {
-        guard let a = accountIndex.find(UInt64(account.rawValue)),
-            let p = positionIndex.find(Self.positionKey(a, symbol.rawValue))
+        guard let a = accountIndex.handle(for: UInt64(account.rawValue)),
+            let p = positionIndex.handle(for: Self.positionKey(a, symbol.rawValue))
         else { return PositionRiskState(position: 0, openBuyQuantity: 0, openSellQuantity: 0, netCostMicros: 0) }
         let s = positions[p]
         return PositionRiskState(
@@ -207,14 +211,14 @@ public final class RiskEngine {
 
     /// The symbol's limits, or nil outside `0..<symbolCapacity`.
     public func symbolLimits(_ symbol: SymbolID) -> SymbolRiskLimits? {
-        guard Int(symbol.rawValue) < symbols.capacity else { return nil }
+        guard Int(symbol.rawValue) < Int(symbols.capacity) else { return nil }
         return symbols[Int32(symbol.rawValue)].limits
     }
 
     /// The price the band and market orders use: the last trade price, else the configured
     /// reference; nil when neither exists.
     public func referencePrice(_ symbol: SymbolID) -> Price? {
-        guard Int(symbol.rawValue) < symbols.capacity else { return nil }
+        guard Int(symbol.rawValue) < Int(symbols.capacity) else { return nil }
         let reference = symbols[Int32(symbol.rawValue)].reference
         return reference > 0 ? reference : nil
     }
@@ -286,13 +290,13 @@ public final class RiskEngine {
     }
 
     private func checkLimits(_ order: NewOrder, now: UInt64, reserved: inout Bool) -> RiskDecision {
-        guard Int(order.symbol.rawValue) < symbols.capacity else { return .reject(.capacityExhausted) }
+        guard Int(order.symbol.rawValue) < Int(symbols.capacity) else { return .reject(.capacityExhausted) }
         guard let a = accountSlot(order.account) else { return .reject(.capacityExhausted) }
         if accounts[a].limits.killed { return .reject(.killSwitch) }
         if !takeToken(a, now: now) { return .reject(.messageRate) }
         let isMarket = order.type == .market
         if order.quantity <= 0 || (!isMarket && order.price <= 0) { return .pass }
-        if orderIndex.find(order.id.rawValue) != nil { return .pass }
+        if orderIndex.handle(for: order.id.rawValue) != nil { return .pass }
         let symbol = symbols[Int32(order.symbol.rawValue)]
         let limits = symbol.limits
         if order.quantity > limits.maxOrderQuantity { return .reject(.maxOrderQuantity) }
@@ -313,10 +317,10 @@ public final class RiskEngine {
         let account = accounts[a]
         let mayRest = !isMarket && order.timeInForce == .goodTillCancel
         if mayRest && account.openOrders >= account.limits.maxOpenOrders { return .reject(.openOrdersLimit) }
-        if orderIndex.count >= orderIndex.capacity { return .reject(.capacityExhausted) }
+        if orderIndex.isFull { return .reject(.capacityExhausted) }
         let key = Self.positionKey(a, order.symbol.rawValue)
-        let existing = positionIndex.find(key)
-        if existing == nil && positionIndex.count >= positionIndex.capacity { return .reject(.capacityExhausted) }
+        let existing = positionIndex.handle(for: key)
+        if existing == nil && positionIndex.isFull { return .reject(.capacityExhausted) }
         let position = existing.map { positions[$0] } ?? PositionState()
         if Self.exceedsPosition(position, side: order.side, adding: order.quantity, account.limits.maxPosition) {
             return .reject(.positionLimit)
@@ -333,7 +337,7 @@ public final class RiskEngine {
         orders[slot] = OrderState(
             id: order.id.rawValue, price: price, unitValue: unitValue, leaves: order.quantity, account: a,
             position: p, side: order.side, mayRest: mayRest, pending: true)
-        _ = orderIndex.insert(order.id.rawValue, slot)
+        _ = orderIndex.insertIfRoom(order.id.rawValue, handle: slot)
         addWorking(slot, order.quantity)
         reserved = true
         return .pass
@@ -343,7 +347,7 @@ public final class RiskEngine {
         guard let a = accountSlot(replace.account) else { return .reject(.capacityExhausted) }
         if accounts[a].limits.killed { return .reject(.killSwitch) }
         if !takeToken(a, now: now) { return .reject(.messageRate) }
-        guard let slot = orderIndex.find(replace.id.rawValue) else { return .pass }
+        guard let slot = orderIndex.handle(for: replace.id.rawValue) else { return .pass }
         let order = orders[slot]
         let position = positions[order.position]
         guard order.account == a, position.symbol == replace.symbol.rawValue, !order.pending else { return .pass }
@@ -379,7 +383,7 @@ public final class RiskEngine {
     /// shard was down), as an engine reject of it does. Only a new order's own reservation is
     /// pending; an id that names a live (accepted) order is left alone. O(1); never allocates.
     public func release(_ id: OrderID) {
-        if let slot = orderIndex.find(id.rawValue), orders[slot].pending { removeWorking(slot) }
+        if let slot = orderIndex.handle(for: id.rawValue), orders[slot].pending { removeWorking(slot) }
     }
 
     /// Follows one matching-engine event (every event, in the engine's order): accepted orders
@@ -392,7 +396,7 @@ public final class RiskEngine {
         spoofing?.apply(event, now: now)
         switch event {
         case .accepted(let e):
-            if let slot = orderIndex.find(e.id.rawValue) {
+            if let slot = orderIndex.handle(for: e.id.rawValue) {
                 orders[slot].pending = false
             } else {
                 trackUnchecked(e)
@@ -400,18 +404,20 @@ public final class RiskEngine {
         case .rejected(let e):
             if e.command == .new { release(e.id) }
         case .fill(let e):
-            if Int(e.symbol.rawValue) < symbols.capacity { symbols[Int32(e.symbol.rawValue)].lastTradePrice = e.price }
+            if Int(e.symbol.rawValue) < Int(symbols.capacity) {
+                symbols[Int32(e.symbol.rawValue)].lastTradePrice = e.price
+            }
             applyFill(e.takerID, e.takerAccount, e.symbol, e.takerSide, e.price, e.quantity, leaves: e.takerLeaves)
             applyFill(
                 e.makerID, e.makerAccount, e.symbol, e.takerSide.opposite, e.price, e.quantity, leaves: e.makerLeaves)
         case .canceled(let e):
-            if let slot = orderIndex.find(e.id.rawValue) { removeWorking(slot) }
+            if let slot = orderIndex.handle(for: e.id.rawValue) { removeWorking(slot) }
         case .replaced(let e):
-            guard let slot = orderIndex.find(e.id.rawValue) else { return }
+            guard let slot = orderIndex.handle(for: e.id.rawValue) else { return }
             let order = orders[slot]
             removeFromTotals(order, order.leaves)
             let tickValue =
-                Int(e.symbol.rawValue) < symbols.capacity
+                Int(e.symbol.rawValue) < Int(symbols.capacity)
                 ? symbols[Int32(e.symbol.rawValue)].limits.tickValueMicros : defaultSymbol.tickValueMicros
             orders[slot].price = e.price
             orders[slot].unitValue = Self.value(e.price, tickValue)
@@ -466,17 +472,17 @@ public final class RiskEngine {
     /// The account's slot, created with the default limits on first sight; nil when full.
     private func accountSlot(_ account: AccountID) -> Int32? {
         let key = UInt64(account.rawValue)
-        if let a = accountIndex.find(key) { return a }
+        if let a = accountIndex.handle(for: key) { return a }
         guard let a = accounts.take() else { return nil }
         accounts[a] = AccountState(limits: defaultAccount)
-        _ = accountIndex.insert(key, a)
+        _ = accountIndex.insertIfRoom(key, handle: a)
         return a
     }
 
     private func newPosition(_ key: UInt64, account: Int32, symbol: UInt32) -> Int32? {
         guard let p = positions.take() else { return nil }
         positions[p] = PositionState(account: account, symbol: symbol)
-        _ = positionIndex.insert(key, p)
+        _ = positionIndex.insertIfRoom(key, handle: p)
         return p
     }
 
@@ -539,7 +545,7 @@ public final class RiskEngine {
         removeFromTotals(order, order.leaves)
         accounts[order.account].workingOrders -= 1
         if order.mayRest { accounts[order.account].openOrders -= 1 }
-        orderIndex.remove(order.id)
+        orderIndex.removeIfPresent(order.id)
         orders.release(slot)
     }
 
@@ -548,7 +554,7 @@ public final class RiskEngine {
         leaves: Int64
     ) {
         let p: Int32
-        if let slot = orderIndex.find(id.rawValue) {
+        if let slot = orderIndex.handle(for: id.rawValue) {
             let order = orders[slot]
             p = order.position
             let filled = min(quantity, order.leaves)
@@ -558,7 +564,7 @@ public final class RiskEngine {
         } else {
             guard let a = accountSlot(account),
                 case let key = Self.positionKey(a, symbol.rawValue),
-                let found = positionIndex.find(key) ?? newPosition(key, account: a, symbol: symbol.rawValue)
+                let found = positionIndex.handle(for: key) ?? newPosition(key, account: a, symbol: symbol.rawValue)
             else {
                 untrackedEvents += 1
                 return
@@ -566,7 +572,7 @@ public final class RiskEngine {
             p = found
         }
         let tickValue =
-            Int(symbol.rawValue) < symbols.capacity
+            Int(symbol.rawValue) < Int(symbols.capacity)
             ? symbols[Int32(symbol.rawValue)].limits.tickValueMicros : defaultSymbol.tickValueMicros
         let value = Self.value(Self.value(price, tickValue), quantity)
         let a = positions[p].account
@@ -584,14 +590,14 @@ public final class RiskEngine {
     /// An accepted order that was never checked (e.g. entered before the risk engine started):
     /// tracked from the event so that its fills and cancel balance.
     private func trackUnchecked(_ e: OrderAccepted) {
-        guard let a = accountSlot(e.account), Int(e.symbol.rawValue) < symbols.capacity else {
+        guard let a = accountSlot(e.account), Int(e.symbol.rawValue) < Int(symbols.capacity) else {
             untrackedEvents += 1
             return
         }
         let key = Self.positionKey(a, e.symbol.rawValue)
         let symbol = symbols[Int32(e.symbol.rawValue)]
         let price = e.type == .market ? symbol.reference : e.price
-        guard let p = positionIndex.find(key) ?? newPosition(key, account: a, symbol: e.symbol.rawValue),
+        guard let p = positionIndex.handle(for: key) ?? newPosition(key, account: a, symbol: e.symbol.rawValue),
             let slot = orders.take()
         else {
             untrackedEvents += 1
@@ -601,7 +607,7 @@ public final class RiskEngine {
             id: e.id.rawValue, price: price, unitValue: Self.value(price, symbol.limits.tickValueMicros),
             leaves: e.quantity, account: a, position: p, side: e.side,
             mayRest: e.type == .limit && e.timeInForce == .goodTillCancel, pending: false)
-        guard orderIndex.insert(e.id.rawValue, slot) else {
+        guard orderIndex.insertIfRoom(e.id.rawValue, handle: slot) else {
             orders.release(slot)
             untrackedEvents += 1
             return

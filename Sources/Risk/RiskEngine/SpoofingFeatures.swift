@@ -1,4 +1,5 @@
 import ChronosCore
+import FencedCollections
 
 #if canImport(Glibc)
     import Glibc
@@ -78,15 +79,15 @@ public enum SpoofingFeatureSchema {
 ///
 /// One thread owns it; not `Sendable`.
 public final class SpoofingFeatures {
-    private var symbols: FixedPool<SymbolFeatures>
-    private var pairs: FixedPool<PairFeatures>
-    private var pairIndex: FixedKeyIndex
-    private var orders: FixedPool<OrderFeatures>
-    private var orderIndex: FixedKeyIndex
-    private var levels: FixedPool<LevelDepth>
-    private var levelIndex: FixedKeyIndex
-    private var accountLevels: FixedPool<LevelDepth>
-    private var accountLevelIndex: FixedKeyIndex
+    private var symbols: FixedArray<SymbolFeatures>
+    private var pairs: FixedSlab<PairFeatures>
+    private var pairIndex: IDTable
+    private var orders: FixedSlab<OrderFeatures>
+    private var orderIndex: IDTable
+    private var levels: FixedSlab<LevelDepth>
+    private var levelIndex: IDTable
+    private var accountLevels: FixedSlab<LevelDepth>
+    private var accountLevelIndex: IDTable
     /// Events that could not be followed fully because a table was full.
     public private(set) var untrackedEvents = 0
 
@@ -98,15 +99,17 @@ public final class SpoofingFeatures {
         levelCapacity: Int = 1 << 18
     ) {
         precondition(symbolCapacity <= 1 << 22 && accountCapacity <= 1 << 22, "SpoofingFeatures capacity out of range")
-        symbols = FixedPool(capacity: symbolCapacity, blank: SymbolFeatures())
-        pairs = FixedPool(capacity: accountCapacity, blank: PairFeatures())
-        pairIndex = FixedKeyIndex(capacity: accountCapacity)
-        orders = FixedPool(capacity: orderCapacity, blank: OrderFeatures())
-        orderIndex = FixedKeyIndex(capacity: orderCapacity)
-        levels = FixedPool(capacity: levelCapacity, blank: LevelDepth())
-        levelIndex = FixedKeyIndex(capacity: levelCapacity)
-        accountLevels = FixedPool(capacity: levelCapacity, blank: LevelDepth())
-        accountLevelIndex = FixedKeyIndex(capacity: levelCapacity)
+        // Written once here (prefaulted): the checks never take a page fault.
+        let memory = PoolMemory(prefault: true)
+        symbols = FixedArray(capacity: symbolCapacity, blank: SymbolFeatures(), memory: memory)
+        pairs = FixedSlab(capacity: accountCapacity, memory: memory)
+        pairIndex = IDTable(maxEntries: accountCapacity, memory: memory)
+        orders = FixedSlab(capacity: orderCapacity, memory: memory)
+        orderIndex = IDTable(maxEntries: orderCapacity, memory: memory)
+        levels = FixedSlab(capacity: levelCapacity, memory: memory)
+        levelIndex = IDTable(maxEntries: levelCapacity, memory: memory)
+        accountLevels = FixedSlab(capacity: levelCapacity, memory: memory)
+        accountLevelIndex = IDTable(maxEntries: levelCapacity, memory: memory)
     }
 
     deinit {
@@ -123,13 +126,13 @@ public final class SpoofingFeatures {
 
     /// Sets the symbol's tick size in price units (default 1): distances are counted in ticks.
     public func setTickSize(_ tickSize: Int64, for symbol: SymbolID) {
-        guard Int(symbol.rawValue) < symbols.capacity, tickSize > 0 else { return }
+        guard Int(symbol.rawValue) < Int(symbols.capacity), tickSize > 0 else { return }
         symbols[Int32(symbol.rawValue)].tickSize = tickSize
     }
 
     /// The mirrored best bid and ask of `symbol` (nil: none), for tests and tools.
     public func touch(_ symbol: SymbolID) -> (bid: Price?, ask: Price?) {
-        guard Int(symbol.rawValue) < symbols.capacity else { return (nil, nil) }
+        guard Int(symbol.rawValue) < Int(symbols.capacity) else { return (nil, nil) }
         let s = symbols[Int32(symbol.rawValue)]
         return (s.bestBid > 0 ? s.bestBid : nil, s.bestAsk > 0 ? s.bestAsk : nil)
     }
@@ -158,7 +161,7 @@ public final class SpoofingFeatures {
     public func computeReplace(
         _ replace: ReplaceOrder, now: UInt64, into features: UnsafeMutableBufferPointer<Float>
     ) -> Bool {
-        guard let o = orderIndex.find(replace.id.rawValue) else { return false }
+        guard let o = orderIndex.handle(for: replace.id.rawValue) else { return false }
         let order = orders[o]
         let pair = pairs[order.pair]
         guard pair.account == replace.account.rawValue, pair.symbol == replace.symbol.rawValue else { return false }
@@ -175,7 +178,7 @@ public final class SpoofingFeatures {
     ) {
         precondition(f.count >= SpoofingFeatureSchema.count, "feature buffer too small")
         for i in 0..<SpoofingFeatureSchema.count { f[i] = 0 }
-        guard Int(symbol) < symbols.capacity, quantity > 0 else { return }
+        guard Int(symbol) < Int(symbols.capacity), quantity > 0 else { return }
         let s = symbols[Int32(symbol)]
         let tick = s.tickSize
         let qty = Double(quantity)
@@ -189,7 +192,7 @@ public final class SpoofingFeatures {
         f[0] = Float(min(16, log1p(qty / Double(max(1, levelDepth)))))
         // 1, 2: size vs the symbol's and the account's usual order size.
         f[1] = Float(s.averageSize > 0 ? min(100, qty / s.averageSize) : 1)
-        let p = pairIndex.find(Self.pairKey(account, symbol))
+        let p = pairIndex.handle(for: Self.pairKey(account, symbol))
         let pair = p.map { pairs[$0] } ?? PairFeatures()
         f[2] = Float(pair.averageSize > 0 ? min(100, qty / pair.averageSize) : 1)
         // 3: distance from the same-side touch in ticks (positive: behind it; negative: improving).
@@ -303,7 +306,8 @@ public final class SpoofingFeatures {
     }
 
     private func accepted(_ e: OrderAccepted, now: UInt64) {
-        guard Int(e.symbol.rawValue) < symbols.capacity, let p = pair(e.account, e.symbol.rawValue, now: now) else {
+        guard Int(e.symbol.rawValue) < Int(symbols.capacity), let p = pair(e.account, e.symbol.rawValue, now: now)
+        else {
             return untracked()
         }
         let qty = Double(e.quantity)
@@ -315,10 +319,10 @@ public final class SpoofingFeatures {
         let sym = Int32(e.symbol.rawValue)
         symbols[sym].averageSize =
             symbols[sym].averageSize > 0 ? symbols[sym].averageSize + w * (qty - symbols[sym].averageSize) : qty
-        guard orderIndex.find(e.id.rawValue) == nil, let o = orders.take() else { return untracked() }
+        guard orderIndex.handle(for: e.id.rawValue) == nil, let o = orders.take() else { return untracked() }
         let rests = e.type == .limit && e.timeInForce == .goodTillCancel && Self.isMirrored(e.price)
         orders[o] = OrderFeatures(pair: p, side: e.side, rests: rests, price: e.price, leaves: e.quantity, since: now)
-        guard orderIndex.insert(e.id.rawValue, o) else {
+        guard orderIndex.insertIfRoom(e.id.rawValue, handle: o) else {
             orders.release(o)
             return untracked()
         }
@@ -338,14 +342,14 @@ public final class SpoofingFeatures {
             pairs[p].filledQuantity += Double(e.quantity)
             if side == .buy { pairs[p].lastBuyFill = now } else { pairs[p].lastSellFill = now }
         }
-        guard let o = orderIndex.find(id.rawValue) else { return untracked() }
+        guard let o = orderIndex.handle(for: id.rawValue) else { return untracked() }
         if orders[o].rests { removeResting(o, min(e.quantity, orders[o].leaves)) }
         orders[o].leaves -= e.quantity
         if orders[o].leaves <= 0 { removeOrder(id, o) }
     }
 
     private func canceled(_ e: OrderCanceled, now: UInt64) {
-        guard let o = orderIndex.find(e.id.rawValue) else { return untracked() }
+        guard let o = orderIndex.handle(for: e.id.rawValue) else { return untracked() }
         let order = orders[o]
         if order.rests { removeResting(o, order.leaves) }
         removeOrder(e.id, o)
@@ -373,7 +377,7 @@ public final class SpoofingFeatures {
     }
 
     private func replaced(_ e: OrderReplaced, now: UInt64) {
-        guard let o = orderIndex.find(e.id.rawValue) else { return untracked() }
+        guard let o = orderIndex.handle(for: e.id.rawValue) else { return untracked() }
         let p = orders[o].pair
         decay(p, now: now)
         pairs[p].messages += 1
@@ -400,14 +404,15 @@ public final class SpoofingFeatures {
     }
 
     private func levelQuantity(_ symbol: UInt32, _ side: Side, _ price: Price) -> Quantity {
-        guard Self.isMirrored(price), let l = levelIndex.find(Self.levelKey(UInt64(symbol), side, price)) else {
+        guard Self.isMirrored(price), let l = levelIndex.handle(for: Self.levelKey(UInt64(symbol), side, price)) else {
             return 0
         }
         return levels[l].quantity
     }
 
     private func accountLevelQuantity(_ pair: Int32, _ side: Side, _ price: Price) -> Quantity {
-        guard Self.isMirrored(price), let l = accountLevelIndex.find(Self.levelKey(UInt64(pair), side, price)) else {
+        guard Self.isMirrored(price), let l = accountLevelIndex.handle(for: Self.levelKey(UInt64(pair), side, price))
+        else {
             return 0
         }
         return accountLevels[l].quantity
@@ -416,12 +421,12 @@ public final class SpoofingFeatures {
     /// The (account, symbol) slot, created on first use and decayed to `now`; nil when full.
     private func pair(_ account: AccountID, _ symbol: UInt32, now: UInt64) -> Int32? {
         let key = Self.pairKey(account, symbol)
-        if let p = pairIndex.find(key) {
+        if let p = pairIndex.handle(for: key) {
             decay(p, now: now)
             return p
         }
         guard let p = pairs.take() else { return nil }
-        guard pairIndex.insert(key, p) else {
+        guard pairIndex.insertIfRoom(key, handle: p) else {
             pairs.release(p)
             return nil
         }
@@ -496,20 +501,20 @@ public final class SpoofingFeatures {
     /// Adds `delta` to the level under `key`, creating it, and dropping it when it reaches zero.
     /// Returns false when a new level finds the table full.
     private func adjust(
-        _ pool: inout FixedPool<LevelDepth>, _ index: inout FixedKeyIndex, _ key: UInt64, by delta: Int64
+        _ pool: inout FixedSlab<LevelDepth>, _ index: inout IDTable, _ key: UInt64, by delta: Int64
     )
         -> Bool
     {
-        if let l = index.find(key) {
+        if let l = index.handle(for: key) {
             pool[l].quantity += delta
             if pool[l].quantity <= 0 {
-                index.remove(key)
+                index.removeIfPresent(key)
                 pool.release(l)
             }
             return true
         }
         guard delta > 0, let l = pool.take() else { return delta <= 0 }
-        guard index.insert(key, l) else {
+        guard index.insertIfRoom(key, handle: l) else {
             pool.release(l)
             return false
         }
@@ -518,7 +523,7 @@ public final class SpoofingFeatures {
     }
 
     private func removeOrder(_ id: OrderID, _ o: Int32) {
-        orderIndex.remove(id.rawValue)
+        orderIndex.removeIfPresent(id.rawValue)
         orders.release(o)
     }
 

@@ -1,4 +1,5 @@
 import ChronosCore
+import FencedCollections
 
 /// The dynamic check: features, the scorer, the policy and the score-behind table. Owned by a
 /// ``RiskEngine`` (``RiskEngine/attachSpoofingModel(_:policy:)``); preallocated, no allocation
@@ -10,8 +11,8 @@ final class SpoofingGuard {
     var counters = SpoofingModelCounters()
     /// The feature vector handed to the scorer (one owner thread).
     private let buffer: UnsafeMutableBufferPointer<Float>
-    private var behind: FixedPool<BehindScore>
-    private var behindIndex: FixedKeyIndex
+    private var behind: FixedSlab<BehindScore>
+    private var behindIndex: IDTable
     /// Slots whose score is stale, in the order they became stale (each at most once).
     private let dirty: UnsafeMutablePointer<Int32>
     private var dirtyHead = 0
@@ -21,13 +22,15 @@ final class SpoofingGuard {
         self.scorer = scorer
         self.policy = policy
         let pairs = min(1 << 22, max(configuration.positionCapacity, configuration.accountCapacity))
+        // Written once here (prefaulted): the checks never take a page fault.
+        let memory = PoolMemory(prefault: true)
         features = SpoofingFeatures(
             symbolCapacity: min(1 << 22, configuration.symbolCapacity), accountCapacity: pairs,
             orderCapacity: configuration.orderCapacity, levelCapacity: max(1 << 16, configuration.orderCapacity / 4))
         buffer = .allocate(capacity: SpoofingFeatureSchema.count)
         buffer.initialize(repeating: 0)
-        behind = FixedPool(capacity: pairs, blank: BehindScore())
-        behindIndex = FixedKeyIndex(capacity: pairs)
+        behind = FixedSlab(capacity: pairs, memory: memory)
+        behindIndex = IDTable(maxEntries: pairs, memory: memory)
         dirty = .allocate(capacity: pairs)
     }
 
@@ -126,7 +129,7 @@ final class SpoofingGuard {
         var done = 0
         while done < limit && dirtyCount > 0 {
             let slot = dirty[dirtyHead]
-            dirtyHead = dirtyHead + 1 == behind.capacity ? 0 : dirtyHead + 1
+            dirtyHead = dirtyHead + 1 == Int(behind.capacity) ? 0 : dirtyHead + 1
             dirtyCount -= 1
             behind[slot].dirty = false
             let entry = behind[slot]
@@ -151,14 +154,14 @@ final class SpoofingGuard {
     }
 
     private func behindScore(_ account: AccountID, _ symbol: SymbolID) -> Float? {
-        guard let slot = behindIndex.find(Self.key(account, symbol)), behind[slot].hasScore else { return nil }
+        guard let slot = behindIndex.handle(for: Self.key(account, symbol)), behind[slot].hasScore else { return nil }
         return behind[slot].score
     }
 
     /// Stores the terms of the account's latest order (and its score, when it was scored now).
     private func remember(_ account: AccountID, _ symbol: SymbolID, _ entry: BehindScore) {
         let key = Self.key(account, symbol)
-        if let slot = behindIndex.find(key) {
+        if let slot = behindIndex.handle(for: key) {
             let wasDirty = behind[slot].dirty
             let previous = behind[slot]
             behind[slot] = entry
@@ -171,7 +174,7 @@ final class SpoofingGuard {
             return
         }
         guard let slot = behind.take() else { return }
-        guard behindIndex.insert(key, slot) else {
+        guard behindIndex.insertIfRoom(key, handle: slot) else {
             behind.release(slot)
             return
         }
@@ -179,9 +182,9 @@ final class SpoofingGuard {
     }
 
     private func markDirty(_ account: AccountID, _ symbol: SymbolID) {
-        guard let slot = behindIndex.find(Self.key(account, symbol)), !behind[slot].dirty else { return }
+        guard let slot = behindIndex.handle(for: Self.key(account, symbol)), !behind[slot].dirty else { return }
         behind[slot].dirty = true
-        dirty[(dirtyHead + dirtyCount) % behind.capacity] = slot
+        dirty[(dirtyHead + dirtyCount) % Int(behind.capacity)] = slot
         dirtyCount += 1
     }
 }

@@ -1,4 +1,5 @@
 import ChronosCore
+import FencedCollections
 
 // The price tree: each book side's levels, besides their list in price order (better/worse, for
 // matching and iteration), form a treap keyed by price, so that the level of any price is found,

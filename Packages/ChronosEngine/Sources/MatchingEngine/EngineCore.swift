@@ -1,4 +1,5 @@
 import ChronosCore
+import FencedCollections
 
 /// One resting order in the order slab (48 bytes).
 
@@ -105,7 +106,7 @@ func isBetter(_ a: Int64, than b: Int64, on side: Side) -> Bool { side == .buy ?
 struct EngineCore {
     var orders: FixedSlab<OrderSlot>
     var levels: FixedSlab<LevelSlot>
-    var index: OrderIndex
+    var index: IDTable
     var usedIDs: UsedOrderIDs
     let books: UnsafeMutablePointer<BookState>
     var bookCount: Int = 0
@@ -122,7 +123,7 @@ struct EngineCore {
         orders = FixedSlab(capacity: configuration.orderCapacity, memory: memory)
         // A level always holds at least one order, so levels can never run out first.
         levels = FixedSlab(capacity: configuration.orderCapacity, memory: memory)
-        index = OrderIndex(maxEntries: configuration.orderCapacity, memory: memory)
+        index = IDTable(maxEntries: configuration.orderCapacity, memory: memory)
         usedIDs = UsedOrderIDs(minimumBlocks: configuration.usedIDBlockCapacity, memory: memory)
         bookCapacity = configuration.symbolCapacity
         books = memory.allocate(BookState.self, count: configuration.symbolCapacity)

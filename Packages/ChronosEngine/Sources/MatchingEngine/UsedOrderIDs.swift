@@ -17,6 +17,8 @@
 //   and the engine rejects the order `capacity_exhausted` instead of growing.
 // Safe because every index is masked with `mask`.
 
+import FencedCollections
+
 /// The ids accepted so far in one engine.
 
 struct UsedOrderIDs {

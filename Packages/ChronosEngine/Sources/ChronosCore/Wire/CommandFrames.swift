@@ -1,6 +1,8 @@
 // The frames of the commands a gateway sends to an engine shard: newOrder, cancel, replace.
 // Offsets are from the start of the frame; bytes 0–7 are the common header (`WireFormat`).
 
+import FencedCollections
+
 /// Encodes and decodes a `newOrder` frame (type 1), 56 bytes:
 ///
 /// ```
@@ -20,7 +22,7 @@
 ///     52    4         padding               0
 /// ```
 enum NewOrderFrame {
-    static func encode(_ order: NewOrder, _ clientTimestampNanos: UInt64, _ writer: WireWriter) {
+    static func encode(_ order: NewOrder, _ clientTimestampNanos: UInt64, _ writer: ByteWriter) {
         writer.put(order.id.rawValue, at: 8)
         writer.put(order.price, at: 16)
         writer.put(order.quantity, at: 24)
@@ -61,7 +63,7 @@ enum NewOrderFrame {
 ///     28    4 UInt32  symbol                SymbolID the order rests on
 /// ```
 enum CancelFrame {
-    static func encode(_ cancel: CancelOrder, _ clientTimestampNanos: UInt64, _ writer: WireWriter) {
+    static func encode(_ cancel: CancelOrder, _ clientTimestampNanos: UInt64, _ writer: ByteWriter) {
         writer.put(cancel.id.rawValue, at: 8)
         writer.put(clientTimestampNanos, at: 16)
         writer.put(cancel.account.rawValue, at: 24)
@@ -95,7 +97,7 @@ enum ReplaceFrame {
     static let pricePresent: UInt8 = 0b01
     static let quantityPresent: UInt8 = 0b10
 
-    static func encode(_ replace: ReplaceOrder, _ clientTimestampNanos: UInt64, _ writer: WireWriter) {
+    static func encode(_ replace: ReplaceOrder, _ clientTimestampNanos: UInt64, _ writer: ByteWriter) {
         var present: UInt8 = 0
         writer.put(replace.id.rawValue, at: 8)
         if let price = replace.price {

@@ -2,6 +2,8 @@
 // frame; bytes 0–7 are the common header (`WireFormat`), whose shard field names the shard the
 // heartbeat's sequence or the replay is about.
 
+import FencedCollections
+
 /// Encodes and decodes a `heartbeat` frame (type 7), 32 bytes:
 ///
 /// ```
@@ -14,7 +16,7 @@
 ///     28    4         padding               0
 /// ```
 enum HeartbeatFrame {
-    static func encode(_ heartbeat: Heartbeat, _ writer: WireWriter) {
+    static func encode(_ heartbeat: Heartbeat, _ writer: ByteWriter) {
         writer.put(heartbeat.sequence, at: 8)
         writer.put(heartbeat.timestampNanos, at: 16)
         writer.put(heartbeat.senderID, at: 24)
@@ -37,7 +39,7 @@ enum HeartbeatFrame {
 ///     16    8 UInt64  toSequence            last sequence number wanted, inclusive
 /// ```
 enum ReplayRequestFrame {
-    static func encode(_ request: ReplayRequest, _ writer: WireWriter) {
+    static func encode(_ request: ReplayRequest, _ writer: ByteWriter) {
         writer.put(request.fromSequence, at: 8)
         writer.put(request.toSequence, at: 16)
     }
@@ -64,7 +66,7 @@ enum ReplayRequestFrame {
 ///     29    3         padding               0
 /// ```
 enum ReplayResponseFrame {
-    static func encode(_ response: ReplayResponse, _ writer: WireWriter) {
+    static func encode(_ response: ReplayResponse, _ writer: ByteWriter) {
         writer.put(response.firstSequence, at: 8)
         writer.put(response.lastSequence, at: 16)
         writer.put(response.count, at: 24)
@@ -96,7 +98,7 @@ enum ReplayResponseFrame {
 ///     28    4 Float32 score                 IEEE 754 bits when modelStatus is 2 (scored), else 0
 /// ```
 enum RiskDecisionFrame {
-    static func encode(_ verdict: RiskVerdict, _ writer: WireWriter) {
+    static func encode(_ verdict: RiskVerdict, _ writer: ByteWriter) {
         writer.put(verdict.orderID.rawValue, at: 8)
         writer.put(verdict.clientTimestampNanos, at: 16)
         writer.put(verdict.action, at: 24)

@@ -2,6 +2,8 @@
 // publishes on its PUB socket. Offsets are from the start of the frame; bytes 0–7 are the common
 // header (`WireFormat`).
 
+import FencedCollections
+
 /// Encodes and decodes an `event` frame (type 4), 96 bytes whatever the event's kind, so a
 /// retransmission ring can hold events in equal slots. Bytes 8–31 are common to every kind;
 /// bytes 25–27 and 32–95 depend on the kind, and the bytes a kind does not use are 0.
@@ -90,7 +92,7 @@ enum EventFrame {
         case replaced = 4
     }
 
-    static func encode(_ event: EngineEvent, _ clientTimestampNanos: UInt64, _ writer: WireWriter) {
+    static func encode(_ event: EngineEvent, _ clientTimestampNanos: UInt64, _ writer: ByteWriter) {
         writer.put(event.sequence, at: 8)
         writer.put(clientTimestampNanos, at: 16)
         writer.put(event.symbol.rawValue, at: 28)

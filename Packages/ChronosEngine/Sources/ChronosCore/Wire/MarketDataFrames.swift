@@ -1,6 +1,8 @@
 // The market-data frames an engine shard publishes: trade, bookDelta. Offsets are from the start
 // of the frame; bytes 0–7 are the common header (`WireFormat`).
 
+import FencedCollections
+
 /// Encodes and decodes a `trade` frame (type 5), 48 bytes:
 ///
 /// ```
@@ -16,7 +18,7 @@
 ///     45    3         padding               0
 /// ```
 enum TradeFrame {
-    static func encode(_ trade: PublicTrade, _ writer: WireWriter) {
+    static func encode(_ trade: PublicTrade, _ writer: ByteWriter) {
         writer.put(trade.sequence, at: 8)
         writer.put(trade.tradeID.rawValue, at: 16)
         writer.put(trade.price, at: 24)
@@ -49,7 +51,7 @@ enum TradeFrame {
 ///     41    7         padding               0
 /// ```
 enum BookDeltaFrame {
-    static func encode(_ delta: BookDelta, _ writer: WireWriter) {
+    static func encode(_ delta: BookDelta, _ writer: ByteWriter) {
         writer.put(delta.sequence, at: 8)
         writer.put(delta.price, at: 16)
         writer.put(delta.quantity, at: 24)

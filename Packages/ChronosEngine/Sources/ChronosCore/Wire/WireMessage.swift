@@ -4,6 +4,9 @@
 /// receive time, a load generator's send time; any clock, any meaning, 0 for none), and the engine
 /// copies it into every event the command causes, so the sender measures the round trip on its own
 /// clock.
+
+import FencedCollections
+
 @frozen
 public enum WireMessage: Hashable, Sendable {
     /// Gateway → engine: a new order. Frame type `newOrder`, 56 bytes.
@@ -85,7 +88,7 @@ public struct WireFrame: Hashable, Sendable {
         let type = message.type
         let size = type.frameSize
         guard buffer.count >= size else { return .failure(.bufferTooSmall(needed: size, available: buffer.count)) }
-        let writer = WireWriter(buffer, size: size)
+        let writer = ByteWriter(buffer, size: size)
         writer.put(WireFormat.version, at: WireHeader.version)
         writer.put(type.rawValue, at: WireHeader.type)
         writer.put(UInt16(truncatingIfNeeded: size), at: WireHeader.length)
@@ -117,7 +120,7 @@ public struct WireFrame: Hashable, Sendable {
         guard bytes.count >= WireFormat.headerSize else {
             return .failure(.tooShort(needed: WireFormat.headerSize, actual: bytes.count))
         }
-        let header = WireReader(UnsafeRawBufferPointer(rebasing: bytes[0..<WireFormat.headerSize]))
+        let header = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[0..<WireFormat.headerSize]))
         let version = header.u8(WireHeader.version)
         guard version == WireFormat.version else { return .failure(.badVersion(version)) }
         let typeByte = header.u8(WireHeader.type)
@@ -132,7 +135,7 @@ public struct WireFrame: Hashable, Sendable {
         }
         let shard = header.u16(WireHeader.shard)
 
-        var fields = WireFieldDecoder(WireReader(bytes))
+        var fields = WireFieldDecoder(ByteReader(bytes))
         let message: WireMessage
         switch type {
         case .newOrder: message = NewOrderFrame.decode(&fields)
@@ -155,11 +158,11 @@ public struct WireFrame: Hashable, Sendable {
 /// through without `throws` and the caller checks ``error`` once at the end. On a bad byte the
 /// field reads as a placeholder value that the caller never returns.
 struct WireFieldDecoder {
-    let reader: WireReader
+    let reader: ByteReader
     /// The first problem found, if any.
     private(set) var error: WireError?
 
-    init(_ reader: WireReader) {
+    init(_ reader: ByteReader) {
         self.reader = reader
     }
 

@@ -4,7 +4,7 @@
     import Darwin
 #endif
 
-// PoolMemory: the memory of the engine's fixed pools and tables.
+// PoolMemory: the memory of the fixed pools and tables (the engine's, the risk engine's).
 //
 // Invariants:
 // - Every region is an anonymous private mapping of whole pages, zero-filled by the kernel, made
@@ -19,18 +19,24 @@
 // Safe because a region is only ever used through the typed pointer returned for it, within the
 // `count` it was made for, and freed with that same count.
 
-/// Page-aligned, zero-filled memory for the engine's pools, optionally prefaulted and backed by
-/// huge pages.
-struct PoolMemory {
+/// Page-aligned, zero-filled memory for fixed pools and tables, optionally prefaulted and backed
+/// by huge pages.
+public struct PoolMemory: Sendable {
     /// Write every page at creation (no page fault later).
-    var prefault: Bool
+    public var prefault: Bool
     /// Ask for transparent huge pages (regions of 2 MiB or more).
-    var hugePages: Bool
+    public var hugePages: Bool
+
+    /// Memory that is prefaulted (`prefault`) and backed by huge pages (`hugePages`) as asked.
+    public init(prefault: Bool, hugePages: Bool = false) {
+        self.prefault = prefault
+        self.hugePages = hugePages
+    }
 
     private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// `count` zero-filled elements of `T`.
-    func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    public func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
         let bytes = Self.mappedBytes(T.self, count: count)
         guard let raw = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
             raw != MAP_FAILED
@@ -45,7 +51,7 @@ struct PoolMemory {
     }
 
     /// Unmaps memory that `allocate(_:count:)` returned for the same `count`.
-    static func deallocate<T>(_ pointer: UnsafeMutablePointer<T>, count: Int) {
+    public static func deallocate<T>(_ pointer: UnsafeMutablePointer<T>, count: Int) {
         munmap(UnsafeMutableRawPointer(pointer), mappedBytes(T.self, count: count))
     }
 

@@ -13,22 +13,25 @@
 // has not yet released; debug builds assert the handle range.
 
 /// A fixed-capacity pool of `Element`s with O(1) allocate and release.
-
-struct FixedSlab<Element: BitwiseCopyable> {
+@frozen
+public struct FixedSlab<Element: BitwiseCopyable> {
     /// Marker for "no handle".
-    static var none: Int32 { -1 }
+    @inlinable public static var none: Int32 { -1 }
 
-    let storage: UnsafeMutablePointer<Element>
-    let freeNext: UnsafeMutablePointer<Int32>
+    @usableFromInline let storage: UnsafeMutablePointer<Element>
+    @usableFromInline let freeNext: UnsafeMutablePointer<Int32>
     /// Number of slots; handles are `0..<capacity`.
-    let capacity: Int32
-    var highWater: Int32 = 0
-    var freeHead: Int32 = -1
+    public let capacity: Int32
+    /// Handles below this have been handed out at least once.
+    @usableFromInline var highWater: Int32 = 0
+    @usableFromInline var freeHead: Int32 = -1
+    @usableFromInline var live: Int32 = 0
+
     /// Handles currently allocated.
-    var liveCount: Int32 = 0
+    @inlinable public var liveCount: Int32 { live }
 
     /// Allocates room for `capacity` elements from `memory`.
-    init(capacity: Int, memory: PoolMemory) {
+    public init(capacity: Int, memory: PoolMemory) {
         precondition(capacity > 0 && capacity < Int(Int32.max), "slab capacity out of range")
         self.capacity = Int32(capacity)
         storage = memory.allocate(Element.self, count: capacity)
@@ -36,42 +39,49 @@ struct FixedSlab<Element: BitwiseCopyable> {
     }
 
     /// Frees the memory; the slab must not be used afterwards.
-    func deallocate() {
+    public func deallocate() {
         PoolMemory.deallocate(storage, count: Int(capacity))
         PoolMemory.deallocate(freeNext, count: Int(capacity))
     }
 
     /// True when no handle is left.
-    var isFull: Bool { liveCount == capacity }
+    @inlinable public var isFull: Bool { live == capacity }
 
     /// Takes a free handle, or returns `none` when the slab is full.
-
-    mutating func allocate() -> Int32 {
+    @inlinable
+    public mutating func allocate() -> Int32 {
         if freeHead >= 0 {
             let handle = freeHead
             freeHead = freeNext[Int(handle)]
-            liveCount &+= 1
+            live &+= 1
             return handle
         }
         guard highWater < capacity else { return Self.none }
         let handle = highWater
         highWater &+= 1
-        liveCount &+= 1
+        live &+= 1
         return handle
     }
 
-    /// Returns a handle to the pool.
+    /// Takes a free handle, or nil when the slab is full (``allocate()`` as an optional).
+    @inlinable
+    public mutating func take() -> Int32? {
+        let handle = allocate()
+        return handle < 0 ? nil : handle
+    }
 
-    mutating func release(_ handle: Int32) {
+    /// Returns a handle to the pool.
+    @inlinable
+    public mutating func release(_ handle: Int32) {
         assert(handle >= 0 && handle < highWater, "release of a handle never allocated")
         freeNext[Int(handle)] = freeHead
         freeHead = handle
-        liveCount &-= 1
+        live &-= 1
     }
 
     /// The element behind a live handle.
-
-    subscript(handle: Int32) -> Element {
+    @inlinable
+    public subscript(handle: Int32) -> Element {
         unsafeAddress {
             assert(handle >= 0 && handle < highWater, "handle out of range")
             return UnsafePointer(storage + Int(handle))
