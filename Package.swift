@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Replay", targets: ["Replay"]),
         .library(name: "Workload", targets: ["Workload"]),
         .library(name: "MarketSimulation", targets: ["MarketSimulation"]),
+        .library(name: "MarketData", targets: ["MarketData"]),
         .library(name: "Messaging", targets: ["Messaging"]),
         .library(name: "FIX", targets: ["FIX"]),
         .library(name: "BinaryProtocol", targets: ["BinaryProtocol"]),
@@ -176,6 +177,8 @@ let package = Package(
         .target(
             name: "MarketSimulation", dependencies: [core, engine, "RiskEngine", "Workload"],
             path: "Sources/Tools/MarketSimulation"),
+        // Market data: engine events in; per-symbol L2 updates, trades, top of book, snapshots out; a replica.
+        .target(name: "MarketData", dependencies: [core], path: "Sources/MarketData/MarketData"),
         .executableTarget(
             name: "chronos",
             dependencies: [
@@ -268,6 +271,11 @@ let package = Package(
         .testTarget(
             name: "MarketSimulationTests",
             dependencies: ["MarketSimulation", engine, core, "RiskEngine", "Replay"]
+        ),
+        // Market-data book and replica: scenarios, zero allocation, and consistency with the engine.
+        .testTarget(
+            name: "MarketDataTests",
+            dependencies: ["MarketData", core, engine, "Workload", "AllocCounter", "TestSupport"]
         ),
     ]
 )
