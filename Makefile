@@ -4,7 +4,7 @@
 SWIFT ?= swift
 CHRONOS := .build/release/chronos
 
-.PHONY: deps build run test lint test-collections soak soak-long soak-line test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check example fuzz scan test-deploy test-image bench bench-engine clean \
+.PHONY: deps build run test lint test-collections release-tests soak soak-long soak-line test-debug test-release test-reference test-fix-acceptance test-quickfix bench-gate memory-check example fuzz scan test-deploy test-image bench bench-engine clean \
 	model test-model
 
 deps:
@@ -73,9 +73,15 @@ SOAK_STORE ?= sqlite
 soak-line: build
 	SOAK_MINUTES=$(SOAK_MINUTES) SOAK_STORE=$(SOAK_STORE) bash scripts/with-postgres.sh bash scripts/soak-line.sh $(CHRONOS)
 
-test-release:
+# One release configuration for every test step that needs one: the package and its tests, built
+# once (with testable imports, as `swift test` builds them). Its `chronos` (.build/release/chronos)
+# serves memory-check and test-model; `make build` (for `make run`) is the plain release build.
+release-tests:
+	$(SWIFT) build -c release --build-tests
+
+test-release: release-tests
 	@echo "== $@ started $$(date +%T)"
-	$(SWIFT) test -c release --filter ZeroAllocationTests
+	$(SWIFT) test -c release --skip-build --filter ZeroAllocationTests
 
 test-reference:
 	@echo "== $@ started $$(date +%T)"
@@ -98,9 +104,8 @@ bench-gate:
 	@echo "== $@ started $$(date +%T)"
 	cd Benchmarks && $(SWIFT) package benchmark thresholds check --no-progress
 
-memory-check:
+memory-check: release-tests
 	@echo "== $@ started $$(date +%T)"
-	$(SWIFT) build -c release --product chronos
 	bash scripts/replay-memory-check.sh 10000000
 
 # libFuzzer with AddressSanitizer, FUZZ_SECONDS each (default 30): `chronos replay`'s input path
@@ -175,7 +180,7 @@ example:
 
 # The training pipeline end to end on a tiny simulation (< 1 min; needs the release build and
 # the packages of tools/model/requirements.txt, which `make deps` installs).
-test-model: build
+test-model: release-tests
 	@echo "== $@ started $$(date +%T)"
 	CHRONOS_BIN=$(CHRONOS) python3 -m unittest discover -s tools/model -v
 
