@@ -67,10 +67,13 @@ let package = Package(
         .target(name: "Messaging", dependencies: ["CZeroMQ"], path: "Sources/Core/Messaging"),
         // Linux thread affinity (pthread_setaffinity_np), for pinning engine threads.
         .target(name: "CChronosSystem", path: "Sources/Core/CChronosSystem"),
-        // What every service runs on: the one clock (SystemClock), service threads, the metrics
-        // registry and its HTTP endpoint.
+        // What every service runs on: the one clock (SystemClock), service threads, unbuffered
+        // output. No dependency, so that the journal and the model link nothing more for a clock.
+        .target(name: "Runtime", path: "Sources/Core/Runtime"),
+        // Metrics of every service: the Prometheus registry behind swift-metrics, its HTTP
+        // endpoint, and the probe `chronos status` reads it with.
         .target(
-            name: "Runtime",
+            name: "MetricsEndpoint",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -79,7 +82,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ], path: "Sources/Core/Runtime"
+            ], path: "Sources/Core/MetricsEndpoint"
         ),
         // An engine shard as a service: its thread, journal, snapshots, replay server and reports.
         .target(
@@ -185,7 +188,8 @@ let package = Package(
                 core, engine, "ChronosConfig", "Replay", "Workload", "Journal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-                "EngineService", "ShardClient", "Runtime", "Messaging", "CChronosSystem", "Gateway", "ExchangeAssembly",
+                "EngineService", "ShardClient", "Runtime", "MetricsEndpoint", "Messaging", "CChronosSystem", "Gateway",
+                "ExchangeAssembly",
                 "LoadGenerator",
                 "ChronosClient",
                 "BinaryProtocol",
@@ -208,9 +212,9 @@ let package = Package(
                 "LoadGenerator", "ChronosConfig", "TestSupport", .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .testTarget(
-            name: "RuntimeTests",
+            name: "MetricsEndpointTests",
             dependencies: [
-                "Runtime", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                "MetricsEndpoint", "TestSupport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,6 +1,7 @@
 import ChronosConfig
 import EngineService
 import Logging
+import MetricsEndpoint
 import Runtime
 import ServiceLifecycle
 

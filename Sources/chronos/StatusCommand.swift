@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MetricsEndpoint
 import Persistence
 import Runtime
 

@@ -66,7 +66,7 @@ public final class EngineShardCounters: Sendable {
 /// Orders for a symbol of another shard, and frames that do not decode, are answered with a
 /// `rejected` event carrying sequence 0: they never reach the book or the sequenced stream.
 public final class EngineShard: @unchecked Sendable {
-    /// The shard's timers of microseconds (``Observability/bootstrapPrometheus(microsecondTimers:)``).
+    /// The shard's timers of microseconds (`Observability.bootstrapPrometheus(microsecondTimers:)` in MetricsEndpoint).
     public static let microsecondTimers = [ShardMetrics.commandDurationLabel]
 
     public struct Configuration: Sendable {

@@ -2,7 +2,7 @@ import Metrics
 
 /// The swift-metrics instruments of one engine shard (`shard` dimension), created once before
 /// the loop. With `MetricsSystem.bootstrap(PrometheusMetricsFactory(…))` they are exported by
-/// ``MetricsServer``; without a bootstrap they do nothing.
+/// `MetricsServer` (MetricsEndpoint); without a bootstrap they do nothing.
 ///
 /// | metric | kind | meaning |
 /// |---|---|---|

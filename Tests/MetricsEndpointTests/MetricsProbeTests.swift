@@ -1,8 +1,8 @@
 import Logging
+import MetricsEndpoint
 import NIOCore
 import NIOPosix
 import Prometheus
-import Runtime
 import ServiceLifecycle
 import TestSupport
 import Testing
