@@ -27,7 +27,7 @@ test: deps lint test-collections test-debug test-release test-reference test-fix
 
 lint:
 	@echo "== $@ started $$(date +%T)"
-	$(SWIFT) format lint --strict -r Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks \
+	$(SWIFT) format lint --strict -r Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks Benchmarks/Sources \
 		Fuzz/Package.swift Fuzz/Sources Packages/ChronosEngine/Package.swift Packages/ChronosEngine/Sources Packages/ChronosEngine/Tests \
 		Examples/EmbeddedBook/Package.swift Examples/EmbeddedBook/Sources
 

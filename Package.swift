@@ -174,6 +174,19 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ], path: "Sources/Tools/LoadGenerator"
         ),
+        // `chronos bench`: measurements of the engine, journal, messaging, persister and risk checks
+        // that need no benchmark harness. It lives with the package-benchmark suite in Benchmarks/;
+        // the executable only lists the command.
+        .target(
+            name: "ChronosBench",
+            dependencies: [
+                core, engine, "ChronosConfig", "EngineService", "ShardClient", "Runtime", "Journal", "Messaging",
+                "CChronosSystem", "Persistence", "RiskEngine", "RiskService", "SpoofingModel", "Workload",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ], path: "Benchmarks/Sources/ChronosBench"
+        ),
         // Seeded realistic order flow for benchmarks, load generation and property tests.
         .target(name: "Workload", dependencies: [core, engine], path: "Sources/Tools/Workload"),
         // Agent-based market simulation through the real engine: labeled spoofing feature rows. No I/O.
@@ -190,7 +203,7 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 "EngineService", "ShardClient", "Runtime", "MetricsEndpoint", "Messaging", "CChronosSystem", "Gateway",
                 "ExchangeAssembly",
-                "LoadGenerator",
+                "LoadGenerator", "ChronosBench",
                 "ChronosClient",
                 "BinaryProtocol",
                 "RiskEngine", "RiskService", "SpoofingModel", "MarketSimulation", "Persistence",

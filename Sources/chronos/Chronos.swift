@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChronosBench
 
 /// The `chronos` executable: thin subcommands that fill configuration and start work.
 @main

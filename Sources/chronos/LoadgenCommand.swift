@@ -188,8 +188,8 @@ struct LoadgenCommand: AsyncParsableCommand {
         say(
             "chronos loadgen — \(target.transport.rawValue) to \(target.host):\(target.port)"
                 + "\(child == nil ? "" : " (chronos run spawned for this run)"), \(sessions) sessions × "
-                + "\(LoadgenFormat.grouped(orders)) orders (the first \(warmup) not timed), window \(window), "
-                + "at most \(LoadgenFormat.fixed(duration, 1)) s, \(build)")
+                + "\(ReportFormat.grouped(orders)) orders (the first \(warmup) not timed), window \(window), "
+                + "at most \(ReportFormat.fixed(duration, 1)) s, \(build)")
         let first = plan.symbols[0]
         say(
             "orders: limit GTC, \(first.quantity) @ \(first.decimalPrice) on "
@@ -246,7 +246,7 @@ struct LoadgenCommand: AsyncParsableCommand {
         say("")
         printSummary(floor: floorResult, exchange: result)
         if result.seconds > 0 {
-            var line = "CPU during the exchange run (\(LoadgenFormat.fixed(result.seconds, 2)) s): loadgen "
+            var line = "CPU during the exchange run (\(ReportFormat.fixed(result.seconds, 2)) s): loadgen "
             line += cpuText(cpuAfter.loadgen - cpuBefore.loadgen, over: result.seconds)
             if let before = cpuBefore.exchange, let after = cpuAfter.exchange {
                 line += ", exchange " + cpuText(after - before, over: result.seconds)
@@ -258,16 +258,16 @@ struct LoadgenCommand: AsyncParsableCommand {
             let answeredShare = run.sent > 0 ? Double(run.answered) / Double(run.sent) : 0
             if answeredShare < 0.99 {
                 FileHandleOutput.standardError(
-                    "chronos loadgen: \(run.label): \(LoadgenFormat.grouped(run.answered)) of "
-                        + "\(LoadgenFormat.grouped(run.sent)) orders answered within \(answerTimeout) s "
-                        + "(\(LoadgenFormat.fixed(answeredShare * 100, 2)) %; at least 99 % needed)\n")
+                    "chronos loadgen: \(run.label): \(ReportFormat.grouped(run.answered)) of "
+                        + "\(ReportFormat.grouped(run.sent)) orders answered within \(answerTimeout) s "
+                        + "(\(ReportFormat.fixed(answeredShare * 100, 2)) %; at least 99 % needed)\n")
                 failed = true
             }
         }
         if result.sent > 0 && Double(result.rejected) > 0.01 * Double(result.sent) {
             FileHandleOutput.standardError(
-                "chronos loadgen: warning: \(LoadgenFormat.grouped(result.rejected)) of "
-                    + "\(LoadgenFormat.grouped(result.sent)) orders were rejected: "
+                "chronos loadgen: warning: \(ReportFormat.grouped(result.rejected)) of "
+                    + "\(ReportFormat.grouped(result.sent)) orders were rejected: "
                     + "the latency is mostly the reject path\n"
             )
         }
@@ -280,7 +280,7 @@ struct LoadgenCommand: AsyncParsableCommand {
     }
 
     private func cpuText(_ seconds: Double, over wall: Double) -> String {
-        "\(LoadgenFormat.fixed(seconds, 2)) s (\(Int((seconds / wall * 100).rounded())) % of one core)"
+        "\(ReportFormat.fixed(seconds, 2)) s (\(Int((seconds / wall * 100).rounded())) % of one core)"
     }
 
     private func printSummary(floor: LoadgenResult?, exchange: LoadgenResult) {
@@ -288,50 +288,50 @@ struct LoadgenCommand: AsyncParsableCommand {
         say("path       sessions       sent   answered   rejected     filled  unanswered    wall s     orders/s")
         for run in runs {
             say(
-                LoadgenFormat.left(run.label, 9) + LoadgenFormat.right(String(run.sessions), 10)
-                    + LoadgenFormat.right(LoadgenFormat.grouped(run.sent), 11)
-                    + LoadgenFormat.right(LoadgenFormat.grouped(run.answered), 11)
-                    + LoadgenFormat.right(LoadgenFormat.grouped(run.rejected), 11)
-                    + LoadgenFormat.right(run.label == "floor" ? "-" : LoadgenFormat.grouped(run.filled), 11)
-                    + LoadgenFormat.right(LoadgenFormat.grouped(run.unanswered), 12)
-                    + LoadgenFormat.right(LoadgenFormat.fixed(run.seconds, 3), 10)
-                    + LoadgenFormat.right(LoadgenFormat.grouped(Int(run.throughput.rounded())), 13))
+                ReportFormat.left(run.label, 9) + ReportFormat.right(String(run.sessions), 10)
+                    + ReportFormat.right(ReportFormat.grouped(run.sent), 11)
+                    + ReportFormat.right(ReportFormat.grouped(run.answered), 11)
+                    + ReportFormat.right(ReportFormat.grouped(run.rejected), 11)
+                    + ReportFormat.right(run.label == "floor" ? "-" : ReportFormat.grouped(run.filled), 11)
+                    + ReportFormat.right(ReportFormat.grouped(run.unanswered), 12)
+                    + ReportFormat.right(ReportFormat.fixed(run.seconds, 3), 10)
+                    + ReportFormat.right(ReportFormat.grouped(Int(run.throughput.rounded())), 13))
         }
         say("order → first answer (µs)   p50       p99     p99.9       max")
         for run in runs {
             let h = run.latency
             func us(_ p: Double) -> String {
-                h.totalCount > 0 ? LoadgenFormat.microseconds(h.valueAtPercentile(p)) : "-"
+                h.totalCount > 0 ? ReportFormat.microseconds(h.valueAtPercentile(p)) : "-"
             }
             say(
-                LoadgenFormat.left("  " + run.label, 22) + LoadgenFormat.right(us(50), 10)
-                    + LoadgenFormat.right(us(99), 10)
-                    + LoadgenFormat.right(us(99.9), 10)
-                    + LoadgenFormat.right(h.totalCount > 0 ? LoadgenFormat.microseconds(h.maxRecorded) : "-", 10))
+                ReportFormat.left("  " + run.label, 22) + ReportFormat.right(us(50), 10)
+                    + ReportFormat.right(us(99), 10)
+                    + ReportFormat.right(us(99.9), 10)
+                    + ReportFormat.right(h.totalCount > 0 ? ReportFormat.microseconds(h.maxRecorded) : "-", 10))
         }
         if let floor, floor.latency.totalCount > 0, exchange.latency.totalCount > 0 {
             let ratio =
                 Double(exchange.latency.valueAtPercentile(99)) / Double(max(floor.latency.valueAtPercentile(99), 1))
-            say("p99 ratio exchange ÷ floor: \(LoadgenFormat.fixed(ratio, 2))")
+            say("p99 ratio exchange ÷ floor: \(ReportFormat.fixed(ratio, 2))")
         }
         for run in runs {
             var notes: [String] = []
             if run.fills > 0 || run.canceled > 0 {
                 notes.append(
-                    "\(LoadgenFormat.grouped(run.fills)) fill reports, "
-                        + "\(LoadgenFormat.grouped(run.canceled)) unsolicited cancels (self-trade prevention)"
+                    "\(ReportFormat.grouped(run.fills)) fill reports, "
+                        + "\(ReportFormat.grouped(run.canceled)) unsolicited cancels (self-trade prevention)"
                 )
             }
             if !run.rejectReasons.isEmpty {
                 let reasons = run.rejectReasons.sorted { $0.value > $1.value }.prefix(5)
-                    .map { "\($0.key) \(LoadgenFormat.grouped($0.value))" }.joined(separator: ", ")
+                    .map { "\($0.key) \(ReportFormat.grouped($0.value))" }.joined(separator: ", ")
                 notes.append("rejects: " + reasons)
             }
-            if run.resent > 0 { notes.append("\(LoadgenFormat.grouped(run.resent)) datagrams sent again") }
+            if run.resent > 0 { notes.append("\(ReportFormat.grouped(run.resent)) datagrams sent again") }
             if run.stoppedByDuration {
                 notes.append(
-                    "--duration ended sending: \(LoadgenFormat.grouped(run.sent)) of "
-                        + "\(LoadgenFormat.grouped(run.planned)) orders sent"
+                    "--duration ended sending: \(ReportFormat.grouped(run.sent)) of "
+                        + "\(ReportFormat.grouped(run.planned)) orders sent"
                 )
             }
             notes.append(contentsOf: run.warnings.prefix(5))

@@ -139,7 +139,7 @@ struct FlowService: Service {
         }
         let seconds = Double(SystemClock.monotonicNanoseconds() - start) / 1e9
         print(
-            "sent \(sent) commands in \(format3(seconds)) s (\(Int(Double(sent) / seconds)) commands/s, \(window) in flight)"
+            "sent \(sent) commands in \(ReportFormat.fixed(seconds, 3)) s (\(Int(Double(sent) / seconds)) commands/s, \(window) in flight)"
         )
         print("reports: \(reports) (\(fills) fills, \(rejects) rejects)")
         print(
@@ -152,12 +152,6 @@ struct FlowService: Service {
                     + "\(c.events.load(ordering: .relaxed)) events, \(c.badFrames.load(ordering: .relaxed)) bad frames")
         }
     }
-}
-
-func format3(_ x: Double) -> String {
-    let scaled = Int((x * 1000).rounded())
-    let fraction = String(scaled % 1000)
-    return "\(scaled / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
 }
 
 extension EngineCommand {

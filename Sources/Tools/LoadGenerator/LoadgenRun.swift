@@ -389,11 +389,11 @@ final class LoadgenRunState {
         let seconds = Double(now &- lastProgressAt) / 1e9
         let rate = Double(result.answered - answeredAtLastProgress) / seconds
         let elapsed = Double(now &- startedAt) / 1e9
-        let median = interval.totalCount > 0 ? LoadgenFormat.microseconds(interval.valueAtPercentile(50)) : "-"
+        let median = interval.totalCount > 0 ? ReportFormat.microseconds(interval.valueAtPercentile(50)) : "-"
         FileHandleOutput.standardOutput(
-            "  \(LoadgenFormat.left(result.label, 9)) \(LoadgenFormat.right(LoadgenFormat.fixed(elapsed, 1), 5)) s: "
-                + "sent \(LoadgenFormat.grouped(result.sent))  answered \(LoadgenFormat.grouped(result.answered))  "
-                + "rate \(LoadgenFormat.grouped(Int(rate.rounded())))/s  "
+            "  \(ReportFormat.left(result.label, 9)) \(ReportFormat.right(ReportFormat.fixed(elapsed, 1), 5)) s: "
+                + "sent \(ReportFormat.grouped(result.sent))  answered \(ReportFormat.grouped(result.answered))  "
+                + "rate \(ReportFormat.grouped(Int(rate.rounded())))/s  "
                 + "p50 \(median) µs\n"
         )
         interval.reset()
@@ -791,43 +791,5 @@ public enum LoadgenRunner {
             label: label, target: target, logins: logins, plan: plan, duration: duration,
             answerTimeout: answerTimeout, loop: loop)
         return try await drive(prepared)
-    }
-}
-
-/// Number formatting for the loadgen's output.
-public enum LoadgenFormat {
-    /// 1234567 → `1,234,567`.
-    public static func grouped(_ value: Int) -> String {
-        var digits = String(value.magnitude)
-        var i = digits.count - 3
-        while i > 0 {
-            digits.insert(",", at: digits.index(digits.startIndex, offsetBy: i))
-            i -= 3
-        }
-        return (value < 0 ? "-" : "") + digits
-    }
-
-    /// `x` with `places` decimals.
-    public static func fixed(_ x: Double, _ places: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<places { scale *= 10 }
-        let scaled = Int((x * scale).rounded())
-        guard places > 0 else { return String(scaled) }
-        let whole = scaled / Int(scale)
-        let fraction = String(scaled % Int(scale))
-        return "\(whole)." + String(repeating: "0", count: places - fraction.count) + fraction
-    }
-
-    /// Nanoseconds as microseconds with one decimal.
-    public static func microseconds(_ nanoseconds: UInt64) -> String { fixed(Double(nanoseconds) / 1_000, 1) }
-
-    /// `text` right-aligned in `width` columns.
-    public static func right(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
-    }
-
-    /// `text` left-aligned in `width` columns.
-    public static func left(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
 }

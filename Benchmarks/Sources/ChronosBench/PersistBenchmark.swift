@@ -73,13 +73,13 @@ struct PersistBench: ParsableCommand {
             stored.append(with.storedEventsPerSecond ?? 0)
             print(
                 "  pass \(pass): detached \(Int(without.commandsPerSecond)) commands/s, attached "
-                    + "\(Int(with.commandsPerSecond)) commands/s (ratio \(format3(with.commandsPerSecond / without.commandsPerSecond))), "
+                    + "\(Int(with.commandsPerSecond)) commands/s (ratio \(ReportFormat.fixed(with.commandsPerSecond / without.commandsPerSecond, 3))), "
                     + "stored \(Int(with.storedEventsPerSecond ?? 0)) events/s sustained")
         }
         let ratios = zip(attached, detached).map { $0 / $1 }.sorted()
         print(
-            "engine throughput attached ÷ detached: median \(format3(ratios[ratios.count / 2])) "
-                + "(range \(format3(ratios.first!))–\(format3(ratios.last!))); stored events/s median "
+            "engine throughput attached ÷ detached: median \(ReportFormat.fixed(ratios[ratios.count / 2], 3)) "
+                + "(range \(ReportFormat.fixed(ratios.first!, 3))–\(ReportFormat.fixed(ratios.last!, 3))); stored events/s median "
                 + "\(Int(stored.sorted()[stored.count / 2]))")
         if writeEvents > 0 { try writeRate(stores.next()) }
         if resting > 0 { try recovery(stores.next()) }
@@ -134,7 +134,7 @@ struct PersistBench: ParsableCommand {
         let mix = kinds.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
         print(
             "store write rate (\(persistence.store.rawValue), batches of \(batchSize)): \(Int(Double(writeEvents) / seconds)) "
-                + "events/s sustained over \(writeEvents) events (\(format3(seconds)) s; per quarter "
+                + "events/s sustained over \(writeEvents) events (\(ReportFormat.fixed(seconds, 3)) s; per quarter "
                 + quarters.map(String.init).joined(separator: ", ") + "); writing thread CPU "
                 + "\(Int(cpuPerEvent)) ns/event (PostgreSQL's server work not included); events: \(mix)")
     }
@@ -190,9 +190,10 @@ struct PersistBench: ParsableCommand {
         }
         print(
             "recovery of \(resting) resting orders (\(summary.events) events): bulk write "
-                + "\(Int(Double(log.count) / writeSeconds)) events/s (\(format3(writeSeconds)) s); read "
-                + "\(format3(readSeconds)) s + rebuild \(format3(rebuildSeconds)) s = \(format3(readSeconds + rebuildSeconds)) s "
-                + "(the same orders submitted to the original engine: \(format3(originalSeconds)) s); state hash equal")
+                + "\(Int(Double(log.count) / writeSeconds)) events/s (\(ReportFormat.fixed(writeSeconds, 3)) s); read "
+                + "\(ReportFormat.fixed(readSeconds, 3)) s + rebuild \(ReportFormat.fixed(rebuildSeconds, 3)) s = \(ReportFormat.fixed(readSeconds + rebuildSeconds, 3)) s "
+                + "(the same orders submitted to the original engine: \(ReportFormat.fixed(originalSeconds, 3)) s); state hash equal"
+        )
     }
 
     struct Pass {

@@ -4,8 +4,10 @@ import Histogram
 import Workload
 
 /// `chronos bench`: measurements that need no benchmark harness.
-struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct BenchCommand: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Chronos components.",
         subcommands: [EngineBench.self, RoundTripBench.self, RiskBench.self, PersistBench.self, JournalBench.self]
