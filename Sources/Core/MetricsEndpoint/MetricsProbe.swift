@@ -1,6 +1,7 @@
 internal import NIOCore
 internal import NIOHTTP1
 internal import NIOPosix
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -113,25 +114,34 @@ public struct MetricsProbe: Sendable {
     }
 }
 
-/// The probe's one request and answer, touched only on its event loop (the channel's).
-private final class ProbeExchange: @unchecked Sendable {
+/// The probe's one request and answer: completed once, by the first of the answer, an error or
+/// the deadline.
+private final class ProbeExchange: Sendable {
     let promise: EventLoopPromise<MetricsProbe.Response>
-    /// What the probe is doing, for a timeout's message.
-    var step = "connecting"
-    private var finished = false
+    private let state = Mutex((step: "connecting", finished: false))
 
     init(promise: EventLoopPromise<MetricsProbe.Response>) { self.promise = promise }
 
+    /// What the probe is doing, for a timeout's message.
+    var step: String {
+        get { state.withLock { $0.step } }
+        set { state.withLock { $0.step = newValue } }
+    }
+
     func succeed(_ response: MetricsProbe.Response) {
-        guard !finished else { return }
-        finished = true
-        promise.succeed(response)
+        if finish() { promise.succeed(response) }
     }
 
     func fail(_ failure: MetricsProbe.Failure) {
-        guard !finished else { return }
-        finished = true
-        promise.fail(failure)
+        if finish() { promise.fail(failure) }
+    }
+
+    /// True for the first caller only.
+    private func finish() -> Bool {
+        state.withLock { state in
+            defer { state.finished = true }
+            return !state.finished
+        }
     }
 }
 
