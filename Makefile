@@ -74,10 +74,11 @@ soak-line: build
 	SOAK_MINUTES=$(SOAK_MINUTES) SOAK_STORE=$(SOAK_STORE) bash scripts/with-postgres.sh bash scripts/soak-line.sh $(CHRONOS)
 
 # One release configuration for every test step that needs one: the package and its tests, built
-# once (with testable imports, as `swift test` builds them). Its `chronos` (.build/release/chronos)
-# serves memory-check and test-model; `make build` (for `make run`) is the plain release build.
+# once, compiled for testing as `swift test -c release` would (`swift build` does not do that by
+# itself in release). Its `chronos` (.build/release/chronos) serves memory-check and test-model;
+# `make build` (for `make run`) is the plain release build.
 release-tests:
-	$(SWIFT) build -c release --build-tests
+	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing
 
 test-release: release-tests
 	@echo "== $@ started $$(date +%T)"
