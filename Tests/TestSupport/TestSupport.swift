@@ -6,9 +6,14 @@ public enum TestSupport {
     public static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The `chronos` executable that `swift build` (which `make test` runs first) put in `.build`:
-    /// the debug build when present, else the release build.
+    /// The `chronos` executable under test: `CHRONOS_BIN` when set (relative to the repository
+    /// root), else what `swift build` put in `.build`, the debug build when present, else the
+    /// release build.
     public static var chronosBinary: URL? {
+        if let path = ProcessInfo.processInfo.environment["CHRONOS_BIN"], !path.isEmpty {
+            let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : repositoryRoot.appendingPathComponent(path)
+            return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
+        }
         let build = repositoryRoot.appendingPathComponent(".build")
         return ["debug", "release"].map { build.appendingPathComponent("\($0)/chronos") }
             .first { FileManager.default.isExecutableFile(atPath: $0.path) }
