@@ -133,6 +133,10 @@ public final class MarketDataSubscriber {
     private let pollSockets: [ZMQSocket]
     private let poller: ZMQPoller
     private var replicas: [SymbolID: MarketDataReplica] = [:]
+    /// Per symbol, the highest sequence the PUB stream has shown (updates, heartbeats, periodic
+    /// snapshots). The stream is ordered, so only a restarted publisher announces less; a snapshot
+    /// answered on the other socket may be ahead of it and says nothing about the stream.
+    private var streamSequence: [SymbolID: UInt64] = [:]
     private let shardOfSymbol: [SymbolID: Int]
     /// Per recovering symbol: when its last snapshot request went (CLOCK_MONOTONIC ns).
     private var pendingRequests: [SymbolID: UInt64] = [:]
@@ -300,7 +304,10 @@ public final class MarketDataSubscriber {
                 if updates.hasMoreParts { updates.discardRemainingParts() }
                 handle(heartbeat)
             case .snapshot(let header):
-                if let snapshot = readSnapshot(header, from: updates) { offer(snapshot, requested: false) }
+                if let snapshot = readSnapshot(header, from: updates) {
+                    streamSequence[snapshot.symbol] = max(streamSequence[snapshot.symbol] ?? 0, snapshot.sequence)
+                    offer(snapshot, requested: false)
+                }
             case .snapshotRequest:
                 updates.discardRemainingParts()
                 counters.badMessages += 1
@@ -364,6 +371,7 @@ public final class MarketDataSubscriber {
             counters.droppedOnPurpose += 1
             return
         }
+        streamSequence[update.symbol] = max(streamSequence[update.symbol] ?? 0, update.sequence)
         switch replica.apply(update) {
         case .applied: queue.append(.update(update))
         case .gap(let expected, let received): gap(update.symbol, expected, received)
@@ -375,7 +383,9 @@ public final class MarketDataSubscriber {
     private func handle(_ heartbeat: MarketDataHeartbeat) {
         let symbol = heartbeat.symbol
         guard let replica = replicas[symbol] else { return }
-        if replica.isLive, heartbeat.lastSequence < replica.sequence,
+        let streamed = streamSequence[symbol] ?? 0
+        streamSequence[symbol] = heartbeat.lastSequence
+        if heartbeat.lastSequence < streamed,
             let fresh = try? MarketDataReplica(
                 symbol: symbol, levelCapacityPerSide: options.levelCapacityPerSide,
                 bufferCapacity: options.bufferCapacity)
