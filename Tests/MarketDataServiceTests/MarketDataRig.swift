@@ -185,6 +185,20 @@ final class MarketDataRig {
     /// The market-data sequence number `symbol` has reached on an uninterrupted publisher.
     func expectedSequence(_ symbol: SymbolID) -> UInt64 { referenceBooks[shard(of: symbol)].sequence(symbol) }
 
+    /// Drives `subscriber` until every replica is live and a heartbeat of every symbol came (its
+    /// PUB connections and subscriptions are then in place: nothing later is lost to a slow
+    /// joiner); up to 10 s. True when so.
+    @discardableResult
+    func waitUntilFollowing(_ subscriber: MarketDataSubscriber) -> Bool {
+        var heard = Set<SymbolID>()
+        let all = Set(subscriber.symbols.map(\.id))
+        let deadline = Date().addingTimeInterval(10)
+        while !(subscriber.isLive && heard == all) && Date() < deadline {
+            if case .heartbeat(let beat)? = subscriber.next(timeoutMilliseconds: 5) { heard.insert(beat.symbol) }
+        }
+        return subscriber.isLive && heard == all
+    }
+
     /// A check's message: what the replica and the engine hold.
     func describe(_ subscriber: MarketDataSubscriber, _ symbol: SymbolID) -> String {
         let expected = references[shard(of: symbol)].snapshot(symbol)

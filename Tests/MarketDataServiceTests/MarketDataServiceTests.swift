@@ -37,8 +37,7 @@ import Workload
         try await offThePool {
             let rig = try MarketDataRig(shardCount: 2)
             let subscriber = try rig.subscriber()
-            rig.pump(subscriber, seconds: 10) { subscriber.isLive }
-            #expect(subscriber.isLive, "every replica took its first snapshot")
+            #expect(rig.waitUntilFollowing(subscriber), "every replica took its first snapshot")
             rig.submit(Self.scriptedFlow(rig))
             let events = rig.pumpUntilConsistent(subscriber)
             for symbol in subscriber.symbols {
@@ -145,7 +144,7 @@ import Workload
             var options = MarketDataSubscriber.Options()
             options.receiveHighWaterMark = 8
             let subscriber = try rig.subscriber(options: options)
-            rig.pump(subscriber, seconds: 10) { subscriber.isLive }
+            rig.waitUntilFollowing(subscriber)
             // A burst while the subscriber does not read: ZeroMQ drops what exceeds the queues.
             var generator = try OrderFlowGenerator(.init(seed: 9, symbols: 2, accounts: 20, targetRestingOrders: 500))
             rig.submit(generator.generate(3_000))
@@ -211,7 +210,15 @@ import Workload
             let good = try ask([request(15, rig.symbol("AAPL"))])
             #expect(good.0?.status == .ok && good.0?.requestID == 15)
             #expect(good.levels == Int((good.0?.bidCount ?? 0) + (good.0?.offerCount ?? 0)) && good.levels > 0)
+            // The counters follow the answers (the service counts a batch of requests once it answered them).
             let counters = rig.service!.counters[0]
+            let counted = Date().addingTimeInterval(10)
+            while counters.badRequests.load(ordering: .relaxed) < 3
+                || counters.snapshotsServed.load(ordering: .relaxed) < 1,
+                Date() < counted
+            {
+                usleep(1_000)
+            }
             #expect(counters.badRequests.load(ordering: .relaxed) == 3)
             #expect(counters.unknownSymbolRequests.load(ordering: .relaxed) == 2)
             #expect(counters.snapshotsServed.load(ordering: .relaxed) >= 1)
