@@ -31,6 +31,7 @@ public struct MarketDataSettings: Sendable, Equatable {
     /// symbol is marked impaired).
     public var levelCapacityPerSide = 16_384
 
+    /// The defaults above.
     public init() {}
 
     /// Problems, one line each, naming the key.

@@ -25,9 +25,13 @@ import Messaging
 public final class MarketDataSubscriber {
     /// A symbol to follow: its id, name (the PUB topic) and shard.
     public struct Symbol: Hashable, Sendable {
+        /// Its id: its index in the exchange's configured symbols.
         public var id: SymbolID
+        /// Its name: the topic on the PUB socket.
         public var name: String
+        /// The shard that trades it.
         public var shard: Int
+        /// A symbol to follow.
         public init(id: SymbolID, name: String, shard: Int) {
             self.id = id
             self.name = name
@@ -37,11 +41,13 @@ public final class MarketDataSubscriber {
 
     /// One shard's market-data endpoints.
     public struct Feed: Hashable, Sendable {
+        /// The shard.
         public var shard: Int
         /// The PUB endpoint (updates, heartbeats, periodic snapshots).
         public var updates: String
         /// The ROUTER endpoint (snapshot requests).
         public var snapshots: String
+        /// One shard's endpoints.
         public init(shard: Int, updates: String, snapshots: String) {
             self.shard = shard
             self.updates = updates
@@ -63,6 +69,7 @@ public final class MarketDataSubscriber {
         /// subscriber connects again (libzmq does not always resume a connection to a publisher
         /// that closed and bound again). Give a few heartbeat periods.
         public var silenceTimeoutMilliseconds = 5_000
+        /// The defaults.
         public init() {}
     }
 
@@ -86,10 +93,14 @@ public final class MarketDataSubscriber {
 
     /// Why a subscriber could not be made from a configuration.
     public enum SetupError: Error, Hashable, CustomStringConvertible {
+        /// No symbol of the configuration has this name.
         case unknownSymbol(String)
+        /// The shard's endpoint is only reachable inside the exchange's process.
         case unreachable(shard: Int, endpoint: String)
+        /// A socket could not be set up, or no endpoints were given for a shard.
         case socket(String)
 
+        /// One line, with what to change.
         public var description: String {
             switch self {
             case .unknownSymbol(let name): "unknown symbol \(name)"

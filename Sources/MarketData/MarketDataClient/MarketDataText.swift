@@ -9,6 +9,7 @@ public struct MarketDataText: Sendable {
     /// Decimal places of one price tick.
     public var decimals: Int
 
+    /// Texts for `symbol`, whose prices have `decimals` decimal places per tick.
     public init(symbol: String, decimals: Int) {
         self.symbol = symbol
         self.decimals = max(decimals, 0)

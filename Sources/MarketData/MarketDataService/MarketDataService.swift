@@ -82,14 +82,17 @@ public final class MarketDataService: @unchecked Sendable {
 /// A ``MarketDataService`` as a swift-service-lifecycle `Service`: starts it, runs until the group
 /// shuts down gracefully, then stops it.
 public struct MarketDataServiceRunner: Service {
+    /// The service run.
     public let service: MarketDataService
     let logger: Logger
 
+    /// Runs `service`, logging to `logger`.
     public init(_ service: MarketDataService, logger: Logger) {
         self.service = service
         self.logger = logger
     }
 
+    /// Starts the service, waits for the group's graceful shutdown, stops it.
     public func run() async throws {
         do {
             try service.start()

@@ -36,5 +36,6 @@ public final class MarketDataShardCounters: Sendable {
     /// True once the book reached ``catchUpTarget``: updates are published from then on.
     public let live = Atomic<Bool>(false)
 
+    /// All zero.
     public init() {}
 }
