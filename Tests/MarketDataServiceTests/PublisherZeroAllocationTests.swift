@@ -58,7 +58,7 @@ import Workload
     /// The whole per-event path of the service's thread (``ShardMarketData/drainEvents(wait:)``)
     /// over real sockets. Our code allocates nothing; libzmq heap-copies each message part over
     /// 33 bytes it is given — every update frame (56–72 bytes), not the topic — so the count is one
-    /// per published update, plus libzmq's occasional queue chunks. Measured in a debug build:
+    /// per published update, plus libzmq's occasional queue chunks. Measured, debug and release alike:
     /// 4,450 mallocs for 4,416 updates from 3,557 events.
     @Test(.enabled(if: alloc_counter_available() != 0, "needs the malloc counter"))
     func publishingAllocatesOnlyLibzmqsCopyOfEachUpdateFrame() async throws {
