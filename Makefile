@@ -38,7 +38,7 @@ lint:
 # flow-control suite (a client that never reads, heartbeat timeouts: wall-clock bounded) alone.
 # `PersistenceTests\.` takes every persistence suite, CrashTrialTests (two seeded crash trials
 # per kind and store) included, into the process run.
-PROCESS_SUITES := PersistenceTests\.|LoadGeneratorTests|MultiProcessTests|StatusCommandTests|MultiGatewayTests|RiskSidecarProcessTests|KillSwitchReloadTests|GatewayCommandOverrideTests|RunRestartTests
+PROCESS_SUITES := PersistenceTests\.|LoadGeneratorTests|MultiProcessTests|StatusCommandTests|MultiGatewayTests|RiskSidecarProcessTests|KillSwitchReloadTests|GatewayCommandOverrideTests|RunRestartTests|MarketDataCommandTests
 ALONE_SUITES := BinaryTCPFlowTests
 test-debug:
 	@echo "== $@ started $$(date +%T)"

@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "Workload", targets: ["Workload"]),
         .library(name: "MarketSimulation", targets: ["MarketSimulation"]),
         .library(name: "MarketData", targets: ["MarketData"]),
+        .library(name: "MarketDataService", targets: ["MarketDataService"]),
+        .library(name: "MarketDataClient", targets: ["MarketDataClient"]),
         .library(name: "Messaging", targets: ["Messaging"]),
         .library(name: "FIX", targets: ["FIX"]),
         .library(name: "BinaryProtocol", targets: ["BinaryProtocol"]),
@@ -159,7 +161,7 @@ let package = Package(
             name: "ExchangeAssembly",
             dependencies: [
                 core, "ChronosConfig", "EngineService", "Gateway", "Journal", "Messaging", "Persistence",
-                "RiskEngine", "RiskService", .product(name: "Logging", package: "swift-log"),
+                "MarketDataService", "RiskEngine", "RiskService", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ], path: "Sources/Exchange/ExchangeAssembly"
         ),
@@ -194,7 +196,23 @@ let package = Package(
             name: "MarketSimulation", dependencies: [core, engine, "RiskEngine", "Workload"],
             path: "Sources/Tools/MarketSimulation"),
         // Market data: engine events in; per-symbol L2 updates, trades, top of book, snapshots out; a replica.
-        .target(name: "MarketData", dependencies: [core], path: "Sources/MarketData/MarketData"),
+        .target(name: "MarketData", dependencies: [core, collections], path: "Sources/MarketData/MarketData"),
+        // The market-data service: per shard, a thread that follows the shard's events into a
+        // MarketDataBook and publishes updates, heartbeats and snapshots on ZeroMQ (PUB + ROUTER).
+        .target(
+            name: "MarketDataService",
+            dependencies: [
+                "MarketData", core, "ChronosConfig", "ShardClient", "Messaging", "Runtime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ], path: "Sources/MarketData/MarketDataService"
+        ),
+        // The market-data consumer: subscribes to a shard's feed, keeps a MarketDataReplica per
+        // symbol and recovers gaps by snapshot (what `chronos marketdata` and later transports use).
+        .target(
+            name: "MarketDataClient", dependencies: ["MarketData", core, "ChronosConfig", "Messaging"],
+            path: "Sources/MarketData/MarketDataClient"),
         .executableTarget(
             name: "chronos",
             dependencies: [
@@ -207,6 +225,7 @@ let package = Package(
                 "ChronosClient",
                 "BinaryProtocol",
                 "RiskEngine", "RiskService", "SpoofingModel", "MarketSimulation", "Persistence",
+                "MarketData", "MarketDataClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -293,6 +312,16 @@ let package = Package(
         .testTarget(
             name: "MarketDataTests",
             dependencies: ["MarketData", core, engine, "Workload", "AllocCounter", "TestSupport"]
+        ),
+        // The market-data service and its consumer over real ZeroMQ sockets and real engine shards.
+        .testTarget(
+            name: "MarketDataServiceTests",
+            dependencies: [
+                "MarketDataService", "MarketDataClient", "MarketData", "EngineService", "ShardClient",
+                "ExchangeAssembly", "ChronosConfig", "Messaging", "Journal", core, engine, "Workload",
+                "AllocCounter", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
     ]
 )

@@ -10,7 +10,7 @@ struct Chronos: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, ReplayCommand.self, EngineProcessCommand.self, GatewayProcessCommand.self,
             RiskCommand.self, BenchCommand.self, GenerateCommand.self, LoadgenCommand.self, StatusCommand.self,
-            SimulateCommand.self, PersistCommand.self, AuditCommand.self, JournalCommand.self,
+            SimulateCommand.self, PersistCommand.self, AuditCommand.self, JournalCommand.self, MarketDataCommand.self,
         ]
     )
 }

@@ -14,8 +14,8 @@ import ShardClient
 import Workload
 
 /// `chronos run`: the whole exchange in one process, on the configured transports (inproc by
-/// default): the stages of ``ExchangeAssembly`` (engine shards, persister, risk sidecar when so
-/// placed, gateway), the metrics endpoint, and optionally a generated realistic flow through a
+/// default): the stages of ``ExchangeAssembly`` (engine shards, persister, market data, risk sidecar
+/// when so placed, gateway), the metrics endpoint, and optionally a generated realistic flow through a
 /// second, internal exchange client (`--commands N`), for a quick look at throughput; with
 /// `--exit-after-flow` the run ends then.
 ///
@@ -48,7 +48,7 @@ struct RunCommand: AsyncParsableCommand {
         // Metrics first, so that every instrument registers with Prometheus.
         let metrics = metricsService(exchange, override: metricsPort, offset: 0, logger: logger)
         let context = try ZMQContext()
-        // The stages: shards, persister, risk sidecar (if so placed), gateway.
+        // The stages: shards, persister, market data, risk sidecar (if so placed), gateway.
         let assembly = try ExchangeAssembly(
             exchange, context: context, logger: logger,
             options: .init(onReady: { addresses in

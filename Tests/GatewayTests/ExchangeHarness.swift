@@ -59,12 +59,12 @@ final class ExchangeHarness: @unchecked Sendable {
         var logger = Logger(label: "test.exchange")
         logger.logLevel = .warning
         let (stream, continuation) = AsyncStream<GatewayAddresses>.makeStream()
-        // `chronos run`'s stages, but no persister (its store would be one more thing per test) and
-        // no spoofing model.
+        // `chronos run`'s stages, but no persister (its store would be one more thing per test), no
+        // market data (its thread per shard too; MarketDataServiceTests start it) and no spoofing model.
         let assembly = try ExchangeAssembly(
             exchange, context: try ZMQContext(), logger: logger,
             options: .init(
-                persister: false, makeScorer: { _, _ in nil },
+                persister: false, marketData: false, makeScorer: { _, _ in nil },
                 onReady: { addresses in
                     continuation.yield(addresses)
                     continuation.finish()

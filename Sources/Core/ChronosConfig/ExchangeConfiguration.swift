@@ -49,6 +49,9 @@ import TOMLKit
 ///
 /// [journal]                   # see JournalConfiguration.swift (journal folder, durability, snapshots)
 /// durability = "process"
+///
+/// [market_data]               # see MarketDataSettings (the market-data service; endpoints in [[shards]])
+/// enabled = true
 /// ```
 ///
 /// Every unknown key and every wrong type is an error that names the key.
@@ -69,6 +72,8 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var persistence = PersistenceConfiguration()
     /// Each shard's journal and snapshots (`[journal]`); by default in `[gateway] state_dir`/journal.
     public var journal = JournalSettings(root: GatewayConfiguration().stateDirectory + "/journal")
+    /// The market-data service (`[market_data]`).
+    public var marketData = MarketDataSettings()
 
     /// The embedded default: default capacities, no configured symbols, one inproc shard.
     public init(
@@ -118,7 +123,9 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         var configuration = ExchangeConfiguration()
         reader.rejectUnknownKeys(
             root, path: "",
-            known: ["engine", "symbols", "shards", "metrics", "gateway", "risk", "persistence", "journal"])
+            known: [
+                "engine", "symbols", "shards", "metrics", "gateway", "risk", "persistence", "journal", "market_data",
+            ])
         if let gateway = reader.table(root, "gateway", path: "") { configuration.gateway = reader.gateway(gateway) }
         if let persistence = reader.table(root, "persistence", path: "") {
             configuration.persistence = reader.persistence(persistence)
@@ -132,6 +139,9 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         configuration.journal.root = configuration.gateway.stateDirectory + "/journal"
         if let journal = reader.table(root, "journal", path: "") {
             configuration.journal = reader.journal(journal, defaults: configuration.journal)
+        }
+        if let marketData = reader.table(root, "market_data", path: "") {
+            configuration.marketData = reader.marketData(marketData)
         }
         if let metrics = reader.table(root, "metrics", path: "") {
             reader.rejectUnknownKeys(metrics, path: "metrics", known: ["host", "port", "enabled"])
@@ -269,7 +279,7 @@ struct TableReader {
             table, path: path,
             known: [
                 "id", "orders", "events", "replay", "symbols", "cpu", "idle", "poll_timeout_us",
-                "retransmission_capacity",
+                "retransmission_capacity", "market_data", "market_data_snapshots",
             ])
         var missing = false
         for key in ["id", "orders", "events", "replay"] where table[key] == nil {
@@ -297,6 +307,8 @@ struct TableReader {
         }
         if let v = int(table, "poll_timeout_us", path: path) { shard.pollTimeoutMicroseconds = v }
         if let v = int(table, "retransmission_capacity", path: path) { shard.retransmissionCapacity = v }
+        shard.marketDataEndpoint = string(table, "market_data", path: path)
+        shard.marketDataSnapshotEndpoint = string(table, "market_data_snapshots", path: path)
         return shard
     }
 

@@ -13,7 +13,12 @@
 /// idle = "poll"                            # "poll" (wait on the sockets) or "spin" (busy-poll)
 /// poll_timeout_us = 1000                   # with "poll": the longest wait before housekeeping
 /// retransmission_capacity = 1048576        # ignored: replays are served from the shard's journal
+/// market_data = "tcp://127.0.0.1:7103"     # optional; PUB: the market-data service's updates
+/// market_data_snapshots = "tcp://127.0.0.1:7104"  # optional; ROUTER: snapshot requests
 /// ```
+///
+/// Without `market_data` / `market_data_snapshots`, both are derived from `events` (see
+/// ``resolvedMarketDataEndpoint``).
 public struct ShardConfiguration: Sendable, Equatable {
     /// How the engine thread waits for work.
     public enum Idle: String, Sendable, Equatable {
@@ -41,6 +46,12 @@ public struct ShardConfiguration: Sendable, Equatable {
     /// Ignored since replays are served from the shard's journal (`[journal]`); still read so that
     /// older configuration files load.
     public var retransmissionCapacity: Int
+    /// PUB endpoint the market-data service binds for this shard's updates (`market_data`); nil:
+    /// derived (``resolvedMarketDataEndpoint``).
+    public var marketDataEndpoint: String?
+    /// ROUTER endpoint the market-data service binds for this shard's snapshot requests
+    /// (`market_data_snapshots`); nil: derived (``resolvedMarketDataSnapshotEndpoint``).
+    public var marketDataSnapshotEndpoint: String?
 
     public init(
         id: Int, ordersEndpoint: String, eventsEndpoint: String, replayEndpoint: String, symbols: [String] = [],
@@ -134,12 +145,16 @@ public struct ShardMap: Sendable, Equatable {
         for (i, shard) in shards.enumerated() {
             for (key, endpoint) in [
                 ("orders", shard.ordersEndpoint), ("events", shard.eventsEndpoint), ("replay", shard.replayEndpoint),
+                ("market_data", shard.resolvedMarketDataEndpoint),
+                ("market_data_snapshots", shard.resolvedMarketDataSnapshotEndpoint),
             ] {
                 let path = "shards[\(i)].\(key)"
                 if !["inproc://", "ipc://", "tcp://"].contains(where: endpoint.hasPrefix) {
                     errors.append("\(source): \(path): must start with inproc://, ipc:// or tcp:// (got \(endpoint))")
                 }
-                if let other = endpoints[endpoint] {
+                // A derived free tcp port (`tcp://HOST:*`) is a different port for each socket.
+                let freePort = key.hasPrefix("market_data") && endpoint.hasSuffix(":*")
+                if let other = endpoints[endpoint], !freePort {
                     errors.append("\(source): \(path): \(endpoint) is also \(other)")
                 }
                 endpoints[endpoint] = path

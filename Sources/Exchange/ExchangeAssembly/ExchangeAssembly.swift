@@ -5,6 +5,7 @@ import Foundation
 import Gateway
 import Journal
 import Logging
+import MarketDataService
 import Messaging
 import Persistence
 import RiskEngine
@@ -20,9 +21,13 @@ import ServiceLifecycle
 ///    shards' PUB sockets and catches up from their journals through the replay sockets. Listed
 ///    right after the shards, it shuts down after the gateway (a service group stops its services
 ///    in reverse order) and stores every event the shards produced before they stop.
-/// 3. The risk sidecar, when `[risk] placement = "sidecar"`; otherwise the checks run inline in the
+/// 3. The market-data service (`[market_data] enabled`, default true), off the order path too: one
+///    thread per shard follows the shard's events (from its first, through the replay socket) and
+///    publishes level-2 updates, trades, the best bid/offer, heartbeats and snapshots on its own
+///    PUB and ROUTER sockets. Listed after the persister, it stops before it.
+/// 4. The risk sidecar, when `[risk] placement = "sidecar"`; otherwise the checks run inline in the
 ///    gateway, whose reference prices start from the last trades in the recovered journals.
-/// 4. The gateway (FIX 4.4, binary TCP and UDP), once every shard accepts connections.
+/// 5. The gateway (FIX 4.4, binary TCP and UDP), once every shard accepts connections.
 ///
 /// ``services`` lists them in that order; the caller adds its own (metrics, a generated flow) and
 /// runs them in one `ServiceGroup`.
@@ -31,6 +36,8 @@ public struct ExchangeAssembly: Sendable {
     public struct Options: Sendable {
         /// Runs the persister (nil: `[persistence] enabled`).
         public var persister: Bool?
+        /// Runs the market-data service (nil: `[market_data] enabled`).
+        public var marketData: Bool?
         /// Loads the spoofing model for the risk checks (nil: none).
         public var makeScorer: @Sendable (RiskModelConfiguration, Logger) throws -> SpoofingScorer?
         /// Called once every gateway listener is bound, with their addresses.
@@ -39,13 +46,14 @@ public struct ExchangeAssembly: Sendable {
         /// The options of `chronos run`: the configured persister, the model loaded from
         /// `[risk.model]`, nothing called when ready.
         public init(
-            persister: Bool? = nil,
+            persister: Bool? = nil, marketData: Bool? = nil,
             makeScorer: @escaping @Sendable (RiskModelConfiguration, Logger) throws -> SpoofingScorer? = {
                 try SpoofingModelLoader.load($0, logger: $1)
             },
             onReady: @escaping @Sendable (GatewayAddresses) -> Void = { _ in }
         ) {
             self.persister = persister
+            self.marketData = marketData
             self.makeScorer = makeScorer
             self.onReady = onReady
         }
@@ -55,9 +63,11 @@ public struct ExchangeAssembly: Sendable {
     public let exchange: ExchangeConfiguration
     /// Stage 1: the engine shards, in shard order.
     public let shards: [EngineShard]
-    /// Stage 4: the gateway.
+    /// Stage 5: the gateway.
     public let gateway: GatewayService
-    /// Stage 3: the risk sidecar, when the checks run there.
+    /// Stage 3: the market-data service, when enabled.
+    public let marketData: MarketDataService?
+    /// Stage 4: the risk sidecar, when the checks run there.
     public let sidecar: RiskSidecar?
     /// The stages as services, in start order.
     public let services: [ServiceGroupConfiguration.ServiceConfiguration]
@@ -84,6 +94,15 @@ public struct ExchangeAssembly: Sendable {
                 persister, logger: logger,
                 drainTargets: { shards.map { $0.counters.lastSequence.load(ordering: .acquiring) } })
             services.append(.init(service: AfterShards(shards: shards, service: runner)))
+        }
+        if options.marketData ?? exchange.marketData.enabled {
+            let marketData = MarketDataService(exchange: exchange, context: context, logger: logger)
+            self.marketData = marketData
+            services.append(
+                .init(
+                    service: AfterShards(shards: shards, service: MarketDataServiceRunner(marketData, logger: logger))))
+        } else {
+            marketData = nil
         }
         let model = exchange.risk.model
         let makeScorer = options.makeScorer

@@ -1,7 +1,9 @@
 /// The capacities of a ``MarketDataBook``: everything is allocated once, from these, when the
 /// book is created, and never grows.
 ///
-/// Keys (names as in a future `[marketData]` TOML table):
+/// Keys (the market-data service fills them: `symbolCapacity` from the configured symbols,
+/// `orderCapacity` from `[engine] order_capacity`, `levelCapacityPerSide` from
+/// `[market_data] level_capacity_per_side`):
 /// - `symbolCapacity`: symbols, i.e. the highest `SymbolID` + 1 the book tracks (default 64).
 /// - `orderCapacity`: resting orders tracked at once, across symbols (default 1,000,000, the
 ///   engine's default). Give at least the engine's `orderCapacity`: the book then never fills

@@ -127,6 +127,13 @@ public final class MarketDataReplica {
         return .gap(expected: expected, received: lastSequence)
     }
 
+    /// Stops trusting the book and waits for a snapshot, keeping the updates that arrive
+    /// meanwhile: what a consumer does when it subscribes, so that the updates published before
+    /// its snapshot and after it are both accounted for. Not counted in ``gapCount``.
+    public func resynchronize() {
+        state = .recovering
+    }
+
     /// Replaces the book with `snapshot` and applies the updates kept since the gap that come
     /// after it. A snapshot of another symbol, cut by a depth limit, or older than the replica's
     /// last applied update is not used.
