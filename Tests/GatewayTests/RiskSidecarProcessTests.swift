@@ -17,6 +17,15 @@ import Testing
     }
 
     /// Waits for an answer to `id`: accepted or rejected (with its error code); nil: none in time.
+    /// The last lines of every child's log in `dir`, for a failure's message.
+    static func logs(_ dir: URL) -> String {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return names.filter { $0.hasSuffix(".log") }.sorted().map { name in
+            let text = (try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)) ?? ""
+            return "--- \(name)\n" + text.split(separator: "\n").suffix(15).joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
     static func answer(_ inbox: Inbox, _ id: UInt64) async -> Answer? {
         let message = await inbox.first(within: 10) {
             switch $0 {
@@ -89,12 +98,15 @@ import Testing
         }
         // Two resting orders of account 1, one through each gateway: both pass.
         try await viaA.client.send(MultiGatewayTests.order(10, account: 1, symbol: "AAPL", side: .sell))
-        #expect(await Self.answer(viaA, 10) == .accepted)
+        let first = await Self.answer(viaA, 10)
+        #expect(first == .accepted, "order 10: \(String(describing: first))\n\(Self.logs(dir))")
         try await viaB.client.send(MultiGatewayTests.order(11, account: 1, symbol: "MSFT", side: .sell))
-        #expect(await Self.answer(viaB, 11) == .accepted)
+        let second = await Self.answer(viaB, 11)
+        #expect(second == .accepted, "order 11: \(String(describing: second))")
         // The third, through either gateway, is over max_open_orders = 2 account-wide: refused.
         try await viaA.client.send(MultiGatewayTests.order(12, account: 1, symbol: "AAPL", side: .sell, price: 15_100))
-        #expect(await Self.answer(viaA, 12) == .rejected(.riskRejected))
+        let third = await Self.answer(viaA, 12)
+        #expect(third == .rejected(.riskRejected), "order 12: \(String(describing: third))\n\(Self.logs(dir))")
         // Canceling one frees a slot (the sidecar followed the cancel on the shard's event stream).
         try await viaB.client.send(
             .cancel(CancelRequest(requestID: 13, clientOrderID: 11, account: 1, symbol: SymbolCode("MSFT")!)))
