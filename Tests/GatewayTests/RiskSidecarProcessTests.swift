@@ -47,8 +47,14 @@ import Testing
             "chronos-risk-\(UInt64.random(in: 0...UInt64.max))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
+        // The maker also trades for account 3, which the probes below use: account 1's
+        // max_open_orders must count only the orders under test, not IOC probes whose cancel the
+        // sidecar may not have followed yet (seen once under a full run's load).
+        let makerWithProbeAccount = MultiGatewayTests.configuration(dir: dir).replacingOccurrences(
+            of: "password = \"maker\"\naccounts = [1]", with: "password = \"maker\"\naccounts = [1, 3]")
+        try #require(makerWithProbeAccount.contains("accounts = [1, 3]"))
         let shared =
-            MultiGatewayTests.configuration(dir: dir) + """
+            makerWithProbeAccount + """
 
                 [risk]
                 placement = "sidecar"
@@ -90,10 +96,11 @@ import Testing
         }
         let viaA = try await Inbox(port: ports[0], username: "maker")
         let viaB = try await Inbox(port: ports[1], username: "maker")
-        // Until the shards and the sidecar are connected, probe with IOC orders (they never rest).
+        // Until the shards and the sidecar are connected, probe with IOC orders (they never rest), for
+        // account 3.
         for (inbox, symbol, base) in [(viaA, "AAPL", UInt64(1_000)), (viaB, "MSFT", UInt64(2_000))] {
             let reached = try await MultiGatewayTests.waitUntilReachable(
-                inbox, account: 1, symbol: symbol, firstProbeID: base)
+                inbox, account: 3, symbol: symbol, firstProbeID: base)
             try #require(reached, "\(symbol) must become reachable through the sidecar")
         }
         // Two resting orders of account 1, one through each gateway: both pass.
